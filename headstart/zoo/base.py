@@ -1,0 +1,136 @@
+"""The uniform backbone interface (timm's lesson: one interface, generic code on top).
+
+A backbone is an ordered list of **layer groups** ``g_0 … g_{n-1}`` (stem, blocks, head), each a
+module mapping a *state* to the next state, plus a ``pool`` that turns any state into a vector::
+
+    batch = preprocess(raw)                     # tokenizer / image transform
+    s_0 = g_0(batch);  s_i = g_i(s_{i-1})       # states (image tensors, token states)
+    features_at(batch, d) = pool(s_d)           # pooled output of group d
+    forward_features(batch) = pool(s_{n-1})
+
+Freezing, layer-wise learning rates, gradual unfreezing, depth-wise transferability and
+frozen-prefix caching all act on ``groups`` and so serve every backbone at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Sequence
+
+import torch
+from torch import Tensor, nn
+
+from headstart.errors import BackboneError
+
+
+@dataclass
+class TokenState:
+    """State of a text encoder between layers: hidden vectors and the padding mask."""
+
+    hidden: Tensor  # (batch, length, dim)
+    mask: Tensor  # (batch, length), 1 for real tokens
+
+
+class Backbone(nn.Module):
+    """A pre-trained feature extractor split into layer groups.
+
+    Subclasses set ``name``, ``feature_dim``, ``groups`` and ``weights_hash`` and implement
+    ``preprocess`` and ``pool``; those pre-trained with a classifier also ``source_logits``.
+    """
+
+    modality: ClassVar[str]  # "image" | "text"
+    name: str
+    feature_dim: int
+    groups: nn.ModuleList
+    weights_hash: str
+
+    @abstractmethod
+    def preprocess(self, raw: Sequence[Any]) -> Any:
+        """Turn raw inputs (texts, PIL images) into the batch that ``groups[0]`` takes."""
+
+    @abstractmethod
+    def pool(self, state: Any) -> Tensor:
+        """Pool a state of any depth into ``(batch, dim)`` features."""
+
+    def preprocessing_config(self) -> dict[str, Any]:
+        """Everything about ``preprocess`` that changes its output (cache keys, artifacts)."""
+        return {}
+
+    @property
+    def num_groups(self) -> int:
+        return len(self.groups)
+
+    def forward_groups(self, state: Any, start: int = 0, stop: int | None = None) -> Any:
+        """Run groups ``start … stop-1`` on a state (or, for ``start=0``, on a batch)."""
+        for group in self.groups[start:stop]:
+            state = group(state)
+        return state
+
+    def forward_features(self, batch: Any) -> Tensor:
+        """Pooled features of the last group: ``(batch, feature_dim)``."""
+        return self.pool(self.forward_groups(batch))
+
+    def features_at(self, batch: Any, depth: int) -> Tensor:
+        """Pooled output of group ``depth`` (0-based; negative counts from the end)."""
+        depth = self.check_depth(depth)
+        return self.pool(self.forward_groups(batch, 0, depth + 1))
+
+    def forward(self, batch: Any) -> Tensor:
+        return self.forward_features(batch)
+
+    def source_logits(self, batch: Any) -> Tensor:
+        """Logits of the source task's classifier (e.g. ImageNet's 1,000 classes)."""
+        raise BackboneError(f"backbone {self.name!r} has no source classifier")
+
+    @property
+    def has_source_head(self) -> bool:
+        return type(self).source_logits is not Backbone.source_logits
+
+    def check_depth(self, depth: int) -> int:
+        n = self.num_groups
+        if not -n <= depth < n:
+            raise BackboneError(f"depth {depth} is out of range for {self.name!r}, which has {n} layer groups")
+        return depth % n
+
+    # State (de)serialisation, used to cache frozen-prefix activations one example at a time.
+    def split_state(self, state: Any) -> list[Tensor]:
+        """One tensor per example (text states are cut to each example's length)."""
+        if isinstance(state, TokenState):
+            lengths = state.mask.sum(1).tolist()
+            return [h[: int(n)] for h, n in zip(state.hidden, lengths)]
+        return list(state.unbind(0))
+
+    def merge_states(self, rows: Sequence[Tensor]) -> Any:
+        """Inverse of ``split_state`` for a batch of cached rows (pads text states per batch)."""
+        if self.modality == "text":
+            length = max(r.shape[0] for r in rows)
+            hidden = rows[0].new_zeros((len(rows), length, rows[0].shape[-1]))
+            mask = torch.zeros((len(rows), length), dtype=torch.long)
+            for i, r in enumerate(rows):
+                hidden[i, : r.shape[0]] = r
+                mask[i, : r.shape[0]] = 1
+            return TokenState(hidden, mask)
+        return torch.stack(list(rows))
+
+    def describe(self) -> dict[str, Any]:
+        """Identity of this backbone for configs and cache keys."""
+        return {
+            "name": self.name,
+            "modality": self.modality,
+            "weights_hash": self.weights_hash,
+            "feature_dim": self.feature_dim,
+            "num_groups": self.num_groups,
+            "preprocessing": self.preprocessing_config(),
+        }
+
+
+def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file's bytes (the identity of a weights file)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
