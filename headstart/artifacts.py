@@ -1,0 +1,103 @@
+"""Artifact folders: ``config.json`` + ``model.safetensors`` holding only what the run changed.
+
+Loading rebuilds the backbone from its registry entry (refusing one whose weights hash differs
+from the one trained on), re-applies the method's changes (e.g. LoRA adapters) and loads the saved
+tensors. Nothing is unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from safetensors.torch import load_file, save_file
+
+import headstart
+from headstart.errors import BackboneError, HeadstartError
+from headstart.heads import linear_head
+from headstart.methods import get_method
+from headstart.model import TransferModel
+from headstart.recipe import Recipe
+from headstart.zoo import load_backbone
+
+FORMAT = "headstart-artifact/1"
+CONFIG, WEIGHTS = "config.json", "model.safetensors"
+
+
+def save(fitted: "headstart.api.Transferred", path: str | Path) -> Path:
+    """Write ``fitted`` to the folder ``path`` (created if needed) and return it."""
+    import peft
+    import torch
+    import transformers
+
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    model, method = fitted.model, fitted.method
+    tensors = {k: v.detach().contiguous() for k, v in method.changed_state(model).items()}
+    config = {
+        "format": FORMAT,
+        "recipe": fitted.recipe.to_dict(),
+        "classes": fitted.classes,
+        "backbone": model.backbone.describe(),
+        "head": {"in_features": model.head.in_features, "out_features": model.head.out_features},
+        "info": _jsonable(fitted.info),
+        "versions": {
+            "headstart": headstart.__version__,
+            "torch": torch.__version__,
+            "transformers": transformers.__version__,
+            "peft": peft.__version__,
+            "python": platform.python_version(),
+        },
+    }
+    save_file(tensors, str(folder / WEIGHTS))
+    (folder / CONFIG).write_text(json.dumps(config, indent=2))
+    return folder
+
+
+def load(path: str | Path) -> "headstart.api.Transferred":
+    """Load an artifact folder written by ``save``.
+
+    >>> model = headstart.load("runs/bbc")            # doctest: +SKIP
+    >>> model.predict(["Shares fell sharply today"]).labels  # doctest: +SKIP
+    """
+    from headstart.api import Transferred
+
+    folder = Path(path)
+    if not (folder / CONFIG).is_file() or not (folder / WEIGHTS).is_file():
+        raise HeadstartError(f"{folder}: not a headstart artifact (expected {CONFIG} and {WEIGHTS})")
+    config = json.loads((folder / CONFIG).read_text())
+    if config.get("format") != FORMAT:
+        raise HeadstartError(f"{folder / CONFIG}: unknown artifact format {config.get('format')!r}")
+    recipe = Recipe(**config["recipe"])
+    method = get_method(recipe.method)(recipe)
+    net = load_backbone(recipe.backbone, **recipe.backbone_options)
+    expected = config["backbone"]["weights_hash"]
+    if method.pretrained and net.weights_hash != expected:
+        raise BackboneError(
+            f"{folder}: trained on {recipe.backbone} weights {expected[:12]}…, but the installed weights are "
+            f"{net.weights_hash[:12]}…; install the original weights to use this model"
+        )
+    model = TransferModel(net, linear_head(config["head"]["in_features"], config["head"]["out_features"]))
+    method.prepare(model)
+    state = load_file(str(folder / WEIGHTS))
+    wanted = set(method.changed_state(model))
+    if set(state) != wanted:
+        odd = sorted(set(state) ^ wanted)[:3]
+        raise HeadstartError(f"{folder / WEIGHTS}: tensors do not match the {recipe.method} model (e.g. {odd})")
+    model.load_state_dict(state, strict=False)
+    model.set_trainable(net.num_groups)
+    model.eval()
+    return Transferred(model, method, config["classes"], config["info"])
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

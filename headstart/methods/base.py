@@ -1,0 +1,105 @@
+"""The Method contract and its registry (PEFT's lesson: one method, one module, one registration).
+
+A method decides what is trained (``first_trainable``), with which learning rates
+(``parameter_groups``), which extra loss terms apply (``penalty``), and what it saves
+(``changed_state``). The engine (``headstart.engine``) does the rest, the same way for all.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, ClassVar
+
+import torch
+from torch import Tensor, nn
+
+from headstart.errors import HeadstartError
+from headstart.methods.regularizers import L2SP, BatchSpectralShrinkage
+from headstart.model import TransferModel
+from headstart.recipe import Recipe
+
+_METHODS: dict[str, type[Method]] = {}
+
+
+def register_method(name: str) -> Callable[[type[Method]], type[Method]]:
+    def wrap(cls: type[Method]) -> type[Method]:
+        cls.name = name
+        _METHODS[name] = cls
+        return cls
+
+    return wrap
+
+
+def get_method(name: str) -> type[Method]:
+    if name not in _METHODS:
+        raise HeadstartError(f"unknown method {name!r}; available: {', '.join(_METHODS)}")
+    return _METHODS[name]
+
+
+def list_methods() -> dict[str, str]:
+    """Method name -> the first line of its docstring."""
+    return {name: (cls.__doc__ or "").strip().splitlines()[0] for name, cls in _METHODS.items()}
+
+
+class Method:
+    """A way of transferring. Trainable methods override what differs from full fine-tuning."""
+
+    name: ClassVar[str]
+    trains: ClassVar[bool] = True  # False for closed-form methods (probe)
+    pretrained: ClassVar[bool] = True  # False for the from-scratch control
+    backbone_train_mode: ClassVar[bool] = True  # False: dropout and BatchNorm statistics stay frozen
+    default_lr: ClassVar[dict[str, float]] = {"text": 5e-5, "image": 3e-4}
+
+    def __init__(self, recipe: Recipe) -> None:
+        self.recipe = recipe
+
+    def prepare(self, model: TransferModel) -> None:
+        """Change the model before training or loading (re-initialise, inject adapters)."""
+
+    def configure_trainable(self, model: TransferModel, first_group: int) -> None:
+        """Make groups ``first_group …`` and the head trainable, everything else frozen."""
+        model.set_trainable(first_group)
+
+    def setup_penalties(self, model: TransferModel) -> None:
+        """Build the recipe's regularisers once the final trainable set is configured."""
+        r = self.recipe
+        self.penalties = [L2SP(model, r.l2sp)] if r.l2sp > 0 else []
+        if r.bss > 0:
+            self.penalties.append(BatchSpectralShrinkage(r.bss, r.bss_k))
+
+    def first_trainable(self, num_groups: int) -> int:
+        """Index of the lowest layer group that is ever trained (``num_groups``: none)."""
+        return 0
+
+    def trainable_at(self, epoch: int, num_groups: int) -> int:
+        """Lowest trainable group at ``epoch`` (gradual unfreezing moves it down over time)."""
+        return self.first_trainable(num_groups)
+
+    def learning_rate(self, modality: str) -> float:
+        return self.recipe.lr if self.recipe.lr is not None else self.default_lr[modality]
+
+    def parameter_groups(self, model: TransferModel) -> list[dict[str, Any]]:
+        """Optimiser groups: one per trained layer group (layer-wise decay) and one for the head."""
+        r, n = self.recipe, model.backbone.num_groups
+        lr = self.learning_rate(model.backbone.modality)
+        groups = [
+            {"params": list(model.backbone.groups[i].parameters()), "lr": lr * r.lr_decay ** (n - 1 - i), "name": f"group{i}"}
+            for i in range(self.first_trainable(n), n)
+        ]
+        head_lr = r.head_lr if r.head_lr is not None else 20 * lr
+        groups.append({"params": list(model.head.parameters()), "lr": head_lr, "name": "head"})
+        return [g for g in groups if g["params"]]
+
+    def penalty(self, model: TransferModel, features: Tensor) -> Tensor | None:
+        """Sum of the extra loss terms (regularisers); ``None`` when there are none."""
+        terms = [p(model, features) for p in getattr(self, "penalties", [])]
+        return torch.stack(terms).sum() if terms else None
+
+    def changed_state(self, model: TransferModel) -> dict[str, Tensor]:
+        """The tensors an artifact must store: the head and every trained group, buffers included."""
+        n = model.backbone.num_groups
+        keep = tuple(f"backbone.groups.{i}." for i in range(self.first_trainable(n), n)) + ("head.",)
+        return {k: v for k, v in model.state_dict().items() if k.startswith(keep)}
+
+
+def trainable_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

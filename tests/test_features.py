@@ -1,0 +1,218 @@
+"""Batched, cached extraction on real backbones (MiniLM-L6, EfficientNet-Lite0) and real data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from headstart.data.dataset import Dataset
+from headstart.datasets import load_dataset
+from headstart.errors import DataError
+from headstart.features import default_cache_root, extract_features, extract_states
+from headstart.zoo.base import Backbone
+from headstart.zoo import load_backbone
+
+TEXTS = 24
+IMAGES = 12
+
+
+class CallCounter:
+    """Wraps ``backbone.forward_groups`` and counts the examples that go through group 0."""
+
+    def __init__(self, backbone: Backbone) -> None:
+        self.examples = 0
+        self.original = backbone.forward_groups
+        backbone.forward_groups = self  # an instance attribute shadows the method
+
+    def __call__(self, state: Any, start: int = 0, stop: int | None = None) -> Any:
+        if start == 0:
+            self.examples += len(state) if isinstance(state, torch.Tensor) else len(state["input_ids"])
+        return self.original(state, start, stop)
+
+
+@pytest.fixture
+def counted(request: pytest.FixtureRequest) -> CallCounter:
+    backbone = request.getfixturevalue(request.param)
+    counter = CallCounter(backbone)
+    yield counter
+    del backbone.forward_groups
+
+
+@pytest.fixture(scope="module")
+def minilm() -> Backbone:
+    return load_backbone("minilm-l6")
+
+
+@pytest.fixture(scope="module")
+def lite0() -> Backbone:
+    return load_backbone("efficientnet-lite0")
+
+
+@pytest.fixture(scope="module")
+def texts() -> list[str]:
+    """Real review snippets, shuffled so that their lengths are in no particular order."""
+    snippets = load_dataset("rotten_tomatoes").inputs[:TEXTS]
+    return [snippets[i] for i in np.random.default_rng(0).permutation(TEXTS)]
+
+
+@pytest.fixture(scope="module")
+def digits() -> Dataset:
+    return load_dataset("mnist5k").subset(range(IMAGES))
+
+
+def direct_features(backbone: Backbone, inputs: list[Any], depth: int | None = None) -> np.ndarray:
+    """One input at a time (no padding, no batching): the reference the extractor must match."""
+    with torch.inference_mode():
+        rows = [
+            backbone.forward_features(b) if depth is None else backbone.features_at(b, depth)
+            for b in (backbone.preprocess([x]) for x in inputs)
+        ]
+    return torch.cat(rows).numpy()
+
+
+def test_text_features_match_direct_forward_in_input_order(minilm: Backbone, texts: list[str], tmp_path: Path) -> None:
+    lengths = [len(minilm.preprocess([t])["input_ids"][0]) for t in texts]
+    assert lengths != sorted(lengths) and len(set(lengths)) > 5  # sorting by length really reorders
+    features = extract_features(minilm, texts, batch_size=5, cache_dir=tmp_path, progress=False)
+    assert features.shape == (TEXTS, minilm.feature_dim) and features.dtype == np.float32
+    np.testing.assert_allclose(features, direct_features(minilm, texts), atol=2e-5)
+
+
+def test_image_features_from_arrays_paths_and_strings_agree(lite0: Backbone, digits: Dataset, tmp_path: Path) -> None:
+    paths = []
+    for i, pixels in enumerate(digits.inputs):
+        paths.append(tmp_path / f"{i}.png")
+        Image.fromarray(pixels).save(paths[-1])
+    reference = direct_features(lite0, list(digits.inputs))
+    from_arrays = extract_features(lite0, digits, batch_size=5, cache=False, progress=False)
+    from_paths = extract_features(lite0, paths, batch_size=5, cache_dir=tmp_path / "cache", progress=False)
+    from_strings = extract_features(lite0, [str(p) for p in paths], batch_size=5, cache_dir=tmp_path / "cache", progress=False)
+    np.testing.assert_allclose(from_arrays, reference, atol=1e-4)
+    np.testing.assert_allclose(from_paths, reference, atol=1e-4)
+    np.testing.assert_array_equal(from_strings, from_paths)
+
+
+@pytest.mark.parametrize("counted", ["lite0"], indirect=True)
+def test_depth_gives_pooled_output_of_that_group(counted: CallCounter, lite0: Backbone, digits: Dataset, tmp_path: Path) -> None:
+    inputs = list(digits.inputs[:4])
+    at_two = extract_features(lite0, inputs, depth=2, cache_dir=tmp_path, progress=False)
+    assert at_two.shape == (4, 24)  # Lite0's second MBConv stage has 24 channels
+    np.testing.assert_allclose(at_two, direct_features(lite0, inputs, depth=2), atol=1e-4)
+    # depth=None and the last group's index are the same features and share one cache entry
+    final = extract_features(lite0, inputs, cache_dir=tmp_path, progress=False)
+    computed = counted.examples
+    last = extract_features(lite0, inputs, depth=lite0.num_groups - 1, cache_dir=tmp_path, progress=False)
+    assert counted.examples == computed
+    np.testing.assert_array_equal(last, final)
+
+
+@pytest.mark.parametrize("counted", ["minilm"], indirect=True)
+def test_second_call_is_served_from_cache(counted: CallCounter, minilm: Backbone, texts: list[str], tmp_path: Path) -> None:
+    first = extract_features(minilm, texts, cache_dir=tmp_path, progress=False)
+    assert counted.examples == TEXTS
+    second = extract_features(minilm, texts, cache_dir=tmp_path, progress=False)
+    assert counted.examples == TEXTS
+    np.testing.assert_array_equal(second, first)
+
+
+@pytest.mark.parametrize("counted", ["minilm"], indirect=True)
+def test_subset_and_superset_reuse_cached_rows(counted: CallCounter, minilm: Backbone, texts: list[str], tmp_path: Path) -> None:
+    pool = extract_features(minilm, texts[:16], cache_dir=tmp_path, progress=False)
+    counted.examples = 0
+    few_shot = [texts[i] for i in (9, 2, 14)]
+    np.testing.assert_array_equal(extract_features(minilm, few_shot, cache_dir=tmp_path, progress=False), pool[[9, 2, 14]])
+    assert counted.examples == 0
+    mixed = texts[12:] + texts[12:14]  # 4 cached, 8 new, 2 repeated
+    features = extract_features(minilm, mixed, cache_dir=tmp_path, progress=False)
+    assert counted.examples == 8
+    np.testing.assert_allclose(features, direct_features(minilm, mixed), atol=2e-5)
+
+
+@pytest.mark.parametrize("counted", ["lite0"], indirect=True)
+def test_cache_key_changes_with_depth_precision_and_preprocessing(
+    counted: CallCounter, lite0: Backbone, digits: Dataset, tmp_path: Path
+) -> None:
+    inputs = list(digits.inputs[:3])
+    extract_features(lite0, inputs, cache_dir=tmp_path, progress=False)
+    extract_features(lite0, inputs, depth=-2, cache_dir=tmp_path, progress=False)
+    extract_features(lite0, inputs, bf16=True, cache_dir=tmp_path, progress=False)
+    assert counted.examples == 9
+    stretched = load_backbone("efficientnet-lite0", resize="stretch")
+    other = CallCounter(stretched)
+    extract_features(stretched, inputs, cache_dir=tmp_path, progress=False)
+    assert other.examples == 3
+    assert len(list(tmp_path.glob("*/key.json"))) == 4
+
+
+@pytest.mark.parametrize("name,data", [("minilm", "texts"), ("lite0", "digits")])
+def test_bf16_features_are_close_to_fp32(name: str, data: str, request: pytest.FixtureRequest) -> None:
+    backbone, inputs = request.getfixturevalue(name), request.getfixturevalue(data)
+    fp32 = extract_features(backbone, inputs, cache=False, progress=False)
+    bf16 = extract_features(backbone, inputs, bf16=True, cache=False, progress=False)
+    assert bf16.dtype == np.float32
+    cosine = (fp32 * bf16).sum(1) / np.linalg.norm(fp32, axis=1) / np.linalg.norm(bf16, axis=1)
+    assert cosine.min() >= 0.99
+    assert not np.array_equal(fp32, bf16)
+
+
+@pytest.mark.parametrize("name,data,depth", [("minilm", "texts", 2), ("lite0", "digits", 3)])
+@pytest.mark.parametrize("cache", [True, False])
+def test_states_continue_to_the_same_features(
+    name: str, data: str, depth: int, cache: bool, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    backbone, inputs = request.getfixturevalue(name), request.getfixturevalue(data)
+    inputs = list(inputs.inputs if isinstance(inputs, Dataset) else inputs)[:10]
+    states = extract_states(backbone, inputs, depth, batch_size=4, cache=cache, cache_dir=tmp_path, progress=False)
+    if cache:  # the second call reads the memory-mapped cache
+        states = extract_states(backbone, inputs, depth, batch_size=4, cache_dir=tmp_path, progress=False)
+    assert len(states) == len(inputs) and all(s.dtype == torch.float32 for s in states)
+    with torch.inference_mode():
+        features = backbone.pool(backbone.forward_groups(backbone.merge_states(states), depth + 1))
+    np.testing.assert_allclose(features.numpy(), direct_features(backbone, inputs), atol=1e-4)
+
+
+def test_text_states_are_cut_to_each_text(minilm: Backbone, texts: list[str], tmp_path: Path) -> None:
+    states = extract_states(minilm, texts[:6], 0, cache_dir=tmp_path, progress=False)
+    assert [len(s) for s in states] == [len(minilm.preprocess([t])["input_ids"][0]) for t in texts[:6]]
+
+
+@pytest.mark.parametrize("counted", ["lite0"], indirect=True)
+def test_crash_mid_extraction_leaves_a_usable_cache(
+    counted: CallCounter, lite0: Backbone, digits: Dataset, tmp_path: Path
+) -> None:
+    inputs = list(digits.inputs[:6])
+
+    def fail_on_second_batch(state: Any, start: int = 0, stop: int | None = None) -> Any:
+        if counted.examples >= 3:
+            raise KeyboardInterrupt
+        return CallCounter.__call__(counted, state, start, stop)
+
+    lite0.forward_groups = fail_on_second_batch
+    with pytest.raises(KeyboardInterrupt):
+        extract_features(lite0, inputs, batch_size=3, cache_dir=tmp_path, progress=False)
+    assert [p.name for p in tmp_path.glob("*/*") if p.name != "key.json"] == []
+    lite0.forward_groups = counted
+    counted.examples = 0
+    features = extract_features(lite0, inputs, batch_size=3, cache_dir=tmp_path, progress=False)
+    assert counted.examples == 6
+    np.testing.assert_allclose(features, direct_features(lite0, inputs), atol=1e-4)
+
+
+def test_without_cache_nothing_is_written(minilm: Backbone, texts: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HEADSTART_CACHE", str(tmp_path))
+    assert default_cache_root() == tmp_path / "features"
+    extract_features(minilm, texts[:3], cache=False, progress=False)
+    assert not (tmp_path / "features").exists()
+    extract_features(minilm, texts[:3], progress=False)
+    assert len(list((tmp_path / "features").glob("*/*.npy"))) == 1
+
+
+def test_modality_mismatch_is_a_data_error(lite0: Backbone, tmp_path: Path) -> None:
+    reviews = Dataset(["a fine film"], None, None, "text", name="reviews")
+    with pytest.raises(DataError, match="reviews: text inputs cannot go through image backbone"):
+        extract_features(lite0, reviews, cache_dir=tmp_path)
