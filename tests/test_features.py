@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,21 +23,27 @@ IMAGES = 12
 
 
 class CallCounter:
-    """Wraps ``backbone.forward_groups`` and counts the examples that go through group 0."""
+    """Wraps ``backbone.forward_groups`` and counts the examples that go through group 0.
+
+    With ``crash_after`` set, the batch after that many examples raises, as a crash would.
+    """
 
     def __init__(self, backbone: Backbone) -> None:
         self.examples = 0
+        self.crash_after: int | None = None
         self.original = backbone.forward_groups
         backbone.forward_groups = self  # an instance attribute shadows the method
 
     def __call__(self, state: Any, start: int = 0, stop: int | None = None) -> Any:
         if start == 0:
+            if self.crash_after is not None and self.examples >= self.crash_after:
+                raise KeyboardInterrupt
             self.examples += len(state) if isinstance(state, torch.Tensor) else len(state["input_ids"])
         return self.original(state, start, stop)
 
 
 @pytest.fixture
-def counted(request: pytest.FixtureRequest) -> CallCounter:
+def counted(request: pytest.FixtureRequest) -> Iterator[CallCounter]:
     backbone = request.getfixturevalue(request.param)
     counter = CallCounter(backbone)
     yield counter
@@ -186,18 +193,11 @@ def test_crash_mid_extraction_leaves_a_usable_cache(
     counted: CallCounter, lite0: Backbone, digits: Dataset, tmp_path: Path
 ) -> None:
     inputs = list(digits.inputs[:6])
-
-    def fail_on_second_batch(state: Any, start: int = 0, stop: int | None = None) -> Any:
-        if counted.examples >= 3:
-            raise KeyboardInterrupt
-        return CallCounter.__call__(counted, state, start, stop)
-
-    lite0.forward_groups = fail_on_second_batch
+    counted.crash_after = 3
     with pytest.raises(KeyboardInterrupt):
         extract_features(lite0, inputs, batch_size=3, cache_dir=tmp_path, progress=False)
-    assert [p.name for p in tmp_path.glob("*/*") if p.name != "key.json"] == []
-    lite0.forward_groups = counted
-    counted.examples = 0
+    assert [p.name for p in tmp_path.glob("*/*") if p.name != "key.json"] == []  # no chunk, no temp file
+    counted.crash_after, counted.examples = None, 0
     features = extract_features(lite0, inputs, batch_size=3, cache_dir=tmp_path, progress=False)
     assert counted.examples == 6
     np.testing.assert_allclose(features, direct_features(lite0, inputs), atol=1e-4)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 from sklearn.linear_model import LogisticRegression, LogisticRegressionCV, RidgeCV
-from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 from torch import nn
 
@@ -28,9 +27,12 @@ class Probe(Method):
 def fit_linear_head(features: np.ndarray, targets: np.ndarray, task: str, out_dim: int, seed: int = 0) -> nn.Linear:
     """The convex fit of a linear head, returned as an ``nn.Linear`` producing logits.
 
-    Features are standardised, ``W x' + b`` with ``x' = (x - mu) / sigma`` is fit by L2-regularised
-    logistic (or ridge) regression with the strength chosen by stratified k-fold cross-validation
-    on the training set, and the scaling is folded back: ``W' = W / sigma``, ``b' = b - W' mu``.
+    Features are centred and scaled by one number, ``x' = (x - mu) / s`` with ``s`` the root mean
+    square of ``x - mu`` (one scale keeps the features' geometry: per-dimension scaling would blow up
+    low-variance directions, and with them the head's sensitivity once the backbone is fine-tuned).
+    ``W x' + b`` is fit by L2-regularised logistic (or ridge) regression, its strength chosen by
+    stratified k-fold cross-validation on the training set, and the scaling is folded back:
+    ``W' = W / s``, ``b' = b - W' mu``.
     """
     with threadpool_limits(1):  # BLAS threads only slow these small, many-iteration solves down
         weight, bias = _fit(features, targets, task, out_dim, seed)
@@ -42,8 +44,9 @@ def fit_linear_head(features: np.ndarray, targets: np.ndarray, task: str, out_di
 
 
 def _fit(features: np.ndarray, targets: np.ndarray, task: str, out_dim: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    scaler = StandardScaler().fit(features)
-    x = scaler.transform(features)
+    mean = features.mean(0)
+    scale = float(np.sqrt(((features - mean) ** 2).mean())) or 1.0
+    x = (features - mean) / scale
     if task == "regression":
         y = targets.reshape(len(targets), -1)
         ridge = RidgeCV(alphas=RIDGE_GRID).fit(x, y)
@@ -54,8 +57,8 @@ def _fit(features: np.ndarray, targets: np.ndarray, task: str, out_dim: int, see
         bias = np.array([b[-1] for _, b in rows])
     else:
         weight, bias = _logistic(x, targets, seed, classes=out_dim)
-    weight = weight / scaler.scale_
-    return weight, bias - weight @ scaler.mean_
+    weight = weight / scale
+    return weight, bias - weight @ mean
 
 
 def _row_space(x: np.ndarray) -> np.ndarray:

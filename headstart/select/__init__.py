@@ -26,6 +26,8 @@ Needs = Literal["features", "source_probs"]
 
 
 class Score(NamedTuple):
+    """A score as ``function(inputs, target_labels) -> float`` and the kind of inputs it takes."""
+
     function: Callable[[ArrayLike, ArrayLike], float]
     needs: Needs
 

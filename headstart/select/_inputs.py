@@ -51,7 +51,7 @@ def class_codes(labels: ArrayLike, n_rows: int, name: str = "labels") -> tuple[n
     check_length(values, n_rows, name)
     classes, codes = np.unique(values, return_inverse=True)
     if len(classes) < 2:
-        raise HeadstartError(f"{name} hold a single class ({classes[0]!r}); a score needs at least 2")
+        raise HeadstartError(f"{name} hold {len(classes)} distinct class(es); a score needs at least 2")
     return codes, len(classes)
 
 
@@ -71,7 +71,7 @@ def regression_targets(targets: ArrayLike, n_rows: int) -> np.ndarray:
 
 def check_length(values: np.ndarray, n_rows: int, name: str) -> None:
     if len(values) != n_rows:
-        raise HeadstartError(f"{n_rows} examples of features or predictions but {len(values)} {name}")
+        raise HeadstartError(f"{name} has {len(values)} entries but there are {n_rows} examples")
 
 
 def one_hot(codes: np.ndarray, n_classes: int) -> np.ndarray:

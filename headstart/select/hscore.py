@@ -36,7 +36,7 @@ def hscore(features: ArrayLike, labels: ArrayLike, *, shrinkage: bool = False) -
     class_means = (indicators.T @ centred) / class_sizes[:, None]
     between = class_means.T @ (class_means * (class_sizes / len(f))[:, None])
     if shrinkage:
-        estimator = LedoitWolf().fit(f)
+        estimator = LedoitWolf(store_precision=False).fit(f)
         covariance, between = estimator.covariance_, (1.0 - estimator.shrinkage_) * between
     else:
         covariance = centred.T @ centred / len(f)

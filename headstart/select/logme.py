@@ -31,10 +31,10 @@ def logme(features: ArrayLike, labels: ArrayLike, *, regression: bool = False) -
                                  - beta/2 |F m - y|^2 - alpha/2 |m|^2 - 1/2 log det A
 
     ``alpha, beta`` come from MacKay's fixed point ``gamma = sum_i beta s_i / (alpha + beta s_i)``,
-    ``alpha = gamma / |m|^2``, ``beta = (n - gamma) / |F m - y|^2``, where ``s_i`` are the squared
-    singular values of ``F``. One thin SVD ``F = U S V^T`` serves every column and iteration: with
+    ``alpha = gamma / |m|^2``, ``beta = (n - gamma) / |F m - y|^2``, where ``s_i = sigma_i^2`` are the
+    squared singular values of ``F``. One thin SVD ``F = U S V^T`` serves every column and iteration: with
     ``z = U^T y`` and ``r_i = 1 / (alpha + beta s_i)``,
-    ``|m|^2 = sum_i (beta sqrt(s_i) z_i r_i)^2`` and
+    ``|m|^2 = sum_i (beta sigma_i z_i r_i)^2`` and
     ``|F m - y|^2 = sum_i (alpha z_i r_i)^2 + |y|^2 - |z|^2``;
     the ``d - rank`` singular values the thin SVD omits are zeros (they add ``log alpha`` each to
     ``log det A``), so ``n < d`` and ``n >= d`` take the same path. An exact fit, whose evidence

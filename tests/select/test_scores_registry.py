@@ -30,9 +30,9 @@ def test_applicable_depends_on_the_source_head():
 @pytest.mark.parametrize("feature_score", [logme, hscore])
 def test_feature_scores_reject_bad_input(rng, feature_score):
     features = rng.normal(size=(10, 3))
-    with pytest.raises(HeadstartError, match="10 examples .* but 9 labels"):
+    with pytest.raises(HeadstartError, match="labels has 9 entries but there are 10 examples"):
         feature_score(features, np.arange(9) % 2)
-    with pytest.raises(HeadstartError, match="single class"):
+    with pytest.raises(HeadstartError, match="hold 1 distinct class"):
         feature_score(features, np.zeros(10))
     features[4, 1] = np.nan
     with pytest.raises(HeadstartError, match="row 4 holds NaN or inf"):
@@ -48,9 +48,9 @@ def test_logme_rejects_non_finite_regression_targets(rng):
 
 def test_source_scores_reject_bad_input(rng):
     probs = rng.dirichlet(np.ones(3), size=10)
-    with pytest.raises(HeadstartError, match="but 8 target_labels"):
+    with pytest.raises(HeadstartError, match="target_labels has 8 entries but there are 10 examples"):
         leep(probs, np.arange(8) % 2)
-    with pytest.raises(HeadstartError, match="single class"):
+    with pytest.raises(HeadstartError, match="hold 1 distinct class"):
         nce(probs.argmax(axis=1), np.ones(10))
     with pytest.raises(HeadstartError, match="row 0 sums to 2, not 1"):
         leep(2 * probs, np.arange(10) % 2)

@@ -157,7 +157,8 @@ def test_preprocess_rejects_bad_inputs_by_position(lite, bad, message):
 def test_describe_identifies_weights_and_preprocessing(lite):
     described = lite.describe()
     assert described["weights_hash"] == file_sha256(VARIANTS[lite.name].weights_path())
-    assert described["preprocessing"]["resolution"] == {"efficientnet-lite0": 224, "efficientnet-lite2": 260}[lite.name]
+    resolution = {"efficientnet-lite0": 224, "efficientnet-lite2": 260}[lite.name]
+    assert described["preprocessing"]["resolution"] == resolution
     assert described["preprocessing"]["resize"] == "crop"
     assert described["num_groups"] == 9 and described["modality"] == "image"
 

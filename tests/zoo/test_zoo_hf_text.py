@@ -154,6 +154,14 @@ def test_unsupported_pooling_names_the_config_file(tmp_path):
         load_backbone(directory)
 
 
+def test_sentence_transformers_modules_we_cannot_reproduce_are_refused(tmp_path):
+    modules = json.loads((MINILM_DIR / "modules.json").read_text())
+    modules.append({"idx": 3, "name": "3", "path": "3_Dense", "type": "sentence_transformers.models.Dense"})
+    directory = linked_copy(MINILM_DIR, tmp_path, **{"modules.json": modules})
+    with pytest.raises(BackboneError, match=r"modules.json: sentence-transformers modules \['Dense'\] are not"):
+        load_backbone(directory)
+
+
 def test_a_directory_without_a_model_is_refused(tmp_path):
     with pytest.raises(BackboneError, match="not a Hugging Face model directory"):
         load_backbone(tmp_path)
@@ -179,7 +187,9 @@ def test_a_hub_id_fails_fast_and_clearly_when_offline(tmp_path):
     )
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path)}
     repo = Path(__file__).resolve().parents[2]
-    done = subprocess.run([sys.executable, "-c", script], env=env, cwd=repo, capture_output=True, text=True, timeout=120)
+    command = [sys.executable, "-c", script]
+    done = subprocess.run(command, env=env, cwd=repo, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert "could not download 'sentence-transformers/all-MiniLM-L6-v2'" in done.stdout
+    assert "'sentence-transformers/all-MiniLM-L6-v2' is not a local directory" in done.stdout
+    assert "could not be downloaded from the Hugging Face Hub" in done.stdout
     assert "pass the path of a local model directory" in done.stdout
