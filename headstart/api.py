@@ -23,7 +23,7 @@ from headstart.data.splits import sample_shots, stratified_split
 from headstart.errors import HeadstartError
 from headstart.features import extract_features
 from headstart.heads import linear_head
-from headstart.methods import Method, get_method, trainable_parameters
+from headstart.methods import Method, get_method
 from headstart.methods.probe import fit_linear_head
 from headstart.model import TransferModel
 from headstart.recipe import Recipe
@@ -116,10 +116,16 @@ def fit(
     ``shots=K`` keeps K examples per class; ``options`` are ``Recipe`` fields (``unfreeze=2``,
     ``epochs=10``, ``lr=5e-5``, ``l2sp=0.01`` …). With ``out`` the run writes checkpoints and logs
     there (and ``resume`` continues from a checkpoint); the artifact is written by ``save``.
+    ``method="auto"`` chooses backbone, method and depth itself and may return the no-transfer
+    baseline instead, when transfer does not beat it (``headstart.select.auto.fit_auto``).
 
     >>> fit("digits", backbone="efficientnet-lite0", method="probe", shots=4).info["n_train"]
     40
     """
+    if method == "auto":
+        from headstart.select.auto import fit_auto
+
+        return fit_auto(data, val=val, shots=shots, out=out, progress=progress, text_col=text_col, label_col=label_col, **options)
     train_data = _load(data, text_col, label_col, options.get("task", "classification"))
     options.setdefault("task", train_data.task)
     recipe = Recipe.build(backbone=backbone, method=method, **options)
@@ -146,12 +152,13 @@ def fit(
 
         result = train(model, transfer, train_data, val_data, run_dir=Path(out) if out else None,
                        resume=Path(resume) if resume else None, progress=progress)
-        info.update(epochs=result.epochs_run, history=result.history, prefix_cached=result.prefix_cached)
+        info.update(epochs=result.epochs_run, history=result.history, prefix_cached=result.prefix_cached,
+                    world_size=result.world_size)
     else:
         model.set_trainable(net.num_groups)
     model.eval()
     info["train_seconds"] = time.perf_counter() - started
-    info["trainable_params"] = trainable_parameters(model)
+    info["trainable_params"] = sum(p.numel() for g in transfer.parameter_groups(model) for p in g["params"])
     info["class_counts"] = train_data.class_counts()
     fitted = Transferred(model, transfer, train_data.classes, info)
     if val_data is not None:

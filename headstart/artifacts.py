@@ -64,8 +64,11 @@ def load(path: str | Path) -> "headstart.api.Transferred":
     >>> model.predict(["Shares fell sharply today"]).labels  # doctest: +SKIP
     """
     from headstart.api import Transferred
+    from headstart.select.baseline_model import is_baseline_artifact, load_baseline
 
     folder = Path(path)
+    if is_baseline_artifact(folder):  # kept by method="auto" when transfer did not beat it
+        return load_baseline(folder)
     if not (folder / CONFIG).is_file() or not (folder / WEIGHTS).is_file():
         raise HeadstartError(f"{folder}: not a headstart artifact (expected {CONFIG} and {WEIGHTS})")
     config = json.loads((folder / CONFIG).read_text())

@@ -31,10 +31,12 @@ def backbones() -> None:
     """
     from headstart.zoo import list_backbones
 
+    entries = list_backbones()
     table = Table(title="Backbones")
-    for column in ("name", "modality", "parameters", "features", "weights from", "installed"):
-        table.add_column(column)
-    for e in list_backbones():
+    table.add_column("name", no_wrap=True, min_width=max(len(e.name) for e in entries))
+    for column in ("modality", "parameters", "features", "weights from", "installed"):
+        table.add_column(column, overflow="fold")
+    for e in entries:
         table.add_row(e.name, e.modality, f"{e.num_params / 1e6:.1f} M", str(e.feature_dim), e.source, "yes" if e.installed() else "no")
     console.print(table)
 
@@ -47,10 +49,12 @@ def datasets() -> None:
     """
     from headstart.datasets import list_datasets
 
+    infos = list_datasets()
     table = Table(title="Catalogue datasets")
-    for column in ("name", "modality", "examples", "classes", "licence", "source"):
-        table.add_column(column)
-    for d in list_datasets():
+    table.add_column("name", no_wrap=True, min_width=max(len(d.name) for d in infos))
+    for column in ("modality", "examples", "classes", "licence", "source"):
+        table.add_column(column, overflow="fold")
+    for d in infos:
         table.add_row(d.name, d.modality, str(d.size), str(len(d.classes)), d.licence, d.source)
     console.print(table)
 
@@ -152,7 +156,7 @@ def predict(
     for item, label, probs in zip(items, prediction.labels, prediction.probabilities):
         shown = str(item) if len(str(item)) <= 60 else str(item)[:57] + "..."
         score = f"{probs.max():.3f}" if model.task == "classification" else ""
-        console.print(f"{label}\t{score}\t{shown}", markup=False, highlight=False)
+        typer.echo(f"{label}\t{score}\t{shown}")  # tab-separated: easy to pipe
 
 
 def _read_inputs(inputs: list[str], modality: str, text_col: str) -> list[Any]:
@@ -195,5 +199,16 @@ def main() -> None:
     try:
         app()
     except HeadstartError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(2)
+
+
+from headstart.demo import demo_command  # noqa: E402  (commands written in their own modules)
+from headstart.report.cli import report_command  # noqa: E402
+from headstart.select.cli import rank_command  # noqa: E402
+from headstart.zeroshot.cli import zeroshot_command  # noqa: E402
+
+app.command("demo")(demo_command)
+app.command("report")(report_command)
+app.command("rank")(rank_command)
+app.command("zeroshot")(zeroshot_command)

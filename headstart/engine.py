@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import copy
 import csv
+import logging
 import math
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -34,6 +36,12 @@ from headstart.model import TransferModel
 
 TARGET_STEPS = 150  # optimiser steps the automatic epoch count aims for
 
+# Frozen groups are in eval mode on purpose (BatchNorm statistics stay pre-trained); and the
+# accelerator banner and tips say nothing on a CPU-only tool.
+warnings.filterwarnings("ignore", message=r"Found \d+ module\(s\) in eval mode")
+warnings.filterwarnings("ignore", message=r".*does not have many workers")
+logging.getLogger("lightning.pytorch.utilities.rank_zero").setLevel(logging.WARNING)
+
 
 @dataclass
 class TrainingResult:
@@ -41,6 +49,7 @@ class TrainingResult:
     epochs_run: int
     history: list[dict[str, float]]
     prefix_cached: bool
+    world_size: int
 
 
 def auto_epochs(n_train: int, batch_size: int) -> int:
@@ -83,29 +92,29 @@ class _Collate:
 
 
 class FreezeSchedule(Callback):
-    """Applies the method's trainable set at every epoch start; its state travels in checkpoints."""
+    """Applies the method's trainable set at every epoch start; its state travels in checkpoints.
+
+    The set is a function of the epoch, so a resumed run recomputes exactly the set an
+    uninterrupted run has (Lightning's ``BackboneFinetuning`` instead grows optimiser groups as it
+    goes and loses them on resume). Every parameter that is ever trained is in the optimiser
+    from the start; frozen ones simply get no gradient.
+    """
 
     def __init__(self, method: Method) -> None:
         self.method = method
         self.first_trainable: int | None = None
 
-    def apply(self, module: TransferModule, first: int) -> None:
-        self.first_trainable = module.first_trainable = first
-        self.method.configure_trainable(module.model, first)
-        module.train(module.training)
-
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: TransferModule) -> None:
-        self.apply(pl_module, self.method.trainable_at(trainer.current_epoch, pl_module.model.backbone.num_groups))
+        first = self.method.trainable_at(trainer.current_epoch, pl_module.model.backbone.num_groups)
+        self.first_trainable = pl_module.first_trainable = first
+        self.method.configure_trainable(pl_module.model, first)
+        pl_module.train(pl_module.training)
 
     def state_dict(self) -> dict[str, Any]:
         return {"first_trainable": self.first_trainable}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.first_trainable = state_dict["first_trainable"]
-
-    def on_fit_start(self, trainer: L.Trainer, pl_module: TransferModule) -> None:
-        if self.first_trainable is not None:  # resumed: restore the saved trainable set first
-            self.apply(pl_module, self.first_trainable)
 
 
 class TransferModule(L.LightningModule):
@@ -129,8 +138,9 @@ class TransferModule(L.LightningModule):
                 group.eval()
         return self
 
-    def on_train_epoch_start(self) -> None:
-        torch.manual_seed(self.recipe.seed * 1_000_003 + self.current_epoch)  # dropout, per epoch
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        """Dropout masks depend only on (seed, step), so a resumed run draws the same ones."""
+        torch.manual_seed(self.recipe.seed * 1_000_003 + self.global_step)
 
     def training_step(self, batch: tuple[Any, torch.Tensor], batch_idx: int) -> torch.Tensor:
         x, y = batch
@@ -239,7 +249,7 @@ def train(
         accelerator="cpu",
         devices=r.devices,
         num_nodes=r.num_nodes,
-        strategy="ddp" if world > 1 else "auto",
+        strategy="ddp_find_unused_parameters_true" if world > 1 else "auto",  # frozen groups get no grads
         precision="bf16-mixed" if r.bf16 else "32-true",
         max_epochs=max_epochs_override or epochs,
         logger=logger,
@@ -255,7 +265,8 @@ def train(
     if module.best_state is not None:
         model.load_state_dict(module.best_state)
     model.eval()
-    return TrainingResult(model, trainer.current_epoch, _history(log_dir / "logs" / "metrics.csv"), bool(start))
+    history = _history(log_dir / "logs" / "metrics.csv")
+    return TrainingResult(model, trainer.current_epoch, history, bool(start), trainer.world_size)
 
 
 def _history(path: Path) -> list[dict[str, float]]:

@@ -25,6 +25,7 @@ class TransferModel(nn.Module):
 
     def set_trainable(self, first_group: int) -> None:
         """Train groups ``first_group …`` and the head; freeze the rest (BatchNorm statistics too)."""
+        self.backbone.requires_grad_(False)  # e.g. a source classifier kept by the backbone
         for i, group in enumerate(self.backbone.groups):
             trainable = i >= first_group
             group.requires_grad_(trainable)

@@ -1,25 +1,40 @@
-"""Domain adaptation: losses to add to the task loss so features transfer to an unlabelled target.
+"""Domain adaptation: transfer a model from a labelled source domain to an unlabelled target.
 
-Each algorithm is one ``nn.Module`` called as ``loss(f_s, f_t)`` (CDAN also takes the classifier's
-logits: ``loss(f_s, f_t, logits_s, logits_t)``) returning a scalar to add to the task loss.
+``adapt(source, target, backbone=..., method=...)`` runs one of the algorithms end to end and
+returns an ordinary model (``headstart.api.Transferred``). The alignment losses are ``nn.Module``
+losses called as ``loss(f_s, f_t)`` (CDAN also takes the classifier's logits:
+``loss(f_s, f_t, logits_s, logits_t)``) returning a scalar to add to the task loss; self-training
+and AdaBN are procedures (``self_training``, ``adabn``). Names are imported on first use, so that
+importing the package (e.g. for the CLI) stays light.
 """
 
-from headstart.adapt.cdan import ConditionalDomainAdversarialLoss, entropy_weights
-from headstart.adapt.coral import CoralLoss
-from headstart.adapt.dann import DomainAdversarialLoss
-from headstart.adapt.metrics import proxy_a_distance
-from headstart.adapt.mmd import MultipleKernelMMD
-from headstart.adapt.modules import DomainDiscriminator, GaussianKernels, GradientReversal, warm_start
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "ConditionalDomainAdversarialLoss",
-    "CoralLoss",
-    "DomainAdversarialLoss",
-    "DomainDiscriminator",
-    "GaussianKernels",
-    "GradientReversal",
-    "MultipleKernelMMD",
-    "entropy_weights",
-    "proxy_a_distance",
-    "warm_start",
-]
+_EXPORTS = {
+    "adapt": "headstart.adapt.api",
+    "load_target": "headstart.adapt.api",
+    "ALGORITHMS": "headstart.adapt.algorithms",
+    "AdaptConfig": "headstart.adapt.algorithms",
+    "ConditionalDomainAdversarialLoss": "headstart.adapt.cdan",
+    "entropy_weights": "headstart.adapt.cdan",
+    "CoralLoss": "headstart.adapt.coral",
+    "DomainAdversarialLoss": "headstart.adapt.dann",
+    "proxy_a_distance": "headstart.adapt.metrics",
+    "MultipleKernelMMD": "headstart.adapt.mmd",
+    "DomainDiscriminator": "headstart.adapt.modules",
+    "GaussianKernels": "headstart.adapt.modules",
+    "GradientReversal": "headstart.adapt.modules",
+    "warm_start": "headstart.adapt.modules",
+    "reestimate_batchnorm": "headstart.adapt.adabn",
+    "select_pseudo_labels": "headstart.adapt.self_training",
+    "information_maximisation": "headstart.adapt.selection",
+    "selection_score": "headstart.adapt.selection",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'headstart.adapt' has no attribute {name!r}")

@@ -33,7 +33,7 @@ INDEX_SUFFIX = ".index.npz"
 def default_cache_root() -> Path:
     """``$HEADSTART_CACHE/features``, else ``~/.cache/headstart/features``."""
     base = os.environ.get("HEADSTART_CACHE")
-    return (Path(base) if base else Path.home() / ".cache" / "headstart") / "features"
+    return (Path(base).expanduser() if base else Path.home() / ".cache" / "headstart") / "features"
 
 
 def key_digest(key: dict[str, Any]) -> str:

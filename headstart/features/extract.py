@@ -1,13 +1,14 @@
-"""Cached, batched extraction of pooled features and of frozen-prefix activations.
+"""Cached, batched extraction of pooled features, source-classifier logits and frozen-prefix activations.
 
-Both functions look every input up in the on-disk cache by its content hash, run the backbone
-only on inputs not found there (each distinct input once), stream the new rows into a new
-cache chunk, and return results in the order of the inputs.
+Every function looks each input up in the on-disk cache by its content hash, runs the backbone
+only on inputs not found there (each distinct input once), streams the new rows into a new
+cache chunk, and returns results in the order of the inputs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import numpy as np
 import torch
 
 from headstart.data.dataset import Dataset, content_hash
-from headstart.errors import DataError
+from headstart.errors import BackboneError, DataError
 from headstart.features.batching import run_batches, token_lengths
 from headstart.features.cache import ActivationStore, default_cache_root
 from headstart.zoo.base import Backbone
@@ -42,11 +43,52 @@ def extract_features(
     """
     inputs = _inputs_of(data, backbone)
     depth = backbone.num_groups - 1 if depth is None else backbone.check_depth(depth)
+    return _rows_per_input(
+        backbone, inputs, "features", depth, lambda batch: backbone.features_at(batch, depth).float().numpy(),
+        batch_size=batch_size, bf16=bf16, cache=cache, cache_dir=cache_dir, progress=progress,
+    )
+
+
+def extract_source_logits(
+    backbone: Backbone,
+    data: Data,
+    *,
+    batch_size: int = 64,
+    bf16: bool = False,
+    cache: bool = True,
+    cache_dir: str | Path | None = None,
+    progress: bool = True,
+) -> np.ndarray:
+    """Logits ``(n, source classes)`` float32 of the backbone's source classifier (e.g. ImageNet's
+    1,000 classes), cached like the features; a ``BackboneError`` if the backbone has none."""
+    if not backbone.has_source_head:
+        raise BackboneError(f"backbone {backbone.name!r} has no source classifier")
+    return _rows_per_input(
+        backbone, _inputs_of(data, backbone), "source_logits", backbone.num_groups - 1,
+        lambda batch: backbone.source_logits(batch).float().numpy(),
+        batch_size=batch_size, bf16=bf16, cache=cache, cache_dir=cache_dir, progress=progress,
+    )
+
+
+def _rows_per_input(
+    backbone: Backbone,
+    inputs: Sequence[Any],
+    kind: str,
+    depth: int,
+    compute: Callable[[Any], np.ndarray],
+    *,
+    batch_size: int,
+    bf16: bool,
+    cache: bool,
+    cache_dir: str | Path | None,
+    progress: bool,
+) -> np.ndarray:
+    """One row per input, ``compute(batch) -> (batch, width)``, read from and added to the ``kind`` cache."""
 
     def batches(items: Sequence[Any]) -> Any:
         return run_batches(
-            backbone, items, lambda batch: backbone.features_at(batch, depth).float().numpy(),
-            batch_size=batch_size, bf16=bf16, progress=progress, description=f"{backbone.name}: features",
+            backbone, items, compute, batch_size=batch_size, bf16=bf16, progress=progress,
+            description=f"{backbone.name}: {kind.replace('_', ' ')}",
         )
 
     if not cache:
@@ -55,7 +97,7 @@ def extract_features(
         out[np.concatenate(positions)] = np.concatenate(rows)
         return out
 
-    store = _store(backbone, "features", depth, bf16, cache_dir)
+    store = _store(backbone, kind, depth, bf16, cache_dir)
     hashes = [_input_hash(x, backbone.modality) for x in inputs]
     missing = _missing(store, hashes)
     if missing:
@@ -63,6 +105,61 @@ def extract_features(
             for positions, rows in batches([inputs[i] for i in missing]):
                 writer.append([hashes[missing[p]] for p in positions], rows)
     return store.gather(store.locate(hashes))
+
+
+def extract_features_at_depths(
+    backbone: Backbone,
+    data: Data,
+    depths: Sequence[int] | None = None,
+    *,
+    batch_size: int = 64,
+    bf16: bool = False,
+    cache: bool = True,
+    cache_dir: str | Path | None = None,
+    progress: bool = True,
+) -> dict[int, np.ndarray]:
+    """Pooled features of several layer groups from one pass: ``{depth: (n, dim of that depth)}``.
+
+    The same arrays as ``extract_features(backbone, data, depth=d)`` for each ``d`` in ``depths``
+    (default: every group), sharing its cache, but each input goes through the backbone once:
+    a sweep over ``L`` groups costs one forward pass instead of about ``L / 2``.
+    """
+    inputs = _inputs_of(data, backbone)
+    every = range(backbone.num_groups) if depths is None else depths
+    wanted = sorted({backbone.check_depth(d) for d in every})
+
+    def pooled_at_depths(batch: Any) -> list[np.ndarray]:
+        pooled, state = [], batch
+        for depth, group in enumerate(backbone.groups[: wanted[-1] + 1]):
+            state = group(state)
+            if depth in wanted:
+                pooled.append(backbone.pool(state).float().numpy())
+        return pooled
+
+    def batches(items: Sequence[Any]) -> Any:
+        return run_batches(
+            backbone, items, pooled_at_depths, batch_size=batch_size, bf16=bf16, progress=progress,
+            description=f"{backbone.name}: features at {len(wanted)} depths",
+        )
+
+    if not cache:
+        out: dict[int, np.ndarray] = {}
+        for positions, blocks in batches(inputs):
+            for depth, block in zip(wanted, blocks):
+                out.setdefault(depth, np.empty((len(inputs), block.shape[1]), dtype=np.float32))[positions] = block
+        return out
+
+    stores = {d: _store(backbone, "features", d, bf16, cache_dir) for d in wanted}
+    hashes = [_input_hash(x, backbone.modality) for x in inputs]
+    missing = sorted(set().union(*(_missing(store, hashes) for store in stores.values())))
+    if missing:
+        with ExitStack() as stack:
+            writers = [stack.enter_context(stores[d].writer(len(missing))) for d in wanted]
+            for positions, blocks in batches([inputs[i] for i in missing]):
+                batch_hashes = [hashes[missing[p]] for p in positions]
+                for writer, block in zip(writers, blocks):
+                    writer.append(batch_hashes, block)
+    return {d: stores[d].gather(stores[d].locate(hashes)) for d in wanted}
 
 
 def extract_states(

@@ -99,7 +99,3 @@ class Method:
         n = model.backbone.num_groups
         keep = tuple(f"backbone.groups.{i}." for i in range(self.first_trainable(n), n)) + ("head.",)
         return {k: v for k, v in model.state_dict().items() if k.startswith(keep)}
-
-
-def trainable_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -1,0 +1,278 @@
+"""Benchmark domain adaptation between MNIST-5k and scikit-learn's 8x8 digits, both directions.
+
+For each backbone, direction (MNIST -> digits, digits -> MNIST), view of the digits and seed,
+``headstart.adapt.adapt`` runs every algorithm and reports target accuracy (the target's labels
+are used for this report only), next to the target oracle (the same architecture trained on
+target labels) and a pixel baseline. Choices, all made to fit two shared CPU cores:
+
+- Data: a fixed class-balanced subsample of each domain (``--per-class``, sample_shots seed 0),
+  the same for every seed; the seed changes the source's training/validation split, the
+  initialisations and the batches. Grayscale becomes RGB and both domains are resized the same
+  way by the backbone (EfficientNet: stretched to 224 px; the CNN: bilinear to 32 px).
+- Views: "upscaled" (digits as they are, 8x8) and "framed" (digits framed like MNIST: 8 -> 20 px,
+  4 px border, 28x28; ``headstart.data.transforms.frame_like_mnist``). MNIST is the same in both.
+- EfficientNet-Lite0 (ImageNet weights): alignment losses and the fine-tuned source-only run
+  train the top layer group only (1x1 conv 320 -> 1280 + BatchNorm, ``unfreeze=1``) from cached
+  frozen-prefix states; self-training and AdaBN use the linear probe on frozen features (no
+  backbone training; AdaBN's statistics and features are cached, so seeds 1 and 2 cost nothing).
+  The oracle is the linear probe on target labels.
+- small-cnn (defined here, trained from scratch with the ``scratch`` base): three conv-BN-ReLU-
+  pool blocks (32, 64, 128 channels) on 32x32 inputs, every algorithm trains all of it.
+- Alignment weights: each weight of the algorithm's default grid is a separate run, and the
+  unsupervised criterion (source validation accuracy + target information maximisation) picks
+  one per seed, exactly as ``adapt`` does with the whole grid. The table reports the picked run;
+  the JSON also has every weight's accuracy, to judge the criterion.
+- Oracle: 2-fold on the target (train on one stratified half of its labels, score the other,
+  both ways), so every target example is scored by a model that did not see its label.
+- Pixels: logistic regression on 28x28 pixels in [0, 1] (digits upscaled bicubically or framed),
+  the issue's reference measurement.
+
+    .venv/bin/python bench/adapt.py [--seeds 0 1 2] [--per-class 100] [--backbones small-cnn efficientnet-lite0]
+
+Writes ``bench/results/adapt.json`` after every setting (a rerun resumes from it) and prints the
+Markdown tables quoted in ``docs/benchmarks.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from PIL import Image
+from sklearn.linear_model import LogisticRegression
+from torch import Tensor, nn
+
+import headstart
+from headstart.adapt import ALGORITHMS, adapt
+from headstart.data.dataset import Dataset
+from headstart.data.splits import sample_shots, stratified_split
+from headstart.data.transforms import frame_like_mnist
+from headstart.datasets import load_dataset
+from headstart.zoo import Backbone
+from headstart.zoo.efficientnet_lite import as_rgb
+from headstart.zoo.registry import register_backbone
+
+RESULTS = Path(__file__).parent / "results" / "adapt.json"
+DIRECTIONS = (("mnist5k", "digits"), ("digits", "mnist5k"))
+VIEWS = ("upscaled", "framed")
+ALIGNERS = ("dann", "cdan", "mmd", "coral")
+
+
+class SmallCNN(Backbone):
+    """Three conv(3x3)-BatchNorm-ReLU-maxpool blocks on 32x32 RGB, 128-d features (no pre-training)."""
+
+    modality = "image"
+    resolution = 32
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.name, self.weights_hash, self.feature_dim = "small-cnn", "random-initialisation", 128
+
+        def block(cin: int, cout: int) -> nn.Sequential:
+            return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(), nn.MaxPool2d(2))
+
+        self.groups = nn.ModuleList([block(3, 32), block(32, 64), block(64, 128)])
+
+    def preprocess(self, raw: Sequence[Any]) -> Tensor:
+        side = (self.resolution, self.resolution)
+        pixels = np.stack([np.asarray(as_rgb(x, i).resize(side, Image.Resampling.BILINEAR)) for i, x in enumerate(raw)])
+        return (torch.from_numpy(pixels).permute(0, 3, 1, 2).float() - 127.5) / 127.5
+
+    def pool(self, state: Tensor) -> Tensor:
+        return state.mean(dim=(2, 3))
+
+    def preprocessing_config(self) -> dict[str, Any]:
+        return {"resolution": self.resolution, "interpolation": "bilinear"}
+
+
+register_backbone(
+    "small-cnn", modality="image", source="random initialisation (bench/adapt.py)", installed=lambda: True,
+    feature_dim=128, num_params=sum(p.numel() for p in SmallCNN().parameters()), description="bench-only CNN",
+)(SmallCNN)
+
+# What each backbone runs: (row label, adaptation method, base method); plus shared options.
+SETUPS: dict[str, dict[str, Any]] = {
+    "efficientnet-lite0": {
+        "options": {"backbone_options": {"resize": "stretch"}, "unfreeze": 1, "epochs": 4, "batch_size": 32, "selection_size": 500},
+        "runs": [
+            ("source-only (probe)", "source_only", "probe"),
+            ("source-only (fine-tuned top)", "source_only", "finetune"),
+            *[(name, name, "finetune") for name in ALIGNERS],
+            ("self-training (probe)", "self_training", "probe"),
+            ("adabn (probe)", "adabn", "probe"),
+        ],
+        "oracle": {"method": "probe"},
+    },
+    "small-cnn": {
+        "options": {"epochs": 8, "batch_size": 32, "selection_size": 500},
+        "runs": [
+            ("source-only", "source_only", "scratch"),
+            *[(name, name, "scratch") for name in ALIGNERS],
+            ("self-training", "self_training", "scratch"),
+            ("adabn", "adabn", "scratch"),
+        ],
+        "oracle": {"method": "scratch", "epochs": 8, "batch_size": 32},
+    },
+}
+
+
+def domains(per_class: int) -> dict[str, dict[str, Dataset]]:
+    mnist = sample_shots(load_dataset("mnist5k"), per_class, seed=0)
+    digits = sample_shots(load_dataset("digits"), per_class, seed=0)
+    mnist.name, digits.name = "mnist5k", "digits"
+    return {"upscaled": {"mnist5k": mnist, "digits": digits}, "framed": {"mnist5k": mnist, "digits": frame_like_mnist(digits)}}
+
+
+def run_adaptation(backbone: str, setup: dict[str, Any], label: str, method: str, base: str, source: Dataset, target: Dataset, seed: int) -> list[dict[str, Any]]:
+    """One record per run: every weight of an alignment method's grid separately, else one run."""
+    weights = ALGORITHMS[method].weights or (None,)
+    records = []
+    for weight in weights:
+        started = time.perf_counter()
+        options = {**setup["options"], "base": base, "seed": seed}
+        if weight is not None:
+            options["weights"] = [weight]
+        model = adapt(source, target, backbone=backbone, method=method, **options)
+        a = model.info["adaptation"]
+        records.append({
+            "label": label, "method": method, "base": base, "weight": weight,
+            "target_accuracy": a["target_accuracy"]["after"], "probe_target_accuracy": a["target_accuracy"]["before"],
+            "selection": a["selection"], "chosen": a["chosen"], "candidates": a["candidates"],
+            "proxy_a_distance": a["proxy_a_distance"], "seconds": time.perf_counter() - started,
+        })
+    return records
+
+
+def oracle(backbone: str, setup: dict[str, Any], target: Dataset, seed: int) -> float:
+    """Target accuracy of the architecture trained on target labels, 2-fold (each half scored by the
+    model trained on the other half)."""
+    options = {k: v for k, v in setup["oracle"].items() if k != "method"}
+    if "backbone_options" in setup["options"]:
+        options["backbone_options"] = setup["options"]["backbone_options"]
+    first, second = stratified_split(target, 0.5, seed=seed)
+    correct = 0.0
+    for train, test in ((first, second), (second, first)):
+        model = headstart.fit(train, backbone=backbone, method=setup["oracle"]["method"], seed=seed, **options)
+        correct += model.evaluate(test)["accuracy"] * len(test)
+    return correct / len(target)
+
+
+def pixels(source: Dataset, target: Dataset) -> float:
+    """Logistic regression on 28x28 pixels: source-only target accuracy."""
+
+    def matrix(data: Dataset) -> np.ndarray:
+        images = [np.asarray(Image.fromarray(x).resize((28, 28), Image.Resampling.BICUBIC)) for x in data.inputs]
+        return np.stack(images).reshape(len(data), -1) / 255.0
+
+    classifier = LogisticRegression(max_iter=500).fit(matrix(source), source.labels)
+    return float(classifier.score(matrix(target), target.labels))
+
+
+def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean and std of target accuracy per (backbone, direction, view, row), the criterion's pick
+    among an alignment method's weights, and the share of the source-only -> oracle gap closed."""
+    summary: dict[str, Any] = {}
+    keys = sorted({(r["backbone"], r["direction"], r["view"]) for r in records})
+    for backbone, direction, view in keys:
+        group = [r for r in records if (r["backbone"], r["direction"], r["view"]) == (backbone, direction, view)]
+        rows: dict[str, list[float]] = {}
+        hindsight: dict[str, list[float]] = {}
+        for seed in sorted({r["seed"] for r in group}):
+            by_label: dict[str, list[dict[str, Any]]] = {}
+            for r in group:
+                if r["seed"] == seed:
+                    by_label.setdefault(r["label"], []).append(r)
+            for label, runs in by_label.items():
+                picked = max(runs, key=lambda r: r.get("selection", {}).get("selection_score", 0.0))
+                rows.setdefault(label, []).append(picked["target_accuracy"])
+                hindsight.setdefault(label, []).append(max(r["target_accuracy"] for r in runs))
+        table = {label: {"mean": float(np.mean(v)), "std": float(np.std(v)), "n": len(v)} for label, v in rows.items()}
+        methods = [label for label in table if not label.startswith(("source-only", "oracle", "pixels"))]
+        baseline = max(table[label]["mean"] for label in table if label.startswith("source-only"))
+        best = max(methods, key=lambda label: table[label]["mean"]) if methods else None
+        gap = table["oracle"]["mean"] - baseline if "oracle" in table else float("nan")
+        summary.setdefault(backbone, {}).setdefault(direction, {})[view] = {
+            "accuracy": table,
+            "best_weight_in_hindsight": {k: float(np.mean(v)) for k, v in hindsight.items() if k in ALIGNERS},
+            "best_method": best,
+            "gap_closed": (table[best]["mean"] - baseline) / gap if best and gap > 0 else None,
+        }
+    return summary
+
+
+def markdown(summary: dict[str, Any]) -> str:
+    lines = []
+    for backbone, by_direction in summary.items():
+        columns = [(d, v) for d in by_direction for v in VIEWS if v in by_direction[d]]
+        labels = list(next(iter(next(iter(by_direction.values())).values()))["accuracy"])
+        lines += [f"**{backbone}**: target accuracy, mean ± std over seeds", ""]
+        lines.append("| | " + " | ".join(f"{d} ({v})" for d, v in columns) + " |")
+        lines.append("|---" * (len(columns) + 1) + "|")
+        for label in labels:
+            cells = []
+            for d, v in columns:
+                a = by_direction[d][v]["accuracy"].get(label)
+                cells.append(f"{100 * a['mean']:.1f} ± {100 * a['std']:.1f}" if a else "")
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        gaps = [by_direction[d][v]["gap_closed"] for d, v in columns]
+        lines.append("| *gap closed by the best* | " + " | ".join(
+            f"{100 * g:.0f} % ({by_direction[d][v]['best_method']})" if g is not None else "" for g, (d, v) in zip(gaps, columns)
+        ) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--per-class", type=int, default=100)
+    parser.add_argument("--backbones", nargs="+", default=list(SETUPS), choices=list(SETUPS))
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    saved = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    records: list[dict[str, Any]] = [r for r in saved.get("runs", []) if saved.get("per_class") == args.per_class]
+    done = {(r["backbone"], r["direction"], r["view"], r["seed"]) for r in records}
+    views = domains(args.per_class)
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    for backbone in args.backbones:
+        setup = SETUPS[backbone]
+        for source_name, target_name in DIRECTIONS:
+            for view in VIEWS:
+                source, target = views[view][source_name], views[view][target_name]
+                setting = {"backbone": backbone, "direction": f"{source_name} -> {target_name}", "view": view}
+                for seed in args.seeds:
+                    if (backbone, setting["direction"], view, seed) in done:
+                        continue
+                    runs = [r for label, method, base in setup["runs"] for r in run_adaptation(backbone, setup, label, method, base, source, target, seed)]
+                    runs.append({"label": "oracle", "target_accuracy": oracle(backbone, setup, target, seed)})
+                    runs.append({"label": "pixels (logistic regression)", "target_accuracy": pixels(source, target)})
+                    records += [{**setting, "seed": seed, **r} for r in runs]
+                    _write(records, args, started)
+                    print(f"{backbone} {setting['direction']} {view} seed {seed}: done", flush=True)
+    print(markdown(summarise(records)))
+
+
+def _write(records: list[dict[str, Any]], args: argparse.Namespace, started: str) -> None:
+    result = {
+        "machine": {"logical_cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(), "python": platform.python_version(),
+                    "torch": torch.__version__, "started": started, "load_average": list(os.getloadavg())},
+        "per_class": args.per_class,
+        "seeds": args.seeds,
+        "setups": {name: {"options": s["options"], "runs": s["runs"], "oracle": s["oracle"]} for name, s in SETUPS.items()},
+        "summary": summarise(records),
+        "runs": records,
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()

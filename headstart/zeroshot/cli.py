@@ -1,0 +1,60 @@
+"""``headstart zeroshot DATA --labels ...``: classify without training examples."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from headstart.errors import HeadstartError
+
+
+def zeroshot_command(
+    data: str = typer.Argument(..., help="CSV/TSV/JSONL file of texts (labelled or not) or a catalogue name."),
+    labels: Optional[str] = typer.Option(
+        None, help="Labels, 'a,b' or with descriptions 'a=a glowing review,b=a scathing review' "
+        "('|' between alternative descriptions; ';' between items lets descriptions hold commas); "
+        "default: the data's class names."
+    ),
+    labels_file: Optional[Path] = typer.Option(None, help="A file with one label a line: name or name=description."),
+    backbone: str = typer.Option("minilm-l6", help="Text backbone (see `headstart backbones`) or a local model folder."),
+    template: list[str] = typer.Option([], help="Prompt template with {} for the description (repeatable); "
+                                       "default: a built-in set, averaged."),
+    temperature: Optional[float] = typer.Option(None, help="Softmax temperature of the cosine scores (default 0.05)."),
+    text_col: str = typer.Option("text", help="Text column of a CSV/TSV/JSONL file."),
+    label_col: str = typer.Option("label", help="Label column; when the file has it, accuracy and macro-F1 are printed."),
+) -> None:
+    """Classify texts by their similarity to label descriptions; no training examples needed.
+
+    Prints accuracy, macro-F1 and a per-class report when DATA has labels (the label names must
+    be the data's class names), and one prediction per line (label, probability, text) otherwise.
+
+    Example: headstart zeroshot bbc_news:test --labels "business=business and finance,entertainment=films and music,politics,sports,tech=technology"
+    """
+    from headstart.cli import _print_metrics, console
+    from headstart.data.readers import load_data
+    from headstart.zeroshot.classifier import zeroshot_evaluate, zeroshot_model
+    from headstart.zeroshot.labels import dataset_codes, label_prompts, parse_labels, read_labels_file
+
+    if labels is not None and labels_file is not None:
+        raise HeadstartError("give the labels with --labels or with --labels-file, not both")
+    dataset = load_data(data, text_col=text_col, label_col=label_col, allow_unlabelled=True)
+    if labels is not None:
+        prompts = parse_labels(labels)
+    elif labels_file is not None:
+        prompts = read_labels_file(labels_file)
+    elif dataset.is_labelled:
+        prompts = label_prompts(dataset.classes or [], source=str(data))
+    else:
+        raise HeadstartError(f"{data}: the data has no labels to take names from; give --labels or --labels-file")
+    if dataset.is_labelled:
+        dataset_codes(dataset, prompts)  # fail on unmatched class names before embedding anything
+    model = zeroshot_model(prompts, backbone, template or None, temperature=temperature)
+    if dataset.is_labelled:
+        _print_metrics(zeroshot_evaluate(model, dataset), f"{data} (zero-shot)")
+        return
+    prediction = model.predict(dataset)
+    for text, label, probs in zip(dataset.inputs, prediction.labels, prediction.probabilities):
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        console.print(f"{label}\t{probs.max():.3f}\t{shown}", markup=False, highlight=False)

@@ -1,0 +1,29 @@
+"""Small real datasets shared by the method, engine and artifact tests."""
+
+import pytest
+
+from headstart.data.splits import sample_shots
+from headstart.datasets import load_dataset
+
+TEXT_OPTIONS = {"backbone_options": {"max_length": 48}}  # short sequences keep fine-tuning tests fast
+
+
+@pytest.fixture(scope="session")
+def bbc_train():
+    """20 BBC News articles, 4 per topic."""
+    return sample_shots(load_dataset("bbc_news", "train"), 4, seed=0)
+
+
+@pytest.fixture(scope="session")
+def bbc_test():
+    return sample_shots(load_dataset("bbc_news", "test"), 10, seed=0)
+
+
+@pytest.fixture(scope="session")
+def digits_train():
+    return sample_shots(load_dataset("digits", "train"), 5, seed=0)
+
+
+@pytest.fixture(scope="session")
+def digits_test():
+    return sample_shots(load_dataset("digits", "test"), 10, seed=0)

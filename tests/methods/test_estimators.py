@@ -1,0 +1,32 @@
+import numpy as np
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from headstart.estimators import HeadstartClassifier, HeadstartRegressor
+
+
+def test_classifier_in_cross_val_score(bbc_train):
+    texts, labels = list(bbc_train.inputs), np.array(bbc_train.classes)[bbc_train.labels]
+    scores = cross_val_score(HeadstartClassifier(backbone="minilm-l6"), texts, labels, cv=2)
+    assert scores.mean() > 0.6
+
+
+def test_classifier_in_pipeline_and_grid_search(bbc_train):
+    texts, labels = list(bbc_train.inputs), bbc_train.labels
+    pipe = Pipeline([("strip", FunctionTransformer(lambda xs: [x.strip() for x in xs])), ("clf", HeadstartClassifier())])
+    search = GridSearchCV(pipe, {"clf__method": ["probe"], "clf__seed": [0, 1]}, cv=2).fit(texts, labels)
+    assert search.best_params_["clf__method"] == "probe"
+    proba = search.predict_proba(texts[:3])
+    assert proba.shape == (3, 5) and np.allclose(proba.sum(1), 1, atol=1e-5)
+    assert set(search.predict(texts)) <= set(labels)
+    params = HeadstartClassifier(method="finetune", unfreeze=1).get_params()
+    assert params["method"] == "finetune" and params["unfreeze"] == 1
+
+
+def test_regressor_scores_r2(bbc_train):
+    texts = list(bbc_train.inputs)
+    y = np.array([len(t.split()) for t in texts], dtype=float)  # article length is visible in the text
+    model = HeadstartRegressor().fit(texts, y)
+    assert model.predict(texts).shape == (len(texts),)
+    assert model.score(texts, y) > 0.0

@@ -1,0 +1,96 @@
+"""`headstart zeroshot` on real reviews: label lists, descriptions, label files, unlabelled data, errors."""
+
+import csv
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from headstart.cli import app
+from headstart.data.splits import sample_shots
+from headstart.errors import HeadstartError
+
+runner = CliRunner()
+
+
+def write_csv(path, header, rows):
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture(scope="module")
+def labelled_reviews(tmp_path_factory, reviews_test):
+    data = sample_shots(reviews_test, 15, seed=1)
+    rows = [(t, data.classes[y]) for t, y in zip(data.inputs, data.labels)]
+    return write_csv(tmp_path_factory.mktemp("data") / "reviews.csv", ["text", "label"], rows)
+
+
+def zeroshot(*args):
+    result = runner.invoke(app, ["zeroshot", *map(str, args)])
+    return result
+
+
+def accuracy_of(output):
+    line = next(line for line in output.splitlines() if " accuracy " in f" {line} ")
+    return float(line.split()[-2] if line.split()[-1] == "│" else line.split()[-1])
+
+
+def test_label_names_from_the_data(labelled_reviews):
+    result = zeroshot(labelled_reviews)
+    assert result.exit_code == 0, result.output
+    assert "accuracy" in result.output and "macro_f1" in result.output and "fresh" in result.output
+
+
+def test_descriptions_beat_bare_names(labelled_reviews):
+    named = zeroshot(labelled_reviews, "--labels", "fresh,rotten")
+    described = zeroshot(labelled_reviews, "--labels", "fresh=a positive, glowing review;rotten=a negative, scathing review")
+    assert named.exit_code == 0 and described.exit_code == 0, described.output
+    assert accuracy_of(described.stdout) > 0.5
+
+
+def test_labels_file_and_templates(labelled_reviews, tmp_path):
+    labels = tmp_path / "labels.txt"
+    labels.write_text("# one label a line\nfresh=a positive review|a rave\nrotten=a negative review\n")
+    result = zeroshot(labelled_reviews, "--labels-file", labels, "--template", "Critics say: {}", "--temperature", "0.1")
+    assert result.exit_code == 0, result.output
+    assert 0.0 <= accuracy_of(result.stdout) <= 1.0
+
+
+def test_unlabelled_data_prints_one_prediction_per_text(tmp_path):
+    texts = ["A moving, beautifully acted film.", "A dull mess that drags on forever.", "Glorious fun."]
+    path = write_csv(tmp_path / "texts.csv", ["text"], [[t] for t in texts])
+    result = zeroshot(path, "--labels", "pos=a glowing review,neg=a scathing review")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    assert [line.split("\t")[0] for line in lines] == ["pos", "neg", "pos"]
+    assert all(0.5 <= float(line.split("\t")[1]) <= 1.0 for line in lines)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--labels", "positive,negative"], "classes fresh, rotten have no label among positive, negative"),
+        (["--labels", "fresh"], "at least 2 labels"),
+        (["--labels", "a,b", "--labels-file", "x.txt"], "not both"),
+    ],
+)
+def test_bad_labels_are_explained(labelled_reviews, args, message):
+    result = zeroshot(labelled_reviews, *args)
+    assert isinstance(result.exception, HeadstartError) and message in str(result.exception)
+
+
+def test_unlabelled_data_without_labels_is_an_error(tmp_path):
+    path = write_csv(tmp_path / "texts.csv", ["text"], [["one"], ["two"]])
+    result = zeroshot(path)
+    assert isinstance(result.exception, HeadstartError) and "give --labels" in str(result.exception)
+
+
+def test_the_command_reports_errors_in_one_line(labelled_reviews):
+    done = subprocess.run([sys.executable, "-m", "headstart", "zeroshot", str(labelled_reviews), "--labels", "good,bad"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2
+    assert "error:" in done.stderr and "have no label among good, bad" in done.stderr
