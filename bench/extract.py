@@ -62,7 +62,9 @@ def row_cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
 
 
-def headstart_runs(backbone: Backbone, inputs: list[Any], reference: Callable[[], np.ndarray], repeats: int) -> dict[str, Any]:
+def headstart_runs(
+    backbone: Backbone, inputs: list[Any], reference: Callable[[], np.ndarray], repeats: int
+) -> dict[str, Any]:
     """Time the reference, headstart fp32 and bf16 without cache, a cold-cache and a cached call."""
 
     def uncached(bf16: bool) -> np.ndarray:
@@ -70,7 +72,8 @@ def headstart_runs(backbone: Backbone, inputs: list[Any], reference: Callable[[]
 
     with tempfile.TemporaryDirectory() as root:
         def cold() -> np.ndarray:
-            return extract_features(backbone, inputs, batch_size=BATCH_SIZE, cache_dir=tempfile.mkdtemp(dir=root), progress=False)
+            fresh = tempfile.mkdtemp(dir=root)
+            return extract_features(backbone, inputs, batch_size=BATCH_SIZE, cache_dir=fresh, progress=False)
 
         def cached() -> np.ndarray:
             return extract_features(backbone, inputs, batch_size=BATCH_SIZE, cache_dir=root, progress=False)
@@ -106,7 +109,8 @@ def text_benchmark(num_texts: int, repeats: int) -> dict[str, Any]:
         return reference_model.encode(texts, batch_size=BATCH_SIZE, convert_to_numpy=True)
 
     result = headstart_runs(load_backbone("minilm-l6"), texts, reference, repeats)
-    return {"backbone": "minilm-l6", "data": "rotten_tomatoes", "reference": f"sentence-transformers {st_version} encode", **result}
+    reference_name = f"sentence-transformers {st_version} encode"
+    return {"backbone": "minilm-l6", "data": "rotten_tomatoes", "reference": reference_name, **result}
 
 
 def image_benchmark(num_images: int, repeats: int) -> dict[str, Any]:

@@ -207,8 +207,10 @@ from headstart.demo import demo_command  # noqa: E402  (commands written in thei
 from headstart.report.cli import report_command  # noqa: E402
 from headstart.select.cli import rank_command  # noqa: E402
 from headstart.zeroshot.cli import zeroshot_command  # noqa: E402
+from headstart.adapt.cli import adapt_command  # noqa: E402
 
 app.command("demo")(demo_command)
 app.command("report")(report_command)
 app.command("rank")(rank_command)
 app.command("zeroshot")(zeroshot_command)
+app.command("adapt")(adapt_command)

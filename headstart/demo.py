@@ -208,13 +208,13 @@ def demo_command(
 
     Example: headstart demo --quick
     """
-    console = Console()
+    console = Console(emoji=False)  # names like "bbc_news:train:8-shot" are not emoji codes
     with warnings.catch_warnings():  # libraries' deprecation notices say nothing about the user's data
         warnings.filterwarnings("ignore", category=FutureWarning, module=r"sklearn\.")
         warnings.filterwarnings("ignore", module=r"lightning\.")
         result = run_demo(
             dataset, data=data, backbone=backbone, shots=shots, seed=seed, quick=quick, out=out,
-            text_col=text_col, label_col=label_col, say=lambda line: console.print(line, highlight=False),
+            text_col=text_col, label_col=label_col, say=lambda line: console.print(line, markup=False, highlight=False),
         )
     console.print(comparison_table(result.rows, result.best))
     console.print(result.verdict)

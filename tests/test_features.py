@@ -14,16 +14,16 @@ from PIL import Image
 from headstart.data.dataset import Dataset
 from headstart.datasets import load_dataset
 from headstart.errors import DataError
-from headstart.features import default_cache_root, extract_features, extract_states
+from headstart.features import default_cache_root, extract_features, extract_features_at_depths, extract_states
 from headstart.zoo.base import Backbone
 from headstart.zoo import load_backbone
 
 TEXTS = 24
-IMAGES = 12
+IMAGES = 8
 
 
-class CallCounter:
-    """Wraps ``backbone.forward_groups`` and counts the examples that go through group 0.
+class ExampleCounter:
+    """Counts the examples that enter ``backbone.groups[0]`` (a forward pre-hook).
 
     With ``crash_after`` set, the batch after that many examples raises, as a crash would.
     """
@@ -31,23 +31,20 @@ class CallCounter:
     def __init__(self, backbone: Backbone) -> None:
         self.examples = 0
         self.crash_after: int | None = None
-        self.original = backbone.forward_groups
-        backbone.forward_groups = self  # an instance attribute shadows the method
+        self.hook = backbone.groups[0].register_forward_pre_hook(self.count)
 
-    def __call__(self, state: Any, start: int = 0, stop: int | None = None) -> Any:
-        if start == 0:
-            if self.crash_after is not None and self.examples >= self.crash_after:
-                raise KeyboardInterrupt
-            self.examples += len(state) if isinstance(state, torch.Tensor) else len(state["input_ids"])
-        return self.original(state, start, stop)
+    def count(self, module: torch.nn.Module, args: tuple[Any, ...]) -> None:
+        if self.crash_after is not None and self.examples >= self.crash_after:
+            raise KeyboardInterrupt
+        batch = args[0]
+        self.examples += len(batch) if isinstance(batch, torch.Tensor) else len(batch["input_ids"])
 
 
 @pytest.fixture
-def counted(request: pytest.FixtureRequest) -> Iterator[CallCounter]:
-    backbone = request.getfixturevalue(request.param)
-    counter = CallCounter(backbone)
+def counted(request: pytest.FixtureRequest) -> Iterator[ExampleCounter]:
+    counter = ExampleCounter(request.getfixturevalue(request.param))
     yield counter
-    del backbone.forward_groups
+    counter.hook.remove()
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +67,11 @@ def texts() -> list[str]:
 @pytest.fixture(scope="module")
 def digits() -> Dataset:
     return load_dataset("mnist5k").subset(range(IMAGES))
+
+
+@pytest.fixture(scope="module")
+def images(digits: Dataset) -> list[np.ndarray]:
+    return list(digits.inputs)
 
 
 def direct_features(backbone: Backbone, inputs: list[Any], depth: int | None = None) -> np.ndarray:
@@ -98,15 +100,18 @@ def test_image_features_from_arrays_paths_and_strings_agree(lite0: Backbone, dig
     reference = direct_features(lite0, list(digits.inputs))
     from_arrays = extract_features(lite0, digits, batch_size=5, cache=False, progress=False)
     from_paths = extract_features(lite0, paths, batch_size=5, cache_dir=tmp_path / "cache", progress=False)
-    from_strings = extract_features(lite0, [str(p) for p in paths], batch_size=5, cache_dir=tmp_path / "cache", progress=False)
+    strings = [str(p) for p in paths]
+    from_strings = extract_features(lite0, strings, batch_size=5, cache_dir=tmp_path / "cache", progress=False)
     np.testing.assert_allclose(from_arrays, reference, atol=1e-4)
     np.testing.assert_allclose(from_paths, reference, atol=1e-4)
     np.testing.assert_array_equal(from_strings, from_paths)
 
 
 @pytest.mark.parametrize("counted", ["lite0"], indirect=True)
-def test_depth_gives_pooled_output_of_that_group(counted: CallCounter, lite0: Backbone, digits: Dataset, tmp_path: Path) -> None:
-    inputs = list(digits.inputs[:4])
+def test_depth_gives_pooled_output_of_that_group(
+    counted: ExampleCounter, lite0: Backbone, images: list[np.ndarray], tmp_path: Path
+) -> None:
+    inputs = images[:4]
     at_two = extract_features(lite0, inputs, depth=2, cache_dir=tmp_path, progress=False)
     assert at_two.shape == (4, 24)  # Lite0's second MBConv stage has 24 channels
     np.testing.assert_allclose(at_two, direct_features(lite0, inputs, depth=2), atol=1e-4)
@@ -118,8 +123,25 @@ def test_depth_gives_pooled_output_of_that_group(counted: CallCounter, lite0: Ba
     np.testing.assert_array_equal(last, final)
 
 
+@pytest.mark.parametrize("counted", ["lite0"], indirect=True)
+def test_several_depths_come_from_one_pass_and_share_the_cache(
+    counted: ExampleCounter, lite0: Backbone, images: list[np.ndarray], tmp_path: Path
+) -> None:
+    inputs = images[:4]
+    by_depth = extract_features_at_depths(lite0, inputs, [1, -1], cache_dir=tmp_path, progress=False)
+    assert sorted(by_depth) == [1, lite0.num_groups - 1]
+    np.testing.assert_allclose(by_depth[lite0.num_groups - 1], direct_features(lite0, inputs), atol=1e-4)
+    np.testing.assert_allclose(by_depth[1], direct_features(lite0, inputs, depth=1), atol=1e-4)
+    assert counted.examples == 4 + 2 * 4  # one pass for both depths, then the direct references
+    at_one = extract_features(lite0, inputs, depth=1, cache_dir=tmp_path, progress=False)
+    assert counted.examples == 4 + 2 * 4
+    np.testing.assert_array_equal(at_one, by_depth[1])
+
+
 @pytest.mark.parametrize("counted", ["minilm"], indirect=True)
-def test_second_call_is_served_from_cache(counted: CallCounter, minilm: Backbone, texts: list[str], tmp_path: Path) -> None:
+def test_second_call_is_served_from_cache(
+    counted: ExampleCounter, minilm: Backbone, texts: list[str], tmp_path: Path
+) -> None:
     first = extract_features(minilm, texts, cache_dir=tmp_path, progress=False)
     assert counted.examples == TEXTS
     second = extract_features(minilm, texts, cache_dir=tmp_path, progress=False)
@@ -128,11 +150,13 @@ def test_second_call_is_served_from_cache(counted: CallCounter, minilm: Backbone
 
 
 @pytest.mark.parametrize("counted", ["minilm"], indirect=True)
-def test_subset_and_superset_reuse_cached_rows(counted: CallCounter, minilm: Backbone, texts: list[str], tmp_path: Path) -> None:
+def test_subset_and_superset_reuse_cached_rows(
+    counted: ExampleCounter, minilm: Backbone, texts: list[str], tmp_path: Path
+) -> None:
     pool = extract_features(minilm, texts[:16], cache_dir=tmp_path, progress=False)
     counted.examples = 0
-    few_shot = [texts[i] for i in (9, 2, 14)]
-    np.testing.assert_array_equal(extract_features(minilm, few_shot, cache_dir=tmp_path, progress=False), pool[[9, 2, 14]])
+    few_shot = extract_features(minilm, [texts[i] for i in (9, 2, 14)], cache_dir=tmp_path, progress=False)
+    np.testing.assert_array_equal(few_shot, pool[[9, 2, 14]])
     assert counted.examples == 0
     mixed = texts[12:] + texts[12:14]  # 4 cached, 8 new, 2 repeated
     features = extract_features(minilm, mixed, cache_dir=tmp_path, progress=False)
@@ -142,21 +166,21 @@ def test_subset_and_superset_reuse_cached_rows(counted: CallCounter, minilm: Bac
 
 @pytest.mark.parametrize("counted", ["lite0"], indirect=True)
 def test_cache_key_changes_with_depth_precision_and_preprocessing(
-    counted: CallCounter, lite0: Backbone, digits: Dataset, tmp_path: Path
+    counted: ExampleCounter, lite0: Backbone, images: list[np.ndarray], tmp_path: Path
 ) -> None:
-    inputs = list(digits.inputs[:3])
+    inputs = images[:3]
     extract_features(lite0, inputs, cache_dir=tmp_path, progress=False)
     extract_features(lite0, inputs, depth=-2, cache_dir=tmp_path, progress=False)
     extract_features(lite0, inputs, bf16=True, cache_dir=tmp_path, progress=False)
     assert counted.examples == 9
     stretched = load_backbone("efficientnet-lite0", resize="stretch")
-    other = CallCounter(stretched)
+    other = ExampleCounter(stretched)
     extract_features(stretched, inputs, cache_dir=tmp_path, progress=False)
     assert other.examples == 3
     assert len(list(tmp_path.glob("*/key.json"))) == 4
 
 
-@pytest.mark.parametrize("name,data", [("minilm", "texts"), ("lite0", "digits")])
+@pytest.mark.parametrize("name,data", [("minilm", "texts"), ("lite0", "images")])
 def test_bf16_features_are_close_to_fp32(name: str, data: str, request: pytest.FixtureRequest) -> None:
     backbone, inputs = request.getfixturevalue(name), request.getfixturevalue(data)
     fp32 = extract_features(backbone, inputs, cache=False, progress=False)
@@ -167,13 +191,12 @@ def test_bf16_features_are_close_to_fp32(name: str, data: str, request: pytest.F
     assert not np.array_equal(fp32, bf16)
 
 
-@pytest.mark.parametrize("name,data,depth", [("minilm", "texts", 2), ("lite0", "digits", 3)])
+@pytest.mark.parametrize("name,data,depth", [("minilm", "texts", 2), ("lite0", "images", 3)])
 @pytest.mark.parametrize("cache", [True, False])
 def test_states_continue_to_the_same_features(
     name: str, data: str, depth: int, cache: bool, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
-    backbone, inputs = request.getfixturevalue(name), request.getfixturevalue(data)
-    inputs = list(inputs.inputs if isinstance(inputs, Dataset) else inputs)[:10]
+    backbone, inputs = request.getfixturevalue(name), request.getfixturevalue(data)[:6]
     states = extract_states(backbone, inputs, depth, batch_size=4, cache=cache, cache_dir=tmp_path, progress=False)
     if cache:  # the second call reads the memory-mapped cache
         states = extract_states(backbone, inputs, depth, batch_size=4, cache_dir=tmp_path, progress=False)
@@ -190,9 +213,9 @@ def test_text_states_are_cut_to_each_text(minilm: Backbone, texts: list[str], tm
 
 @pytest.mark.parametrize("counted", ["lite0"], indirect=True)
 def test_crash_mid_extraction_leaves_a_usable_cache(
-    counted: CallCounter, lite0: Backbone, digits: Dataset, tmp_path: Path
+    counted: ExampleCounter, lite0: Backbone, images: list[np.ndarray], tmp_path: Path
 ) -> None:
-    inputs = list(digits.inputs[:6])
+    inputs = images[:6]
     counted.crash_after = 3
     with pytest.raises(KeyboardInterrupt):
         extract_features(lite0, inputs, batch_size=3, cache_dir=tmp_path, progress=False)
@@ -203,7 +226,9 @@ def test_crash_mid_extraction_leaves_a_usable_cache(
     np.testing.assert_allclose(features, direct_features(lite0, inputs), atol=1e-4)
 
 
-def test_without_cache_nothing_is_written(minilm: Backbone, texts: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_cache_nothing_is_written(
+    minilm: Backbone, texts: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HEADSTART_CACHE", str(tmp_path))
     assert default_cache_root() == tmp_path / "features"
     extract_features(minilm, texts[:3], cache=False, progress=False)

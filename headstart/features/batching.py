@@ -31,7 +31,9 @@ def token_lengths(backbone: Backbone, texts: Sequence[str]) -> np.ndarray:
     for start in range(0, len(texts), LENGTH_PASS_CHUNK):
         batch = backbone.preprocess(list(texts[start : start + LENGTH_PASS_CHUNK]))
         if not (isinstance(batch, Mapping) and "attention_mask" in batch):
-            raise BackboneError(f"text backbone {backbone.name!r}: preprocess must return a mapping with an attention_mask")
+            raise BackboneError(
+                f"text backbone {backbone.name!r}: preprocess must return a mapping with an attention_mask"
+            )
         lengths.append(np.asarray(batch["attention_mask"]).sum(axis=1))
     return np.concatenate(lengths).astype(np.int64)
 

@@ -130,7 +130,9 @@ class ChunkWriter:
     def __enter__(self) -> ChunkWriter:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         rows, self.rows = self.rows, None
         if rows is None:
             return

@@ -219,7 +219,9 @@ def extract_states(
 def _inputs_of(data: Data, backbone: Backbone) -> Sequence[Any]:
     if isinstance(data, Dataset):
         if data.modality != backbone.modality:
-            raise DataError(f"{data.name}: {data.modality} inputs cannot go through {backbone.modality} backbone {backbone.name!r}")
+            raise DataError(
+                f"{data.name}: {data.modality} inputs cannot go through {backbone.modality} backbone {backbone.name!r}"
+            )
         return data.inputs
     if len(data) == 0:
         raise DataError("no inputs to extract features from")

@@ -24,6 +24,7 @@ from headstart.data.dataset import Dataset
 from headstart.data.images import load_image
 from headstart.errors import HeadstartError
 from headstart.features import extract_features
+from headstart.recipe import Recipe
 from headstart.report import plots
 from headstart.report.evaluation import RunEvaluation, evaluate_run
 from headstart.report.metrics import Mistake, ReliabilityBins, confident_mistakes, confusion_matrix, reliability_bins
@@ -32,6 +33,7 @@ REPORT_FILE = "report.html"
 MISTAKES_SHOWN = 8
 SNIPPET_CHARS = 300
 THUMBNAIL_PX = 96
+IDENTITY_OPTIONS = ("backbone", "method", "task", "seed")  # shown even at their default values
 COLUMN_LABELS = {
     "method": "method",
     "accuracy": "accuracy",
@@ -52,9 +54,9 @@ tr.this-run td { font-weight: 600; background: #eef5ff; }
 img.figure { max-width: 100%; height: auto; display: block; margin: 8px 0; }
 .mistakes { display: grid; grid-template-columns: repeat(auto-fill, minmax(240px, 1fr)); gap: 12px; }
 .mistake { border: 1px solid #e3e6eb; border-radius: 6px; padding: 8px 10px; font-size: 13px; }
-.mistake img { image-rendering: pixelated; width: 96px; height: auto; }
+.mistake img { image-rendering: pixelated; display: block; margin-top: 6px; }
 .mistake blockquote { margin: 6px 0 0; color: #38414f; }
-.recipe { columns: 2; } .recipe table { margin: 0; }
+.recipe { columns: 2; } .recipe table { margin: 0; } summary { cursor: pointer; color: #38414f; }
 """
 
 
@@ -85,11 +87,11 @@ def write_report(
         ("Recipe", _recipe_section(fitted)),
         ("Data", _data_section(fitted, evaluation.data)),
         ("Learning curves", _figure_or_note(images, "learning_curves", _no_curves_note(fitted))),
-        ("Confusion matrix", _figure_or_note(images, "confusion_matrix", "")),
+        ("Confusion matrix", _figure(images, "confusion_matrix")),
         ("Per-class precision, recall and F1", _per_class_section(evaluation, images)),
         ("Calibration", _calibration_section(bins, images)),
         ("Comparison", _comparison_section(comparison, fitted.recipe.method)),
-        ("Feature map", _figure_or_note(images, "projection", "")),
+        ("Feature map", _figure(images, "projection")),
         ("Most confidently wrong", _mistakes_section(evaluation, fitted.classes or [])),
     ]
     path = out / REPORT_FILE
@@ -146,8 +148,12 @@ def _img(png: bytes, alt: str, css_class: str = "figure") -> str:
     return f'<img class="{css_class}" alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
 
 
+def _figure(images: dict[str, bytes], name: str) -> str:
+    return _img(images[name], name.replace("_", " "))
+
+
 def _figure_or_note(images: dict[str, bytes], name: str, note: str) -> str:
-    return _img(images[name], name.replace("_", " ")) if name in images else f'<p class="muted">{html.escape(note)}</p>'
+    return _figure(images, name) if name in images else f'<p class="muted">{html.escape(note)}</p>'
 
 
 # ----------------------------------------------------------------------------- sections
@@ -163,15 +169,23 @@ def _headline(evaluation: RunEvaluation, bins: ReliabilityBins) -> str:
 
 
 def _recipe_section(fitted: Transferred) -> str:
-    info = fitted.info
+    """The options that define this run (identity + everything not left at its default), the run's
+    facts, and every option in a collapsed table."""
+    info, recipe = fitted.info, fitted.recipe.to_dict()
+    defaults = Recipe().to_dict()
+    chosen = {k: v for k, v in recipe.items() if k in IDENTITY_OPTIONS or v != defaults[k]}
     facts = {
         "backbone weights (SHA-256)": fitted.model.backbone.weights_hash[:16] + "…",
         "trainable parameters": f"{info.get('trainable_params', 0):,}",
         "training time": f"{info.get('train_seconds', 0.0):.1f} s",
-        "epochs run": info.get("epochs", "closed-form fit"),
+        "epochs run": info.get("epochs", "none (closed-form fit)"),
     }
-    rows = {**fitted.recipe.to_dict(), **facts}
-    return f'<div class="recipe">{_table(["option", "value"], [[k, v] for k, v in rows.items()])}</div>'
+    rows = [[k, str(v)] for k, v in {**chosen, **facts}.items()]
+    everything = _table(["option", "value"], [[k, str(v)] for k, v in recipe.items()])
+    return (
+        _table(["option", "value"], rows)
+        + f'<details><summary>All recipe options (defaults included)</summary><div class="recipe">{everything}</div></details>'
+    )
 
 
 def _data_section(fitted: Transferred, data: Dataset) -> str:
@@ -198,7 +212,7 @@ def _per_class_section(evaluation: RunEvaluation, images: dict[str, bytes]) -> s
     report = evaluation.metrics["per_class"]
     classes = evaluation.data.classes or []
     rows = [[c, *(f"{report[c][k]:.3f}" for k in ("precision", "recall", "f1-score")), int(report[c]["support"])] for c in classes]
-    return _table(["class", "precision", "recall", "F1", "support"], rows) + _figure_or_note(images, "per_class", "")
+    return _table(["class", "precision", "recall", "F1", "support"], rows) + _figure(images, "per_class")
 
 
 def _calibration_section(bins: ReliabilityBins, images: dict[str, bytes]) -> str:
@@ -207,7 +221,7 @@ def _calibration_section(bins: ReliabilityBins, images: dict[str, bytes]) -> str
         "its accuracy (predictions binned by confidence, each bin weighted by its size). A calibrated model's bars "
         "follow the diagonal; bars below it mean over-confidence.</p>"
     )
-    return text + _figure_or_note(images, "reliability", "")
+    return text + _figure(images, "reliability")
 
 
 def _comparison_section(rows: list[dict[str, Any]] | None, this_method: str) -> str:
@@ -252,7 +266,7 @@ def _mistake_card(mistake: Mistake, data: Dataset, classes: Sequence[str]) -> st
         text = str(item)
         shown = f"<blockquote>{html.escape(text[:SNIPPET_CHARS] + ('…' if len(text) > SNIPPET_CHARS else ''))}</blockquote>"
     return (
-        f'<div class="mistake"><b>{html.escape(classes[mistake.predicted])}</b> ({_pct(mistake.confidence)}), '
+        f'<div class="mistake">predicted <b>{html.escape(classes[mistake.predicted])}</b> ({_pct(mistake.confidence)}), '
         f"truly <b>{html.escape(classes[mistake.true])}</b> "
         f'<span class="muted">#{mistake.index}</span>{shown}</div>'
     )

@@ -11,6 +11,7 @@ from typing import Any, Sequence
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 
@@ -20,25 +21,27 @@ TSNE_MAX_POINTS = 2000  # above this, t-SNE gets slow on 2 cores: project with P
 
 
 def learning_curves(history: Sequence[dict[str, float]]) -> Figure:
-    """Train/validation loss per epoch (left) and the validation accuracy per epoch (right)."""
-    fig = Figure(figsize=(9, 3.4), layout="constrained")
-    loss_ax, metric_ax = fig.subplots(1, 2)
+    """Train/validation loss per epoch and, when the run had a validation split, the validation
+    accuracy per epoch (epochs counted from 1)."""
+    validated = any("val_accuracy" in row for row in history)
+    fig = Figure(figsize=(9 if validated else 5, 3.4), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, 2 if validated else 1))
     for key, style in (("train_loss", "o-"), ("val_loss", "s--")):
-        _plot_series(loss_ax, history, key, style)
-    loss_ax.set(title="Loss", xlabel="epoch", ylabel="cross-entropy")
-    _plot_series(metric_ax, history, "val_accuracy", "o-")
-    metric_ax.set(title="Validation accuracy", xlabel="epoch", ylim=(0, 1.02))
-    if not metric_ax.lines:
-        metric_ax.text(0.5, 0.5, "no validation split", ha="center", va="center", transform=metric_ax.transAxes, color="gray")
-    for ax in (loss_ax, metric_ax):
-        if ax.lines:
-            ax.legend(frameon=False)
+        _plot_series(axes[0], history, key, style)
+    axes[0].set(title="Loss" if validated else "Training loss (no validation split)", ylabel="cross-entropy")
+    if validated:
+        _plot_series(axes[1], history, "val_accuracy", "o-")
+        axes[1].set(title="Validation accuracy", ylim=(0, 1.02))
+    for ax in axes:
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.legend(frameon=False)
         ax.grid(alpha=0.3)
     return fig
 
 
 def _plot_series(ax: Any, history: Sequence[dict[str, float]], key: str, style: str) -> None:
-    points = [(row["epoch"], row[key]) for row in history if key in row]
+    points = [(row["epoch"] + 1, row[key]) for row in history if key in row]
     if points:
         epochs, values = zip(*points)
         ax.plot(epochs, values, style, label=key.replace("_", " "), markersize=4)
@@ -71,8 +74,8 @@ def per_class_bars(per_class: dict[str, dict[str, float]], classes: Sequence[str
     for offset, key in zip((-width, 0, width), ("precision", "recall", "f1-score")):
         ax.bar(x + offset, [per_class[c][key] for c in classes], width, label=key)
     ax.set_xticks(x, classes, rotation=45 if len(classes) > 6 else 0, ha="right" if len(classes) > 6 else "center")
-    ax.set(ylim=(0, 1.05), title="Per-class precision, recall and F1")
-    ax.legend(frameon=False, ncols=3, loc="lower right")
+    ax.set(ylim=(0, 1.05))
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside upper center", ncols=3, frameon=False)
     ax.grid(axis="y", alpha=0.3)
     return fig
 
@@ -86,8 +89,9 @@ def reliability_diagram(bins: ReliabilityBins) -> Figure:
     filled = bins.count > 0
     left = bins.edges[:-1]
     acc_ax.bar(left[filled], bins.accuracy[filled], widths[filled], align="edge", edgecolor="black", label="accuracy")
-    acc_ax.bar(left[filled], bins.confidence[filled] - bins.accuracy[filled], widths[filled], bottom=bins.accuracy[filled],
-               align="edge", color="tab:red", alpha=0.3, hatch="//", label="gap to confidence")
+    gap = bins.confidence[filled] - bins.accuracy[filled]
+    acc_ax.bar(left[filled], np.abs(gap), widths[filled], bottom=np.minimum(bins.accuracy, bins.confidence)[filled],
+               align="edge", facecolor="none", edgecolor="tab:red", hatch="//", label="gap to mean confidence")
     acc_ax.plot([0, 1], [0, 1], "k--", linewidth=1, label="perfect calibration")
     acc_ax.set(ylim=(0, 1), ylabel="accuracy",
                title=f"Reliability diagram (ECE = {100 * bins.expected_calibration_error:.1f} %)")

@@ -195,11 +195,16 @@ class HFTextEncoder(Backbone):
         weights = next((layout.model_dir / f for f in WEIGHTS_FILES if (layout.model_dir / f).is_file()), None)
         if weights is None:
             raise BackboneError(f"{layout.model_dir}: no weights file ({' or '.join(WEIGHTS_FILES)})")
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # a bar per load of a local 90 MB file says nothing
         try:
             model = AutoModel.from_pretrained(layout.model_dir, local_files_only=True, dtype=torch.float32)
             tokenizer = AutoTokenizer.from_pretrained(layout.model_dir, local_files_only=True)
         except (OSError, ValueError) as exc:
             raise BackboneError(f"{layout.model_dir}: cannot load the model or tokenizer ({exc})") from None
+        finally:
+            hf_logging.enable_progress_bar()
         tokenizer.padding_side = "right"  # ``split_state`` and CLS pooling rely on right padding
         encoder = cls(
             model,

@@ -17,10 +17,10 @@ from headstart.select.rank import rank_backbones
 
 @pytest.fixture(scope="module")
 def digits_run():
-    """auto on 10 digits per class with an ImageNet candidate, and the warnings it raised."""
+    """auto on 5 digits per class with an ImageNet candidate, and the warnings it raised."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = fit_auto("digits:train", shots=10, candidates=["efficientnet-lite0"])
+        model = fit_auto("digits:train", shots=5, candidates=["efficientnet-lite0"])
     return model, [w.category for w in caught]
 
 
@@ -33,25 +33,28 @@ def bbc_run():
     return model, [w.category for w in caught]
 
 
+@pytest.mark.slow
 def test_auto_keeps_the_pixel_baseline_on_digits_and_says_why(digits_run):
     model, categories = digits_run
     assert isinstance(model, BaselineModel) and model.modality == "image"
     assert NegativeTransferWarning in categories
     validation = model.info["auto"]["validation"]
     assert validation["winner"] == "baseline" and validation["baseline"] > validation["transfer"]
-    assert validation["n_validated"] == 100  # cross-validation scores every example once
+    assert validation["n_validated"] == 50  # cross-validation scores every example once
     decision = model.info["decision"]
     assert decision.startswith("Negative transfer") and "efficientnet-lite0" in decision
     assert "pixels + logistic regression" in decision and "logme" in decision
 
 
+@pytest.mark.slow
 def test_the_kept_baseline_beats_the_probe_on_the_test_split(digits_run):
     model, _ = digits_run
     test = sample_shots(load_dataset("digits", "test"), 10, seed=0)
-    probe = headstart.fit("digits:train", backbone="efficientnet-lite0", method="probe", shots=10)
+    probe = headstart.fit("digits:train", backbone="efficientnet-lite0", method="probe", shots=5)
     assert model.evaluate(test)["accuracy"] > probe.evaluate(test)["accuracy"]
 
 
+@pytest.mark.slow
 def test_auto_transfers_on_bbc_news_and_says_why(bbc_run):
     model, categories = bbc_run
     assert isinstance(model, headstart.Transferred) and NegativeTransferWarning not in categories
@@ -63,6 +66,7 @@ def test_auto_transfers_on_bbc_news_and_says_why(bbc_run):
     assert "fewer than the 50" in model.info["auto"]["plan"]["reason"]
 
 
+@pytest.mark.slow
 def test_saved_baseline_reloads_and_predicts_identically(digits_run, tmp_path):
     model, _ = digits_run
     model.save(tmp_path / "run")

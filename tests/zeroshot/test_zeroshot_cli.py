@@ -30,13 +30,13 @@ def labelled_reviews(tmp_path_factory, reviews_test):
 
 
 def zeroshot(*args):
-    result = runner.invoke(app, ["zeroshot", *map(str, args)])
-    return result
+    return runner.invoke(app, ["zeroshot", *map(str, args)])
 
 
 def accuracy_of(output):
-    line = next(line for line in output.splitlines() if " accuracy " in f" {line} ")
-    return float(line.split()[-2] if line.split()[-1] == "│" else line.split()[-1])
+    """The value in the metrics table's "accuracy" row."""
+    row = next(line for line in output.splitlines() if "accuracy" in line)
+    return float(row.replace("│", " ").split()[1])
 
 
 def test_label_names_from_the_data(labelled_reviews):
@@ -45,10 +45,9 @@ def test_label_names_from_the_data(labelled_reviews):
     assert "accuracy" in result.output and "macro_f1" in result.output and "fresh" in result.output
 
 
-def test_descriptions_beat_bare_names(labelled_reviews):
-    named = zeroshot(labelled_reviews, "--labels", "fresh,rotten")
+def test_descriptions_with_commas(labelled_reviews):
     described = zeroshot(labelled_reviews, "--labels", "fresh=a positive, glowing review;rotten=a negative, scathing review")
-    assert named.exit_code == 0 and described.exit_code == 0, described.output
+    assert described.exit_code == 0, described.output
     assert accuracy_of(described.stdout) > 0.5
 
 
@@ -66,8 +65,8 @@ def test_unlabelled_data_prints_one_prediction_per_text(tmp_path):
     result = zeroshot(path, "--labels", "pos=a glowing review,neg=a scathing review")
     assert result.exit_code == 0, result.output
     lines = result.stdout.strip().splitlines()
-    assert [line.split("\t")[0] for line in lines] == ["pos", "neg", "pos"]
-    assert all(0.5 <= float(line.split("\t")[1]) <= 1.0 for line in lines)
+    assert [line.split()[0] for line in lines] == ["pos", "neg", "pos"]
+    assert all(0.5 <= float(line.split()[1]) <= 1.0 for line in lines)
 
 
 @pytest.mark.parametrize(

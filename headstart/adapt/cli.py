@@ -1,0 +1,73 @@
+"""The ``headstart adapt`` command (registered in ``headstart.cli``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+
+
+def adapt_command(
+    source: str = typer.Option(..., "--source", help="Labelled source data: image folder, CSV/TSV/JSONL file or catalogue name."),
+    target: str = typer.Option(..., "--target", help="Target data: the same kinds, or a flat folder of images; labels optional."),
+    out: Path = typer.Option(..., "--out", "-o", help="Run folder: the artifact and the training logs go here."),
+    backbone: str = typer.Option("efficientnet-lite0", help="Registered backbone (see `headstart backbones`)."),
+    method: str = typer.Option("dann", help="dann | cdan | mmd | coral | self_training | adabn | source_only"),
+    base: Optional[str] = typer.Option(None, help="What trains: finetune | lora | scratch | probe (default per method)."),
+    weight: list[float] = typer.Option([], "--weight", help="Alignment weight to try (repeat for a grid; default: the method's grid)."),
+    target_shots: Optional[int] = typer.Option(None, help="Train with K labelled target examples per class (semi-supervised)."),
+    target_label_col: str = typer.Option("label", help="Label column of a target table (used for reporting only, if present)."),
+    text_col: str = typer.Option("text", help="Text column of CSV/TSV/JSONL files."),
+    label_col: str = typer.Option("label", help="Label column of the source table."),
+    unfreeze: Optional[str] = typer.Option(None, help="finetune: train the last K layer groups, or 'all'."),
+    epochs: Optional[int] = typer.Option(None, help="Training epochs (default: chosen from the data size)."),
+    lr: Optional[float] = typer.Option(None, help="Peak learning rate of the backbone."),
+    seed: int = typer.Option(0, help="Random seed: the same seed gives the same model."),
+    set_: list[str] = typer.Option([], "--set", help="Any other recipe or adaptation option as key=value, e.g. --set rounds=2."),
+    progress: bool = typer.Option(True, help="Show progress bars."),
+) -> None:
+    """Adapt a model from a labelled source domain to an unlabelled target domain and save it.
+
+    Target labels, if any, are only used to report target accuracy before and after, unless
+    --target-shots asks for K of them per class in training.
+
+    Example: headstart adapt --source mnist5k --target digits --backbone efficientnet-lite0 --method adabn --out runs/digits
+    """
+    from headstart.adapt import adapt
+    from headstart.cli import _parse_set
+
+    options: dict[str, Any] = _parse_set(set_)
+    options.update({k: v for k, v in dict(base=base, unfreeze=unfreeze, epochs=epochs, lr=lr).items() if v is not None})
+    if weight:
+        options["weights"] = weight
+    model = adapt(
+        source, target, backbone=backbone, method=method, target_shots=target_shots, out=out, progress=progress,
+        text_col=text_col, label_col=label_col, target_label_col=target_label_col, seed=seed, **options,
+    )
+    model.save(out)
+    _print_report(model.info)
+    console.print(f"artifact: {out}")
+
+
+def _print_report(info: dict[str, Any]) -> None:
+    report = info["adaptation"]
+    table = Table(title=f"{report['method']} ({report['base']}): {info['n_train']} source, {info['n_target']} target examples")
+    for column in ("", "before", "after"):
+        table.add_column(column, justify="right")
+    rows = {"proxy A-distance": report["proxy_a_distance"], **({"target accuracy": report["target_accuracy"]} if "target_accuracy" in report else {})}
+    for name, values in rows.items():
+        table.add_row(name, *(f"{values[k]:.3f}" if values[k] is not None else "-" for k in ("before", "after")))
+    console.print(table)
+    if report["chosen"]:
+        console.print(f"chosen by the selection criterion: {json.dumps(report['chosen'])}")
+    selection = report["selection"]
+    console.print(
+        f"selection criterion {selection['selection_score']:.3f} = source validation accuracy "
+        f"{selection['source_val_accuracy']:.3f} + target information maximisation {selection['target_im']:.3f}"
+    )

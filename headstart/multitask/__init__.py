@@ -1,0 +1,30 @@
+"""Multi-task learning: one backbone, one head per task, trained jointly (also ``headstart.methods.multitask``).
+
+Modules: ``spec`` (tasks, options, tasks files), ``sampling`` (which task each batch comes from),
+``heads`` (task heads and loss weighting), ``training`` (the Lightning loop), ``model`` (the
+trained model and its artifact), ``api`` (``fit_multitask``), ``cli`` (``headstart multitask``).
+"""
+
+from importlib import import_module
+from typing import Any
+
+# Public names, imported on first use so that the CLI can import ``headstart.multitask.cli`` cheaply.
+_EXPORTS = {
+    "fit_multitask": "headstart.multitask.api",
+    "MultiTaskTransferred": "headstart.multitask.model",
+    "load_multitask": "headstart.multitask.model",
+    "MultiHead": "headstart.multitask.heads",
+    "TaskWeighting": "headstart.multitask.heads",
+    "TaskBatchSampler": "headstart.multitask.sampling",
+    "task_probabilities": "headstart.multitask.sampling",
+    "MultiTaskOptions": "headstart.multitask.spec",
+    "TaskSpec": "headstart.multitask.spec",
+    "read_tasks_file": "headstart.multitask.spec",
+}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'headstart.multitask' has no attribute {name!r}")

@@ -1,0 +1,129 @@
+"""``fit_multitask``: one backbone, one head per task, trained jointly with any single-task method.
+
+>>> from headstart.multitask import TaskSpec, fit_multitask
+>>> model = fit_multitask([TaskSpec("sentiment", "rotten_tomatoes:train", shots=16),
+...                        TaskSpec("topic", "bbc_news:train", shots=16)], method="finetune", unfreeze=1)  # doctest: +SKIP
+>>> model.predict(["A triumph."], task="sentiment").labels  # doctest: +SKIP
+['fresh']
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from headstart.data.dataset import Dataset
+from headstart.data.readers import load_data, require_labels
+from headstart.data.splits import sample_shots, stratified_split
+from headstart.errors import HeadstartError
+from headstart.features import extract_features
+from headstart.methods import get_method
+from headstart.methods.probe import fit_linear_head
+from headstart.multitask.model import MultiTaskTransferred, build_model
+from headstart.multitask.spec import MultiTaskOptions, TaskInfo, TaskSpec, read_tasks_file
+from headstart.multitask.training import TaskData, train_multitask
+from headstart.recipe import Recipe
+from headstart.zoo import load_backbone
+
+
+def fit_multitask(
+    tasks: Sequence[TaskSpec] | str | Path,
+    backbone: str | None = None,
+    method: str | None = None,
+    *,
+    out: str | Path | None = None,
+    resume: str | Path | None = None,
+    progress: bool = False,
+    **settings: Any,
+) -> MultiTaskTransferred:
+    """Train one backbone on several tasks at once and return the model with all heads.
+
+    ``tasks`` is a list of ``TaskSpec`` or the path of a tasks file (whose settings the arguments
+    here override). ``backbone`` and ``method`` (default ``minilm-l6`` and ``probe``) work as in
+    ``headstart.fit``: ``probe`` freezes the backbone, ``finetune`` trains its top ``unfreeze``
+    groups, ``lora`` adapts it. ``settings`` are ``MultiTaskOptions`` (``sampling``,
+    ``sampling_temperature``, ``weighting``, ``hidden``) and ``Recipe`` fields (``epochs``, ``lr`` …).
+
+    A frozen backbone without a shared hidden layer shares nothing between tasks: each head is
+    then its task's closed-form probe (loss weights cannot change independent optima), as with
+    ``headstart.fit``. Otherwise the heads start from those probes (``head_init="probe"``, no
+    hidden layer) and everything trains jointly, one task per batch.
+    """
+    specs, file_settings = read_tasks_file(tasks) if isinstance(tasks, (str, Path)) else (list(tasks), {})
+    chosen = {"backbone": backbone, "method": method}
+    settings = {**file_settings, **settings, **{k: v for k, v in chosen.items() if v is not None}}
+    options, recipe_values = MultiTaskOptions.split(settings)
+    recipe = Recipe.build(**recipe_values)
+    _check_names(specs)
+    transfer = get_method(recipe.method)(recipe)
+    trains = transfer.trains or options.hidden is not None
+    data = [_prepare(spec, recipe, trains) for spec in specs]
+
+    started = time.perf_counter()
+    net = load_backbone(recipe.backbone, **recipe.backbone_options)
+    for d in data:
+        if d.train.modality != net.modality:
+            raise HeadstartError(f"task {d.name}: {d.train.modality} data cannot go through {net.modality} backbone {net.name}")
+    infos = [TaskInfo(d.name, d.kind, d.train.classes, d.out_dim, d.weight) for d in data]
+    model = build_model(net, infos, options)
+    if transfer.pretrained and options.hidden is None and (not trains or recipe.head_init == "probe"):
+        for d in data:
+            features = extract_features(net, d.train, bf16=recipe.bf16, progress=progress)
+            model.head.heads[d.name] = fit_linear_head(features, d.train.labels, d.kind, d.out_dim, recipe.seed)
+    transfer.prepare(model)
+    info: dict[str, Any] = {"n_train": {d.name: len(d.train) for d in data},
+                            "n_val": {d.name: len(d.val) if d.val else 0 for d in data}, "history": []}
+    if trains:
+        result = train_multitask(model, transfer, data, options, run_dir=Path(out) if out else None,
+                                 resume=Path(resume) if resume else None, progress=progress)
+        info.update(epochs=result.epochs_run, history=result.history, prefix_cached=result.prefix_cached)
+    else:
+        model.set_trainable(net.num_groups)
+    model.eval()
+    info["train_seconds"] = time.perf_counter() - started
+    fitted = MultiTaskTransferred(model, transfer, infos, options, info)
+    info["task_weights"] = fitted.task_weights()
+    info["val_metrics"] = {d.name: fitted.evaluate(d.val, task=d.name) for d in data if d.val is not None}
+    return fitted
+
+
+def _check_names(specs: Sequence[TaskSpec]) -> None:
+    names = [s.name for s in specs]
+    if not names:
+        raise HeadstartError("a multi-task run needs at least one task")
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise HeadstartError(f"task name {repeated[0]!r} is used more than once")
+
+
+def _prepare(spec: TaskSpec, recipe: Recipe, trains: bool) -> TaskData:
+    """Load a task's data, keep ``shots`` per class, and hold out validation data for trained runs."""
+    train = _load(spec, spec.data)
+    if spec.shots:
+        train = sample_shots(train, spec.shots, seed=recipe.seed)
+    val = _load(spec, spec.val) if spec.val is not None else None
+    if val is None and (fraction := _validation_fraction(train, recipe, trains)) > 0:
+        train, val = stratified_split(train, fraction, seed=recipe.seed)
+    return TaskData(spec.name, spec.task, train, val, spec.weight)
+
+
+def _load(spec: TaskSpec, source: Dataset | str | Path) -> Dataset:
+    data = source if isinstance(source, Dataset) else load_data(
+        source, text_col=spec.text_col, label_col=spec.label_col, task=spec.task)
+    if data.task != spec.task:
+        raise HeadstartError(f"task {spec.name}: its data {data.name} is {data.task}, but the task says {spec.task}")
+    require_labels(data)
+    return data
+
+
+def _validation_fraction(data: Dataset, recipe: Recipe, trains: bool) -> float:
+    """As for one task: the recipe's share, else 0.2 for trained runs when every class has >= 10
+    examples (or, without classes, >= 50 examples), else none."""
+    if recipe.val_fraction is not None:
+        return recipe.val_fraction
+    counts = data.class_counts()
+    enough = min(counts.values()) >= 10 if counts else len(data) >= 50
+    return 0.2 if trains and enough else 0.0
+
