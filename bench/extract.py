@@ -38,23 +38,22 @@ BATCH_SIZE = 64
 RESULTS = Path(__file__).parent / "results" / "extract.json"
 
 
-def best_times(runs: dict[str, Callable[[], Any]], repeats: int) -> dict[str, dict[str, float]]:
-    """Fastest wall-clock and CPU seconds of each run over ``repeats`` rounds, after one warm-up each.
+def best_times(runs: dict[str, Callable[[], Any]], repeats: int) -> tuple[dict, dict, dict]:
+    """Fastest wall-clock and CPU seconds of each run over ``repeats`` rounds, and its last output.
 
-    The rounds interleave the runs (a, b, c, a, b, c, ...) so that load from other processes on
-    a shared machine hits every run alike.
+    Each run is called once untimed first (warm-up). The rounds interleave the runs (a, b, c,
+    a, b, c, ...) so that load from other processes on a shared machine hits every run alike.
     """
-    for run in runs.values():
-        run()
+    outputs = {name: run() for name, run in runs.items()}
     wall = {name: float("inf") for name in runs}
     cpu = dict(wall)
     for _ in range(repeats):
         for name, run in runs.items():
             wall_start, cpu_start = time.perf_counter(), time.process_time()
-            run()
+            outputs[name] = run()
             wall[name] = min(wall[name], time.perf_counter() - wall_start)
             cpu[name] = min(cpu[name], time.process_time() - cpu_start)
-    return {"wall": wall, "cpu": cpu}
+    return wall, cpu, outputs
 
 
 def row_cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -80,21 +79,19 @@ def headstart_runs(
 
         runs = {"reference": reference, "headstart_fp32": lambda: uncached(False),
                 "headstart_bf16": lambda: uncached(True), "cold_cache": cold, "cached": cached}
-        times = best_times(runs, repeats)
-        features_cached = cached()
-    fp32, bf16 = uncached(False), uncached(True)
-    seconds = times["wall"]
+        seconds, cpu_seconds, outputs = best_times(runs, repeats)
+    fp32, bf16 = outputs["headstart_fp32"], outputs["headstart_bf16"]
     return {
         "inputs": len(inputs),
         "seconds": seconds,
-        "cpu_seconds": times["cpu"],
+        "cpu_seconds": cpu_seconds,
         "fp32_speed_vs_reference": seconds["reference"] / seconds["headstart_fp32"],
         "bf16_speedup": seconds["headstart_fp32"] / seconds["headstart_bf16"],
         "bf16_mean_cosine_vs_fp32": float(row_cosines(bf16, fp32).mean()),
         "bf16_min_cosine_vs_fp32": float(row_cosines(bf16, fp32).min()),
         "cached_speedup_vs_cold": seconds["cold_cache"] / seconds["cached"],
-        "cached_max_abs_diff_vs_uncached": float(np.abs(features_cached - fp32).max()),
-        "reference_mean_cosine_vs_fp32": float(row_cosines(reference(), fp32).mean()),
+        "cached_max_abs_diff_vs_uncached": float(np.abs(outputs["cached"] - fp32).max()),
+        "reference_mean_cosine_vs_fp32": float(row_cosines(outputs["reference"], fp32).mean()),
     }
 
 

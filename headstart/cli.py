@@ -110,6 +110,8 @@ def fit(
     )
     if rank_zero_only.rank != 0:  # DDP workers re-run this command; only rank 0 writes and prints
         return
+    if val is not None:
+        model.info["eval_data"] = val  # `headstart report RUN` re-evaluates on it
     model.save(out)
     info = model.info
     console.print(f"[bold]{method}[/] on {backbone}: {info['n_train']} training examples, "
@@ -117,6 +119,15 @@ def fit(
     if "val_metrics" in info:
         _print_metrics(info["val_metrics"], "validation")
     console.print(f"artifact: {out}")
+    if model.task == "classification":
+        from headstart.data.readers import load_data
+        from headstart.report import write_report
+
+        held_out = val is not None
+        data_spec = val if held_out else data
+        report_data = load_data(data_spec, text_col=text_col, label_col=label_col, task=task)
+        title = None if held_out else f"Evaluated on {data}, training examples included (pass --val for held-out numbers)"
+        console.print(f"report: {write_report(model, report_data, out, title=title)}")
 
 
 @app.command()
@@ -207,10 +218,12 @@ from headstart.demo import demo_command  # noqa: E402  (commands written in thei
 from headstart.report.cli import report_command  # noqa: E402
 from headstart.select.cli import rank_command  # noqa: E402
 from headstart.zeroshot.cli import zeroshot_command  # noqa: E402
+from headstart.multitask.cli import multitask_command  # noqa: E402
 from headstart.adapt.cli import adapt_command  # noqa: E402
 
 app.command("demo")(demo_command)
 app.command("report")(report_command)
 app.command("rank")(rank_command)
 app.command("zeroshot")(zeroshot_command)
+app.command("multitask")(multitask_command)
 app.command("adapt")(adapt_command)

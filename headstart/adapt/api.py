@@ -65,6 +65,8 @@ def adapt(
     """
     started = time.perf_counter()
     config, recipe = _settings(backbone, method, options)
+    if target_shots and config.method == "adabn":
+        raise HeadstartError("adabn adapts without labels; drop target_shots (or use another method)")
     source_data = data_of(source, text_col, label_col)
     require_labels(source_data)
     target_data = load_target(target, text_col=text_col, label_col=target_label_col)

@@ -187,8 +187,6 @@ def adabn(problem: Problem) -> Outcome:
     Statistics are estimated on every source input (training and validation, in their original
     order, so that runs with other seeds reuse them) and on every target input.
     """
-    if problem.shots is not None:
-        raise HeadstartError("adabn adapts without labels; drop target_shots (or use another method)")
     model, backbone = problem.model, problem.model.backbone
     require_batchnorm(backbone)
     reestimate_batchnorm(backbone, problem.source_inputs)

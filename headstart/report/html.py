@@ -219,7 +219,7 @@ def _calibration_section(bins: ReliabilityBins, images: dict[str, bytes]) -> str
     text = (
         f"<p>Expected calibration error: <b>{_pct(bins.expected_calibration_error)}</b>, the average gap between the model's confidence and "
         "its accuracy (predictions binned by confidence, each bin weighted by its size). A calibrated model's bars "
-        "follow the diagonal; bars below it mean over-confidence.</p>"
+        "follow the diagonal; bars below it mean over-confidence, bars above it under-confidence.</p>"
     )
     return text + _figure(images, "reliability")
 

@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
+from threadpoolctl import threadpool_limits
 
 from headstart.report.metrics import ReliabilityBins
 
@@ -93,9 +94,8 @@ def reliability_diagram(bins: ReliabilityBins) -> Figure:
     acc_ax.bar(left[filled], np.abs(gap), widths[filled], bottom=np.minimum(bins.accuracy, bins.confidence)[filled],
                align="edge", facecolor="none", edgecolor="tab:red", hatch="//", label="gap to mean confidence")
     acc_ax.plot([0, 1], [0, 1], "k--", linewidth=1, label="perfect calibration")
-    acc_ax.set(ylim=(0, 1), ylabel="accuracy",
-               title=f"Reliability diagram (ECE = {100 * bins.expected_calibration_error:.1f} %)")
-    acc_ax.legend(frameon=False, loc="upper left")
+    acc_ax.set(ylim=(0, 1), ylabel="accuracy", title=f"Reliability diagram (ECE = {100 * bins.expected_calibration_error:.1f} %)")
+    fig.legend(*acc_ax.get_legend_handles_labels(), loc="outside lower center", ncols=3, frameon=False, fontsize=8)
     count_ax.bar(left, bins.count, widths, align="edge", color="gray", edgecolor="black")
     count_ax.set(xlim=(0, 1), xlabel="confidence (top-class probability)", ylabel="predictions")
     return fig
@@ -129,11 +129,12 @@ def project_2d(features: np.ndarray, seed: int = 0) -> tuple[np.ndarray, str]:
     """``(n, 2)`` coordinates and the method's name: t-SNE (on at most 50 PCA components) for up to
     ``TSNE_MAX_POINTS`` points, PCA beyond (and for fewer than 5 points)."""
     n = len(features)
-    reduced = PCA(n_components=min(50, n, features.shape[1]), random_state=seed).fit_transform(features)
-    if n < 5 or n > TSNE_MAX_POINTS:
-        return _pad_columns(reduced[:, :2], 2), "PCA"
-    tsne = TSNE(n_components=2, perplexity=min(30.0, (n - 1) / 3), init="pca", random_state=seed)
-    return tsne.fit_transform(reduced), "t-SNE"
+    with threadpool_limits(1):  # for a few hundred points, extra threads cost far more than they save
+        reduced = PCA(n_components=min(50, n, features.shape[1]), random_state=seed).fit_transform(features)
+        if n < 5 or n > TSNE_MAX_POINTS:
+            return _pad_columns(reduced[:, :2], 2), "PCA"
+        tsne = TSNE(n_components=2, perplexity=min(30.0, (n - 1) / 3), init="pca", random_state=seed)
+        return tsne.fit_transform(reduced), "t-SNE"
 
 
 def _pad_columns(x: np.ndarray, width: int) -> np.ndarray:

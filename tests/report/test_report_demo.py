@@ -19,12 +19,14 @@ METHODS = ("TF-IDF + logistic regression", "scratch", "probe", "finetune")
 
 @pytest.fixture(scope="module")
 def quick_demo(tmp_path_factory: pytest.TempPathFactory):
+    """The whole quick demo, run once (about a minute of CPU time, hence the tests' ``slow`` mark)."""
     out = tmp_path_factory.mktemp("demo") / "run"
     result = CliRunner(env={"COLUMNS": "160"}).invoke(app, ["demo", "--quick", "--out", str(out)])
     assert result.exit_code == 0, result.output
     return out, result.output
 
 
+@pytest.mark.slow
 def test_quick_demo_prints_the_comparison_and_where_it_wrote(quick_demo):
     out, printed = quick_demo
     for header in ("method", "accuracy", "macro-F1", "training time", "trainable parameters"):
@@ -36,6 +38,7 @@ def test_quick_demo_prints_the_comparison_and_where_it_wrote(quick_demo):
     assert f"report: {out / 'report.html'}" in printed
 
 
+@pytest.mark.slow
 def test_quick_demo_saves_the_best_run_with_its_report(quick_demo):
     out, _ = quick_demo
     model = headstart.load(out)
@@ -50,6 +53,7 @@ def test_quick_demo_saves_the_best_run_with_its_report(quick_demo):
     assert all(f"{method}</td>" in page for method in METHODS)
 
 
+@pytest.mark.slow
 def test_report_command_rewrites_the_report_on_given_data(quick_demo, tmp_path):
     out, _ = quick_demo
     articles = sample_shots(load_data("bbc_news:test"), 3, seed=1)

@@ -1,0 +1,44 @@
+"""``headstart multitask TASKS.toml --out RUN``: train one backbone on several tasks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+def multitask_command(
+    tasks_file: Path = typer.Argument(..., help="TOML (or YAML) file: run settings, then one [[tasks]] table per task."),
+    out: Path = typer.Option(..., "--out", "-o", help="Run folder: the artifact, checkpoints and logs go here."),
+    backbone: Optional[str] = typer.Option(None, help="Backbone (overrides the file; default minilm-l6)."),
+    method: Optional[str] = typer.Option(None, help="probe | finetune | lora | scratch (overrides the file; default probe)."),
+    set_: list[str] = typer.Option([], "--set", help="Any other setting as key=value, e.g. --set weighting=uncertainty."),
+    progress: bool = typer.Option(True, help="Show progress bars."),
+) -> None:
+    """Train one shared backbone with one head per task and write the multi-task artifact.
+
+    The file lists the tasks ([[tasks]] with name, data, and optionally task, text_col,
+    label_col, shots, val, weight) and settings such as sampling, weighting, hidden, epochs.
+    Load the result with headstart.multitask.load_multitask(RUN) and predict with task=NAME.
+
+    Example: headstart multitask tasks.toml --out runs/multitask --method finetune --set unfreeze=2
+    """
+    from rich.table import Table
+
+    from headstart import tasks
+    from headstart.cli import _parse_set, console
+    from headstart.multitask.api import fit_multitask
+
+    fitted = fit_multitask(tasks_file, backbone, method, out=out, progress=progress, **_parse_set(set_))
+    fitted.save(out)
+    table = Table(title=f"{fitted.recipe.method} on {fitted.recipe.backbone}: {fitted.info['train_seconds']:.1f} s")
+    for column in ("task", "kind", "train", "validation", "weight", "validation score"):
+        table.add_column(column)
+    for task in fitted.tasks:
+        metrics = fitted.info["val_metrics"].get(task.name)
+        score = "{} {:.3f}".format(*tasks.headline(task.kind, metrics)) if metrics else ""
+        table.add_row(task.name, task.kind, str(fitted.info["n_train"][task.name]), str(fitted.info["n_val"][task.name]),
+                      f"{fitted.task_weights()[task.name]:.3f}", score)
+    console.print(table)
+    console.print(f"artifact: {out}")

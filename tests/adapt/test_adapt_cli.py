@@ -1,0 +1,56 @@
+"""``headstart adapt`` from a folder of labelled MNIST digits to a flat folder of unlabelled digits."""
+
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+import headstart
+from headstart.adapt import ALGORITHMS
+from headstart.cli import app, main
+from headstart.data.splits import sample_shots
+from headstart.datasets import load_dataset
+
+SIX = ["dann", "cdan", "mmd", "coral", "self_training", "adabn"]
+OPTIONS = ["--unfreeze", "1", "--epochs", "1", "--no-progress", "--set", 'backbone_options={"resize": "stretch"}', "--set", "rounds=1"]
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory) -> tuple[Path, Path]:
+    """``source/<digit>/<i>.png`` (6 MNIST digits per class) and ``target/<i>.png`` (40 digits, no labels)."""
+    root = tmp_path_factory.mktemp("domains")
+    source = sample_shots(load_dataset("mnist5k"), 6, seed=0)
+    for i, (image, label) in enumerate(zip(source.inputs, source.labels)):
+        (root / "source" / source.classes[label]).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).save(root / "source" / source.classes[label] / f"{i}.png")
+    (root / "target").mkdir()
+    for i, image in enumerate(sample_shots(load_dataset("digits"), 4, seed=0).inputs):
+        Image.fromarray(image).save(root / "target" / f"{i:02d}.png")
+    return root / "source", root / "target"
+
+
+@pytest.mark.parametrize("method", SIX)
+def test_every_algorithm_runs_from_the_command_line(method, folders, tmp_path):
+    source, target = folders
+    weights = ["--weight", "1.0"] if ALGORITHMS[method].aligns else []
+    command = ["adapt", "--source", str(source), "--target", str(target), "--method", method, "--out", str(tmp_path)]
+    result = CliRunner().invoke(app, command + OPTIONS + weights)
+    assert result.exit_code == 0, result.output
+    assert "proxy A-distance" in result.output and "selection criterion" in result.output
+    images = sorted(target.iterdir())[:3]
+    prediction = headstart.load(tmp_path).predict(images)
+    assert len(prediction.labels) == 3 and set(prediction.labels) <= {str(d) for d in range(10)}
+
+
+def test_a_bad_target_is_one_line_and_exit_status_2(folders, tmp_path, monkeypatch, capsys):
+    source, _ = folders
+    (tmp_path / "empty").mkdir()
+    argv = ["headstart", "adapt", "--source", str(source), "--target", str(tmp_path / "empty"), "--out", str(tmp_path / "run")]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    assert exit_.value.code == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("error:") and "no images" in error and len(error.splitlines()) == 1
