@@ -87,6 +87,7 @@ def adapt(
     before = _source_probe(problem) if base.pretrained else None
     base.prepare(model)
     outcome = run_procedure(problem)
+    model = outcome.model
 
     info = {
         "n_train": len(train),

@@ -182,13 +182,17 @@ class AdaptationModule(TransferModule):
 
     def configure_optimizers(self) -> dict[str, Any]:
         """The base method's optimiser plus a group for the alignment loss's parameters (the domain
-        discriminator) at the head's learning rate, and the schedule rebuilt over all groups."""
+        discriminator) at the backbone's learning rate, and the schedule rebuilt over all groups.
+
+        At the head's (larger) rate the discriminator wins outright: it separates the domains with
+        confidence, its saturated loss sends the features almost no reversed gradient, and the
+        features stay apart (measured: domain accuracy 1.0 from the second epoch on)."""
         config = super().configure_optimizers()
         extra = list(self.alignment.parameters()) if self.alignment is not None else []
         if extra:
             optimizer = config["optimizer"]
-            head_lr = max(g["lr"] for g in optimizer.param_groups)
-            optimizer.add_param_group({"params": extra, "lr": head_lr, "weight_decay": self.recipe.weight_decay})
+            lr = self.method.learning_rate(self.model.backbone.modality)
+            optimizer.add_param_group({"params": extra, "lr": lr, "weight_decay": self.recipe.weight_decay})
             config["lr_scheduler"]["scheduler"] = self._schedule(optimizer)
         return config
 

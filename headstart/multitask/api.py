@@ -65,7 +65,8 @@ def fit_multitask(
     net = load_backbone(recipe.backbone, **recipe.backbone_options)
     for d in data:
         if d.train.modality != net.modality:
-            raise HeadstartError(f"task {d.name}: {d.train.modality} data cannot go through {net.modality} backbone {net.name}")
+            raise HeadstartError(
+                f"task {d.name}: {d.train.modality} data cannot go through {net.modality} backbone {net.name}")
     infos = [TaskInfo(d.name, d.kind, d.train.classes, d.out_dim, d.weight) for d in data]
     model = build_model(net, infos, options)
     if transfer.pretrained and options.hidden is None and (not trains or recipe.head_init == "probe"):

@@ -66,8 +66,9 @@ class MultiHead(nn.Module):
         dropout: float = 0.1,
     ) -> None:
         super().__init__()
-        self.in_features = in_features
-        self.neck = nn.Sequential(nn.Linear(in_features, hidden), nn.GELU(), nn.Dropout(dropout)) if hidden else nn.Identity()
+        self.neck = (
+            nn.Sequential(nn.Linear(in_features, hidden), nn.GELU(), nn.Dropout(dropout)) if hidden else nn.Identity()
+        )
         self.heads = nn.ModuleDict({name: nn.Linear(hidden or in_features, n) for name, n in outputs.items()})
         self.weighting = weighting
 

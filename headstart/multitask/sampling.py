@@ -43,7 +43,9 @@ class TaskBatchSampler:
     on ``(seed, epoch)``: Lightning calls ``set_epoch``, so a resumed run replays the same batches.
     """
 
-    def __init__(self, sizes: Sequence[int], batch_size: int, probabilities: np.ndarray, num_batches: int, seed: int) -> None:
+    def __init__(
+        self, sizes: Sequence[int], batch_size: int, probabilities: np.ndarray, num_batches: int, seed: int
+    ) -> None:
         self.sizes, self.batch_size = list(sizes), batch_size
         self.probabilities, self.num_batches, self.seed = probabilities, num_batches, seed
         self.offsets = task_offsets(sizes)

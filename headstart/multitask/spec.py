@@ -99,7 +99,8 @@ class MultiTaskOptions:
     def split(cls, settings: dict[str, Any]) -> tuple[MultiTaskOptions, dict[str, Any]]:
         """These options from ``settings``, and the remaining settings (recipe fields)."""
         names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in settings.items() if k in names}), {k: v for k, v in settings.items() if k not in names}
+        mine = {k: v for k, v in settings.items() if k in names}
+        return cls(**mine), {k: v for k, v in settings.items() if k not in names}
 
 
 def read_tasks_file(path: str | Path) -> tuple[list[TaskSpec], dict[str, Any]]:

@@ -188,10 +188,13 @@ def train_multitask(
         model.load_state_dict(module.best_state, strict=False)
     model.eval()
     history = _history(log_dir / "logs" / "metrics.csv")
-    return TrainingResult(model, trainer.current_epoch, history, bool(start), 1)
+    return TrainingResult(model=model, epochs_run=trainer.current_epoch, history=history, prefix_cached=bool(start),
+                          world_size=1)
 
 
-def _batch_builder(model: TransferModel, data: Dataset, kind: str, start: int, recipe: Recipe, progress: bool) -> Callable[[list[int]], tuple[Any, Tensor]]:
+def _batch_builder(
+    model: TransferModel, data: Dataset, kind: str, start: int, recipe: Recipe, progress: bool
+) -> Callable[[list[int]], tuple[Any, Tensor]]:
     """Batches of pooled features (frozen backbone), frozen-prefix states, or raw inputs."""
     targets = tasks.target_tensor(kind, data.labels)
     net = model.backbone
@@ -203,7 +206,9 @@ def _batch_builder(model: TransferModel, data: Dataset, kind: str, start: int, r
     return _Collate(model, data.inputs, targets, states=False, augment=recipe.augment, seed=recipe.seed)
 
 
-def _validation_loader(model: TransferModel, data: Sequence[TaskData], start: int, recipe: Recipe, progress: bool) -> DataLoader | None:
+def _validation_loader(
+    model: TransferModel, data: Sequence[TaskData], start: int, recipe: Recipe, progress: bool
+) -> DataLoader | None:
     """Every held-out example once, task after task (tasks without held-out data are skipped)."""
     held_out = [(i, d.val, d.kind) for i, d in enumerate(data) if d.val is not None]
     if not held_out:

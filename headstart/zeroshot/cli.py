@@ -30,7 +30,7 @@ def zeroshot_command(
     Prints accuracy, macro-F1 and a per-class report when DATA has labels (the label names must
     be the data's class names), and one prediction per line (label, probability, text) otherwise.
 
-    Example: headstart zeroshot bbc_news:test --labels "business=business and finance,entertainment=films and music,politics,sports,tech=technology"
+    Example: headstart zeroshot bbc_news:test --labels "business=business and finance,entertainment,politics,sports,tech"
     """
     from headstart.cli import _print_metrics, console
     from headstart.data.readers import load_data
