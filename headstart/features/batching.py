@@ -76,16 +76,17 @@ def run_batches(
 ) -> Iterator[tuple[np.ndarray, Any]]:
     """Yield ``(indices, compute(batch))`` over batches of ``inputs``, text sorted by length.
 
-    ``compute`` runs under ``torch.inference_mode`` (and bf16 autocast if asked) and should
-    return numpy arrays; ``lengths`` are the texts' token lengths if already known.
+    ``compute`` should return numpy arrays; ``lengths`` are the texts' token lengths if already
+    known. The whole loop, the caller's loop body included, runs in eval mode under
+    ``torch.inference_mode`` and, with ``bf16``, one autocast region, so that each weight is
+    cast to bf16 once per call rather than once per batch (autocast caches casts of parameters
+    until its region ends).
     """
     if backbone.modality == "text" and lengths is None:
         lengths = token_lengths(backbone, inputs)
     batches = plan_batches(len(inputs), batch_size, lengths)
     show = progress and len(batches) >= MIN_BATCHES_FOR_PROGRESS
-    with eval_mode(backbone):
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16)
+    with eval_mode(backbone), torch.inference_mode(), autocast:
         for indices in track(batches, description=description, transient=True, disable=not show):
-            batch = prepare_batch(backbone, [inputs[i] for i in indices])
-            with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-                output = compute(batch)
-            yield indices, output
+            yield indices, compute(prepare_batch(backbone, [inputs[i] for i in indices]))
