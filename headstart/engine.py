@@ -195,6 +195,44 @@ class TransferModule(L.LightningModule):
         return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
+def make_trainer(
+    method: Method, *, run_dir: Path | None, validate: bool, progress: bool, max_epochs: int, devices: int | None = None
+) -> tuple[L.Trainer, Path]:
+    """The Lightning ``Trainer`` every trainable method shares, and the folder its CSV logs go to.
+
+    Callbacks: the method's freeze schedule; early stopping on validation loss when ``validate``;
+    checkpoints (``last.ckpt``, for resume) when there is a ``run_dir``; a rich progress bar.
+    """
+    r = method.recipe
+    devices = r.devices if devices is None else devices
+    callbacks: list[Callback] = [FreezeSchedule(method)]
+    if validate:
+        callbacks.append(EarlyStopping("val_loss", patience=r.patience, mode="min"))
+    if run_dir is not None:
+        callbacks.append(ModelCheckpoint(dirpath=Path(run_dir) / "checkpoints", save_last=True, save_top_k=0))
+    if progress:
+        callbacks.append(RichProgressBar(leave=True))
+    log_dir = Path(run_dir) if run_dir is not None else Path(tempfile.mkdtemp(prefix="headstart-"))
+    world = devices * r.num_nodes
+    trainer = L.Trainer(
+        accelerator="cpu",
+        devices=devices,
+        num_nodes=r.num_nodes,
+        strategy="ddp_find_unused_parameters_true" if world > 1 else "auto",  # frozen groups get no grads
+        precision="bf16-mixed" if r.bf16 else "32-true",
+        max_epochs=max_epochs,
+        logger=CSVLogger(str(log_dir), name="logs", version=""),
+        callbacks=callbacks,
+        enable_checkpointing=run_dir is not None,
+        enable_progress_bar=progress,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        log_every_n_steps=1,
+        default_root_dir=str(log_dir),
+    )
+    return trainer, log_dir
+
+
 def _loader(collate: _Collate, n: int, batch_size: int, *, shuffle: bool, seed: int) -> DataLoader:
     sampler = DistributedSampler(_Indices(n), num_replicas=1, rank=0, shuffle=shuffle, seed=seed) if shuffle else None
     return DataLoader(_Indices(n), batch_size=batch_size, sampler=sampler, collate_fn=collate, num_workers=0)
@@ -209,13 +247,8 @@ def train(
     run_dir: Path | None = None,
     resume: Path | None = None,
     progress: bool = True,
-    max_epochs_override: int | None = None,
 ) -> TrainingResult:
-    """Train ``model`` with ``method`` on the shared Lightning loop and return it with its history.
-
-    ``max_epochs_override`` stops early (the schedule still spans ``recipe.epochs``): used to
-    simulate an interrupted run.
-    """
+    """Train ``model`` with ``method`` on the shared Lightning loop and return it with its history."""
     r = method.recipe
     L.seed_everything(r.seed, workers=True, verbose=False)
     n_groups = model.backbone.num_groups
@@ -236,31 +269,8 @@ def train(
     train_loader = _loader(collate(train_data), len(train_data), r.batch_size, shuffle=True, seed=r.seed)
     val_loader = _loader(collate(val_data), len(val_data), 64, shuffle=False, seed=r.seed) if val_data else None
 
-    callbacks: list[Callback] = [FreezeSchedule(method)]
-    if val_loader is not None:
-        callbacks.append(EarlyStopping("val_loss", patience=r.patience, mode="min"))
-    if run_dir is not None:
-        callbacks.append(ModelCheckpoint(dirpath=Path(run_dir) / "checkpoints", save_last=True, save_top_k=0))
-    if progress:
-        callbacks.append(RichProgressBar(leave=True))
-    log_dir = Path(run_dir) if run_dir is not None else Path(tempfile.mkdtemp(prefix="headstart-"))
-    logger = CSVLogger(str(log_dir), name="logs", version="")
-    trainer = L.Trainer(
-        accelerator="cpu",
-        devices=r.devices,
-        num_nodes=r.num_nodes,
-        strategy="ddp_find_unused_parameters_true" if world > 1 else "auto",  # frozen groups get no grads
-        precision="bf16-mixed" if r.bf16 else "32-true",
-        max_epochs=max_epochs_override or epochs,
-        logger=logger,
-        callbacks=callbacks,
-        enable_checkpointing=run_dir is not None,
-        enable_progress_bar=progress,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-        log_every_n_steps=1,
-        default_root_dir=str(log_dir),
-    )
+    trainer, log_dir = make_trainer(method, run_dir=run_dir, validate=val_loader is not None, progress=progress,
+                                    max_epochs=epochs)
     trainer.fit(module, train_loader, val_loader, ckpt_path=str(resume) if resume else None)
     if module.best_state is not None:
         model.load_state_dict(module.best_state)

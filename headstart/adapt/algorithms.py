@@ -32,15 +32,16 @@ class Algorithm:
         return bool(self.weights)
 
 
-# Weight grids are set a priori from each loss's scale on real features, never from target labels:
-# DANN/CDAN/MMD losses are O(0.1-1) like the cross-entropy; CORAL's 1/(4d^2) normalisation makes it
-# O(1e-4) for d = 1280 (EfficientNet-Lite0 on MNIST vs digits), hence weights in the thousands.
+# Weight grids are set a priori from each loss's scale, never from target labels: DANN, CDAN and
+# MMD losses are O(0.1-1) like the cross-entropy; CORAL's depends on the features' scale (measured
+# 1e-4 on EfficientNet-Lite0 features of MNIST vs digits, 1e-9 for a freshly initialised CNN),
+# hence a grid over four orders of magnitude.
 _ALGORITHMS = [
     Algorithm("source_only", "No adaptation: train on the source alone (the baseline).", (*TRAINED_BASES, "probe"), "finetune"),
     Algorithm("dann", "DANN: domain discriminator behind gradient reversal.", TRAINED_BASES, "finetune", (0.3, 1.0)),
     Algorithm("cdan", "CDAN+E: discriminator on features x predictions, entropy-weighted.", TRAINED_BASES, "finetune", (0.3, 1.0)),
     Algorithm("mmd", "DAN: multi-kernel maximum mean discrepancy of the features.", TRAINED_BASES, "finetune", (0.3, 1.0)),
-    Algorithm("coral", "Deep CORAL: match the features' covariances.", TRAINED_BASES, "finetune", (1e3, 1e4)),
+    Algorithm("coral", "Deep CORAL: match the features' covariances.", TRAINED_BASES, "finetune", (1.0, 1e2, 1e4)),
     Algorithm("self_training", "Iterated, class-balanced, confidence-thresholded pseudo-labels.", (*TRAINED_BASES, "probe"), "finetune"),
     Algorithm("adabn", "AdaBN: BatchNorm statistics of each domain, no training for adaptation.", ("probe", "finetune", "scratch"), "probe"),
 ]

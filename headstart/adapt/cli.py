@@ -6,11 +6,15 @@ import json
 from pathlib import Path
 from typing import Any, Optional
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from headstart.report.cli import EVAL_DATA_KEY
+
 console = Console()
+REPORT_SOURCE_EXAMPLES = 500  # source examples in the report's feature map (each costs a backbone pass)
 
 
 def adapt_command(
@@ -50,9 +54,28 @@ def adapt_command(
         source, target, backbone=backbone, method=method, target_shots=target_shots, out=out, progress=progress,
         text_col=text_col, label_col=label_col, target_label_col=target_label_col, seed=seed, **options,
     )
+    labelled_target = "target_accuracy" in model.info["adaptation"]
+    if labelled_target:
+        model.info[EVAL_DATA_KEY] = target  # `headstart report RUN` re-evaluates on it
     model.save(out)
     _print_report(model.info)
     console.print(f"artifact: {out}")
+    if labelled_target:
+        _write_report(model, source, target, out, text_col=text_col, label_col=label_col, target_label_col=target_label_col)
+
+
+def _write_report(model: Any, source: str, target: str, out: Path, *, text_col: str, label_col: str, target_label_col: str) -> None:
+    """The HTML report on the (labelled) target, its feature map showing both domains: the target
+    and at most ``REPORT_SOURCE_EXAMPLES`` source examples."""
+    from headstart.adapt.api import data_of, load_target
+    from headstart.report import write_report
+
+    source_data = data_of(source, text_col, label_col)
+    if len(source_data) > REPORT_SOURCE_EXAMPLES:
+        source_data = source_data.subset(np.sort(np.random.default_rng(0).choice(len(source_data), REPORT_SOURCE_EXAMPLES, replace=False)))
+    target_data = load_target(target, text_col=text_col, label_col=target_label_col)
+    title = f"{model.info['adaptation']['method']} adaptation: {source} -> {target}"
+    console.print(f"report: {write_report(model, target_data, out, title=title, source=source_data)}")
 
 
 def _print_report(info: dict[str, Any]) -> None:

@@ -107,8 +107,9 @@ class Problem:
     def train(self, model: TransferModel, rows: DomainRows, tag: str, **kwargs: Any) -> AdaptationRun:
         return train_adapted(model, self.method, rows, progress=self.progress, log_dir=self.log_dir, tag=tag, **kwargs)
 
-    def features(self, data: Dataset, cache: bool = True) -> np.ndarray:
-        return extract_features(self.model.backbone, data, bf16=self.method.recipe.bf16, cache=cache, progress=self.progress)
+    def features(self, data: Dataset) -> np.ndarray:
+        """Pooled features, cached under the backbone's ``weights_hash`` (see ``state_identity``)."""
+        return extract_features(self.model.backbone, data, bf16=self.method.recipe.bf16, progress=self.progress)
 
     def fit_head(self, features: np.ndarray, labels: np.ndarray) -> None:
         self.model.head = fit_linear_head(features, labels, "classification", self.num_classes, self.seed)
@@ -116,6 +117,8 @@ class Problem:
 
 @dataclass
 class Outcome:
+    """The adapted model, how it sees both domains, and what the selection criterion decided."""
+
     model: TransferModel
     snapshot: Snapshot
     selection: dict[str, float]  # the criterion's values for the kept model

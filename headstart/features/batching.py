@@ -78,9 +78,7 @@ def run_batches(
 
     ``compute`` should return numpy arrays; ``lengths`` are the texts' token lengths if already
     known. The whole loop, the caller's loop body included, runs in eval mode under
-    ``torch.inference_mode`` and, with ``bf16``, one autocast region, so that each weight is
-    cast to bf16 once per call rather than once per batch (autocast caches casts of parameters
-    until its region ends).
+    ``torch.inference_mode`` (and bf16 autocast if asked).
     """
     if backbone.modality == "text" and lengths is None:
         lengths = token_lengths(backbone, inputs)

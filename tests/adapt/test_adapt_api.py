@@ -63,6 +63,17 @@ def test_target_labels_are_reported_but_never_trained_on(method, source, target)
     assert model.info["target_metrics"]["n"] == len(target)
 
 
+def test_target_labels_can_be_given_apart_from_the_target(source, target):
+    names = [target.classes[c] for c in target.labels]
+    given = adapt(source, target.without_labels(), method="source_only", base="probe", target_labels=names, **OPTIONS)
+    carried = adapt(source, target, method="source_only", base="probe", **OPTIONS)
+    assert given.info["adaptation"]["target_accuracy"] == carried.info["adaptation"]["target_accuracy"]
+    with pytest.raises(DataError, match="target_labels"):
+        adapt(source, target.without_labels(), target_labels=names[:-1], **OPTIONS)
+    with pytest.raises(DataError, match="not among the classes"):
+        adapt(source, target.without_labels(), target_labels=["ten"] * len(target), **OPTIONS)
+
+
 def test_target_shots_join_the_supervised_loss(source, target):
     plain = run(source, target, "source_only")
     few_shot = run(source, target, "source_only", target_shots=2)

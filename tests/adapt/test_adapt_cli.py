@@ -17,17 +17,19 @@ SIX = ["dann", "cdan", "mmd", "coral", "self_training", "adabn"]
 OPTIONS = ["--unfreeze", "1", "--epochs", "1", "--no-progress", "--set", 'backbone_options={"resize": "stretch"}', "--set", "rounds=1"]
 
 
+def write_images(data, folder: Path, by_class: bool) -> None:
+    for i, (image, label) in enumerate(zip(data.inputs, data.labels)):
+        parent = folder / data.classes[label] if by_class else folder
+        parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).save(parent / f"{i:02d}.png")
+
+
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory) -> tuple[Path, Path]:
     """``source/<digit>/<i>.png`` (6 MNIST digits per class) and ``target/<i>.png`` (40 digits, no labels)."""
     root = tmp_path_factory.mktemp("domains")
-    source = sample_shots(load_dataset("mnist5k"), 6, seed=0)
-    for i, (image, label) in enumerate(zip(source.inputs, source.labels)):
-        (root / "source" / source.classes[label]).mkdir(parents=True, exist_ok=True)
-        Image.fromarray(image).save(root / "source" / source.classes[label] / f"{i}.png")
-    (root / "target").mkdir()
-    for i, image in enumerate(sample_shots(load_dataset("digits"), 4, seed=0).inputs):
-        Image.fromarray(image).save(root / "target" / f"{i:02d}.png")
+    write_images(sample_shots(load_dataset("mnist5k"), 6, seed=0), root / "source", by_class=True)
+    write_images(sample_shots(load_dataset("digits"), 4, seed=0), root / "target", by_class=False)
     return root / "source", root / "target"
 
 
@@ -42,6 +44,18 @@ def test_every_algorithm_runs_from_the_command_line(method, folders, tmp_path):
     images = sorted(target.iterdir())[:3]
     prediction = headstart.load(tmp_path).predict(images)
     assert len(prediction.labels) == 3 and set(prediction.labels) <= {str(d) for d in range(10)}
+
+
+def test_a_labelled_target_gets_accuracy_and_a_report(folders, tmp_path):
+    source, _ = folders
+    write_images(sample_shots(load_dataset("digits"), 4, seed=0), tmp_path / "target", by_class=True)
+    command = ["adapt", "--source", str(source), "--target", str(tmp_path / "target"), "--method", "mmd", "--weight", "1",
+               "--out", str(tmp_path / "run")]
+    result = CliRunner().invoke(app, command + OPTIONS)
+    assert result.exit_code == 0, result.output
+    assert "target accuracy" in result.output
+    report = (tmp_path / "run" / "report.html").read_text()
+    assert "mmd adaptation" in report and "Feature map" in report
 
 
 def test_a_bad_target_is_one_line_and_exit_status_2(folders, tmp_path, monkeypatch, capsys):

@@ -1,0 +1,91 @@
+"""The settings, the alignment wrapper and the batch sampler of adaptation training."""
+
+import numpy as np
+import pytest
+import torch
+
+from headstart.adapt.algorithms import AdaptConfig, FeatureAlignment, build_alignment
+from headstart.adapt.cdan import ConditionalDomainAdversarialLoss
+from headstart.adapt.coral import CoralLoss
+from headstart.adapt.dann import DomainAdversarialLoss
+from headstart.adapt.train import PairedBatches
+from headstart.errors import HeadstartError
+
+
+def test_config_fills_the_algorithms_defaults():
+    dann = AdaptConfig(method="dann").resolve()
+    assert dann.base == "finetune" and dann.weights == [0.3, 1.0]
+    adabn = AdaptConfig(method="adabn").resolve()
+    assert adabn.base == "probe" and adabn.weights == []
+    assert AdaptConfig(method="coral", weights=[5]).resolve().weights == [5.0]
+
+
+@pytest.mark.parametrize(
+    "config, message",
+    [
+        (AdaptConfig(method="magic"), "unknown adaptation method"),
+        (AdaptConfig(method="dann", base="probe"), "works with base method"),
+        (AdaptConfig(method="mmd", weights=[]), "non-negative alignment weights"),
+        (AdaptConfig(method="mmd", weights=[-1.0]), "non-negative alignment weights"),
+        (AdaptConfig(method="self_training", rounds=0), "rounds >= 1"),
+        (AdaptConfig(method="self_training", max_fraction=0.0), "max_fraction"),
+    ],
+)
+def test_bad_settings(config, message):
+    with pytest.raises(HeadstartError, match=message):
+        config.resolve()
+
+
+def test_alignment_is_the_weighted_loss_and_steps_only_adversaries():
+    g = torch.Generator().manual_seed(0)
+    f_s, f_t = torch.randn(8, 4, generator=g), torch.randn(8, 4, generator=g) + 1
+    logits = torch.zeros(8, 3)
+    coral = build_alignment("coral", 4, 3, weight=2.5)
+    assert isinstance(coral.loss, CoralLoss) and not coral.adversarial
+    assert coral(f_s, f_t, logits, logits).item() == pytest.approx(2.5 * CoralLoss()(f_s, f_t).item())
+    coral.step(0.5)  # no-op, no error
+    dann = build_alignment("dann", 4, 3, weight=1.0)
+    assert isinstance(dann.loss, DomainAdversarialLoss) and dann.adversarial
+    dann.step(1.0)
+    assert dann.loss.reversal.coeff == pytest.approx(1.0, abs=1e-3)
+    cdan = build_alignment("cdan", 4, 3, weight=1.0)
+    assert isinstance(cdan.loss, ConditionalDomainAdversarialLoss) and cdan.conditional
+    assert torch.isfinite(cdan(f_s, f_t, logits, logits))
+    with pytest.raises(HeadstartError, match="no alignment loss"):
+        build_alignment("adabn", 4, 3, weight=1.0)
+
+
+def test_the_reversed_gradient_grows_with_the_weight():
+    """The weight scales what the features receive through the gradient reversal."""
+    x = torch.randn(16, 5, generator=torch.Generator().manual_seed(1))
+    grads = []
+    for weight in (0.5, 1.0):
+        torch.manual_seed(0)
+        alignment: FeatureAlignment = build_alignment("dann", 4, 3, weight=weight)
+        alignment.step(1.0)
+        torch.manual_seed(0)
+        extractor = torch.nn.Linear(5, 4)
+        f = extractor(x)
+        alignment(f[:8], f[8:], f[:8, :3], f[8:, :3]).backward()
+        grads.append(extractor.weight.grad.clone())
+    assert torch.allclose(grads[1], 2 * grads[0], atol=1e-6)
+
+
+def test_paired_batches_mix_source_labelled_target_and_target_rows():
+    sampler = PairedBatches(n_source=10, n_target=7, batch=4, target_batch=4, labelled=np.array([2, 5]), seed=0)
+    batches = list(sampler)
+    assert len(batches) == len(sampler) == 2  # 10 // 4: the remainder is dropped
+    for batch in batches:
+        source, labelled, target = batch[:4], batch[4:6], batch[6:]
+        assert all(0 <= i < 10 for i in source)
+        assert sorted(labelled) == [12, 15]  # target rows 2 and 5, after the 10 source rows
+        assert len(target) == 4 and all(10 <= i < 17 for i in target)
+    assert len({i for b in batches for i in b[:4]}) == 8  # no source row twice in a pass
+    assert [b[:4] for b in batches] != [b[:4] for b in sampler]  # reshuffled on the next pass
+
+
+def test_source_only_batches_hold_no_target_rows():
+    sampler = PairedBatches(n_source=6, n_target=50, batch=8, target_batch=0, labelled=np.zeros(0, dtype=int), seed=0)
+    assert len(sampler) == 1
+    (batch,) = list(sampler)
+    assert sorted(batch) == list(range(6))
