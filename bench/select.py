@@ -18,6 +18,7 @@ For Rotten Tomatoes and BBC News (MiniLM-L6) and MNIST-5k and digits (EfficientN
 Writes ``bench/results/select.json`` and prints the Markdown tables quoted in ``docs/benchmarks.md``.
 
     .venv/bin/python bench/select.py [--pool 500] [--test 500] [--sizes 8,32,128] [--no-finetune]
+    .venv/bin/python bench/select.py --rescore    # recompute the summaries from the saved results
 """
 
 from __future__ import annotations
@@ -120,9 +121,27 @@ def correlations(rows: list[dict[str, Any]]) -> dict[str, dict[str, float | int 
     return out
 
 
+def final_depths(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each backbone's last-depth row (where its source classifier's scores apply)."""
+    last = {}
+    for r in rows:
+        if r["depth"] >= last.get(r["backbone"], {"depth": -1})["depth"]:
+            last[r["backbone"]] = r
+    return list(last.values())
+
+
+def backbone_choice(rows: list[dict[str, Any]]) -> dict[str, bool] | None:
+    """Per score: does its best backbone (final features) have the best probe accuracy?"""
+    finals = final_depths(rows)
+    if len(finals) < 2:
+        return None
+    best = max(finals, key=lambda r: r["probe_accuracy"])["backbone"]
+    return {score: max(finals, key=lambda r: r[score])["backbone"] == best for score in SCORE_NAMES}
+
+
 def auto_pick(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """What auto's rules choose from these scores, and the probe accuracy of that choice vs the best."""
-    finals = [r for r in rows if r["depth"] == max(x["depth"] for x in rows if x["backbone"] == r["backbone"])]
+    finals = final_depths(rows)
     backbone = max(finals, key=lambda r: r["logme"])["backbone"]
     depths = {r["depth"]: r["logme"] for r in rows if r["backbone"] == backbone}
     unfreeze, reason = suggest_unfreeze(depths, "logme")
@@ -148,18 +167,44 @@ def dataset_benchmark(name: str, pool_size: int, test_size: int) -> dict[str, An
     started = time.perf_counter()
     baseline = fit_baseline_model(pool, SEED)
     baseline_seconds = time.perf_counter() - started
-    return {
+    measured = {
         "pool": len(pool), "test": len(test), "classes": pool.num_classes,
         "candidates": rows,
-        "correlation": correlations(rows),
-        "auto": auto_pick(rows),
         "baseline": {"name": baseline.name, "accuracy": baseline.evaluate(test)["accuracy"], "seconds": baseline_seconds},
-        "seconds": {
-            "extract": extract_seconds,
-            "score_all_candidates": sum(r["score_seconds"] for r in rows),
-            "probe_all_candidates": sum(r["probe_seconds"] for r in rows),
-        },
+        "seconds": {"extract": extract_seconds},
     }
+    return summarise(measured)
+
+
+def summarise(measured: dict[str, Any]) -> dict[str, Any]:
+    """Add what follows from a dataset's measurements: correlations, choices, total times."""
+    rows = measured["candidates"]
+    measured["correlation"] = correlations(rows)
+    measured["picks_better_backbone"] = backbone_choice(rows)
+    measured["auto"] = auto_pick(rows)
+    measured["seconds"] |= {
+        "score_all_candidates": sum(r["score_seconds"] for r in rows),
+        "probe_all_candidates": sum(r["probe_seconds"] for r in rows),
+    }
+    return measured
+
+
+def fine_tuning_cost(results: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Time to fine-tune every candidate, estimated as candidates x the median measured fine-tuning
+    run on that dataset, against the time to score every candidate (features cached, or cold)."""
+    out = {}
+    for name, d in results["datasets"].items():
+        runs = [r["finetune"]["seconds"] for r in results.get("finetune_vs_probe", []) if r["dataset"] == name]
+        if not runs:
+            continue
+        finetune_all = len(d["candidates"]) * float(np.median(runs))
+        score_cached = d["seconds"]["score_all_candidates"]
+        score_cold = score_cached + sum(d["seconds"]["extract"].values())
+        out[name] = {
+            "finetune_all_estimated": finetune_all, "score_all_cached": score_cached, "score_all_cold": score_cold,
+            "ratio_vs_cached": finetune_all / score_cached, "ratio_vs_cold": finetune_all / score_cold,
+        }
+    return out
 
 
 def finetune_vs_probe(name: str, sizes: list[int], test_size: int) -> list[dict[str, Any]]:
@@ -201,6 +246,9 @@ def markdown(results: dict[str, Any]) -> str:
             c = results["datasets"][n]["correlation"][score]
             cells.append("n/a" if c["kendall_tau"] is None else f"{c['kendall_tau']:.2f} / {c['weighted_tau']:.2f}, {c['candidates']}")
         lines.append(f"| {score} | " + " | ".join(cells) + " |")
+    lines.append("| picks the better backbone (logme, hscore_shrinkage, nce, leep) | " + " | ".join(
+        "n/a (one backbone)" if (c := results["datasets"][n]["picks_better_backbone"]) is None
+        else ", ".join("yes" if c[s] else "no" for s in SCORE_NAMES) for n in names) + " |")
     lines += ["", "| dataset | candidates | extract (s) | score all (s) | probe-train all (s) | probe / score | auto picks | its probe acc. | best candidate | baseline acc. |",
               "|---|---|---|---|---|---|---|---|---|---|"]
     for n in names:
@@ -220,7 +268,27 @@ def markdown(results: dict[str, Any]) -> str:
                 f"| {r['dataset']} | {r['per_class']} | {r['probe']['accuracy']:.3f} | {r['finetune']['accuracy']:.3f} | "
                 f"{r['baseline']['accuracy']:.3f} | {r['probe']['seconds']:.0f} | {r['finetune']['seconds']:.0f} |"
             )
+    if results.get("fine_tuning_cost"):
+        lines += ["", "| dataset | score all, cached features (s) | score all, cold (s) | fine-tune all, estimated (s) | ratio (cached) | ratio (cold) |",
+                  "|---|---|---|---|---|---|"]
+        for n, c in results["fine_tuning_cost"].items():
+            lines.append(
+                f"| {n} | {c['score_all_cached']:.1f} | {c['score_all_cold']:.0f} | {c['finetune_all_estimated']:.0f} | "
+                f"{c['ratio_vs_cached']:.0f}x | {c['ratio_vs_cold']:.1f}x |"
+            )
     return "\n".join(lines)
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    results: dict[str, Any] = {"machine": machine(), "pool": args.pool, "test": args.test, "seed": SEED, "datasets": {}}
+    for name in args.datasets.split(","):
+        results["datasets"][name] = dataset_benchmark(name, args.pool, args.test)
+    if not args.no_finetune:
+        sizes = [int(k) for k in args.sizes.split(",")]
+        results["finetune_vs_probe"] = [row for name in FINETUNE_DATASETS for row in finetune_vs_probe(name, sizes, args.test)]
+    results["machine"]["load_average_at_end"] = os.getloadavg()
+    return results
 
 
 def main() -> None:
@@ -230,15 +298,14 @@ def main() -> None:
     parser.add_argument("--sizes", default="8,32,128", help="examples per class for probe vs fine-tuning")
     parser.add_argument("--no-finetune", action="store_true")
     parser.add_argument("--datasets", default=",".join(DATASETS))
+    parser.add_argument("--rescore", action="store_true", help="recompute the summaries of the saved results, measure nothing")
     args = parser.parse_args()
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    results: dict[str, Any] = {"machine": machine(), "pool": args.pool, "test": args.test, "seed": SEED, "datasets": {}}
-    for name in args.datasets.split(","):
-        results["datasets"][name] = dataset_benchmark(name, args.pool, args.test)
-    if not args.no_finetune:
-        sizes = [int(k) for k in args.sizes.split(",")]
-        results["finetune_vs_probe"] = [row for name in FINETUNE_DATASETS for row in finetune_vs_probe(name, sizes, args.test)]
-    results["machine"]["load_average_at_end"] = os.getloadavg()
+    if args.rescore:
+        results = json.loads(RESULTS.read_text())
+        results["datasets"] = {name: summarise(d) for name, d in results["datasets"].items()}
+    else:
+        results = measure(args)
+    results["fine_tuning_cost"] = fine_tuning_cost(results)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(markdown(results))

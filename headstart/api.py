@@ -58,6 +58,10 @@ class Transferred:
     def task(self) -> str:
         return self.recipe.task
 
+    @property
+    def modality(self) -> str:
+        return self.model.backbone.modality
+
     def outputs(self, inputs: Inputs, *, progress: bool = False) -> np.ndarray:
         """Activated outputs ``(n, outputs)``: probabilities, or values for regression."""
         items = _as_inputs(inputs, self.model.backbone.modality)

@@ -119,7 +119,7 @@ def fit(
     if "val_metrics" in info:
         _print_metrics(info["val_metrics"], "validation")
     console.print(f"artifact: {out}")
-    if model.task == "classification":
+    if isinstance(model, headstart.Transferred) and model.task == "classification":  # auto may keep a baseline
         from headstart.data.readers import load_data
         from headstart.report import write_report
 
@@ -162,7 +162,7 @@ def predict(
     import headstart
 
     model = headstart.load(run)
-    items = _read_inputs(inputs, model.model.backbone.modality, text_col)
+    items = _read_inputs(inputs, model.modality, text_col)
     prediction = model.predict(items)
     for item, label, probs in zip(items, prediction.labels, prediction.probabilities):
         shown = str(item) if len(str(item)) <= 60 else str(item)[:57] + "..."

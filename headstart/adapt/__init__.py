@@ -6,8 +6,14 @@ losses called as ``loss(f_s, f_t)`` (CDAN also takes the classifier's logits:
 ``loss(f_s, f_t, logits_s, logits_t)``) returning a scalar to add to the task loss; self-training
 and AdaBN are procedures (``self_training``, ``adabn``). Names are imported on first use, so that
 importing the package (e.g. for the CLI) stays light.
+
+The package itself is callable, ``headstart.adapt(source, target, ...)`` being
+``headstart.adapt.adapt(source, target, ...)``: ``headstart.adapt`` names this package as soon as
+any of its modules is imported, so a function of that name at the top level could not survive.
 """
 
+import sys
+import types
 from importlib import import_module
 from typing import Any
 
@@ -38,3 +44,11 @@ def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
         return getattr(import_module(_EXPORTS[name]), name)
     raise AttributeError(f"module 'headstart.adapt' has no attribute {name!r}")
+
+
+class _CallablePackage(types.ModuleType):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.adapt(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallablePackage

@@ -43,7 +43,7 @@ _ALGORITHMS = [
     Algorithm("mmd", "DAN: multi-kernel maximum mean discrepancy of the features.", TRAINED_BASES, "finetune", (0.3, 1.0)),
     Algorithm("coral", "Deep CORAL: match the features' covariances.", TRAINED_BASES, "finetune", (1.0, 1e2, 1e4)),
     Algorithm("self_training", "Iterated, class-balanced, confidence-thresholded pseudo-labels.", (*TRAINED_BASES, "probe"), "finetune"),
-    Algorithm("adabn", "AdaBN: BatchNorm statistics of each domain, no training for adaptation.", ("probe", "finetune", "scratch"), "probe"),
+    Algorithm("adabn", "AdaBN: each domain's own BatchNorm statistics.", ("probe", "finetune", "scratch"), "probe"),
 ]
 ALGORITHMS: dict[str, Algorithm] = {a.name: a for a in _ALGORITHMS}
 

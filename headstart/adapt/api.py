@@ -17,6 +17,7 @@ import numpy as np
 
 from headstart import tasks
 from headstart.adapt.algorithms import AdaptConfig
+from headstart.adapt.feature_map import feature_map
 from headstart.adapt.metrics import proxy_a_distance
 from headstart.adapt.procedures import Outcome, Problem, Snapshot, head_probabilities, run_procedure
 from headstart.adapt.train import Labelled, selection_subset
@@ -132,7 +133,9 @@ def check_domains(source: Dataset, target: Dataset) -> Dataset:
     """Raise unless the target can be adapted to from the source; the target with its labels (if
     any) encoded like the source's."""
     if target.modality != source.modality:
-        raise HeadstartError(f"the source {source.name} holds {source.modality} data but the target {target.name} holds {target.modality} data")
+        raise HeadstartError(
+            f"the source {source.name} holds {source.modality} data but the target {target.name} holds {target.modality} data"
+        )
     if len(target) < MIN_TARGET:
         raise DataError(f"{target.name}: the target has {len(target)} examples; adaptation needs at least {MIN_TARGET}")
     if source.task != "classification" or target.task != "classification":
@@ -182,7 +185,9 @@ def _source_split(source: Dataset, recipe: Recipe) -> tuple[Dataset, Dataset]:
     """Training and held-out validation parts of the source (the selection criterion needs both)."""
     fraction = recipe.val_fraction if recipe.val_fraction is not None else DEFAULT_VAL_FRACTION
     if not 0 < fraction < 1:
-        raise HeadstartError(f"adaptation holds out part of the source for model selection: val_fraction must be in (0, 1), not {fraction}")
+        raise HeadstartError(
+            f"adaptation holds out part of the source for model selection: val_fraction must be in (0, 1), not {fraction}"
+        )
     return stratified_split(source, fraction, seed=recipe.seed)
 
 
@@ -216,6 +221,7 @@ def _report(config: AdaptConfig, problem: Problem, outcome: Outcome, before: Sna
         "selection": outcome.selection,
         "candidates": outcome.candidates,
         "proxy_a_distance": {"before": distance(before), "after": distance(outcome.snapshot)},
+        "feature_map": {stage: _map(snapshot, problem, target) for stage, snapshot in (("before", before), ("after", outcome.snapshot))},
     }
     if target.labels is not None:
         scored = _scored_rows(target, problem.shots)
@@ -227,6 +233,13 @@ def _report(config: AdaptConfig, problem: Problem, outcome: Outcome, before: Sna
 
         report["target_accuracy"] = {"before": accuracy(before), "after": accuracy(outcome.snapshot)}
     return report
+
+
+def _map(snapshot: Snapshot | None, problem: Problem, target: Dataset) -> dict[str, Any] | None:
+    if snapshot is None:
+        return None
+    source_labels = problem.source.labels[problem.source_sample]
+    return feature_map(snapshot.source_features, snapshot.target_features, source_labels, target.labels, problem.seed)
 
 
 def _scored_rows(target: Dataset, shots: Labelled | None) -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 import typer
@@ -12,6 +12,9 @@ from rich.console import Console
 from rich.table import Table
 
 from headstart.report.cli import EVAL_DATA_KEY
+
+if TYPE_CHECKING:
+    from headstart.api import Transferred
 
 console = Console()
 REPORT_SOURCE_EXAMPLES = 500  # source examples in the report's feature map (each costs a backbone pass)
@@ -60,11 +63,22 @@ def adapt_command(
     model.save(out)
     _print_report(model.info)
     console.print(f"artifact: {out}")
+    console.print(f"feature map: {_save_feature_map(model, out)}")
     if labelled_target:
         _write_report(model, source, target, out, text_col=text_col, label_col=label_col, target_label_col=target_label_col)
 
 
-def _write_report(model: Any, source: str, target: str, out: Path, *, text_col: str, label_col: str, target_label_col: str) -> None:
+def _save_feature_map(model: Transferred, out: Path) -> Path:
+    """``RUN/feature_map.png``: both domains in 2-D before and after adaptation."""
+    from headstart.adapt.feature_map import feature_map_figure
+
+    report = model.info["adaptation"]
+    path = Path(out) / "feature_map.png"
+    feature_map_figure(report["feature_map"], model.classes or [], report["proxy_a_distance"]).savefig(path, dpi=100)
+    return path
+
+
+def _write_report(model: Transferred, source: str, target: str, out: Path, *, text_col: str, label_col: str, target_label_col: str) -> None:
     """The HTML report on the (labelled) target, its feature map showing both domains: the target
     and at most ``REPORT_SOURCE_EXAMPLES`` source examples."""
     from headstart.adapt.api import data_of, load_target
@@ -72,7 +86,8 @@ def _write_report(model: Any, source: str, target: str, out: Path, *, text_col: 
 
     source_data = data_of(source, text_col, label_col)
     if len(source_data) > REPORT_SOURCE_EXAMPLES:
-        source_data = source_data.subset(np.sort(np.random.default_rng(0).choice(len(source_data), REPORT_SOURCE_EXAMPLES, replace=False)))
+        picked = np.random.default_rng(0).choice(len(source_data), REPORT_SOURCE_EXAMPLES, replace=False)
+        source_data = source_data.subset(np.sort(picked))
     target_data = load_target(target, text_col=text_col, label_col=target_label_col)
     title = f"{model.info['adaptation']['method']} adaptation: {source} -> {target}"
     console.print(f"report: {write_report(model, target_data, out, title=title, source=source_data)}")
@@ -83,7 +98,9 @@ def _print_report(info: dict[str, Any]) -> None:
     table = Table(title=f"{report['method']} ({report['base']}): {info['n_train']} source, {info['n_target']} target examples")
     for column in ("", "before", "after"):
         table.add_column(column, justify="right")
-    rows = {"proxy A-distance": report["proxy_a_distance"], **({"target accuracy": report["target_accuracy"]} if "target_accuracy" in report else {})}
+    rows = {"proxy A-distance": report["proxy_a_distance"]}
+    if "target_accuracy" in report:
+        rows["target accuracy"] = report["target_accuracy"]
     for name, values in rows.items():
         table.add_row(name, *(f"{values[k]:.3f}" if values[k] is not None else "-" for k in ("before", "after")))
     console.print(table)

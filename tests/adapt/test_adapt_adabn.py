@@ -55,7 +55,7 @@ def test_statistics_move_towards_the_target_and_weights_stay(lite, adapted, digi
         return z.abs().mean().item()
 
     before, after = standardised_mean_at_head(lite), standardised_mean_at_head(adapted)
-    assert after < 0.3 * before  # measured 0.43 -> 0.04 (ImageNet statistics -> the digits')
+    assert after < 0.3 * before  # measured 0.47 -> 0.06 (ImageNet statistics -> the digits')
     for (name, p), q in zip(lite.named_parameters(), adapted.parameters()):
         assert torch.equal(p, q), name
     momenta = [m.momentum for m in adapted.modules() if isinstance(m, torch.nn.BatchNorm2d)]
@@ -70,8 +70,8 @@ def test_statistics_are_cached_by_weights_and_inputs(lite, adapted, digits, tmp_
     second = copy.deepcopy(lite)
     reestimate_batchnorm(second, digits, batch_size=BATCH, cache_dir=tmp_path)
     for key, value in batchnorm_statistics(first).items():
-        assert torch.equal(value, batchnorm_statistics(second)[key])
-        assert torch.equal(value, batchnorm_statistics(adapted)[key])
+        assert torch.equal(value, batchnorm_statistics(second)[key])  # loaded, not recomputed
+        assert torch.equal(value, batchnorm_statistics(adapted)[key])  # computed alike elsewhere
     reestimate_batchnorm(copy.deepcopy(lite), digits[:4], batch_size=BATCH, cache_dir=tmp_path)
     assert len(list(tmp_path.glob("*.safetensors"))) == 2  # other inputs: other statistics
 

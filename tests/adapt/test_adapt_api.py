@@ -11,6 +11,7 @@ import pytest
 import torch
 
 import headstart
+import headstart.adapt
 from headstart.adapt import ALGORITHMS, adapt
 from headstart.data.dataset import Dataset
 from headstart.data.splits import sample_shots
@@ -43,6 +44,8 @@ def test_every_algorithm_gives_a_loadable_artifact(method, source, target, tmp_p
     assert report["method"] == method
     assert all(-2.0 <= d <= 2.0 for d in report["proxy_a_distance"].values())
     assert set(report["selection"]) >= {"selection_score", "source_val_accuracy", "target_im"}
+    after = report["feature_map"]["after"]
+    assert np.shape(after["target"]) == (len(target), 2) and after["target_labels"] == target.labels.tolist()
     model.save(tmp_path / "run")
     loaded = headstart.load(tmp_path / "run")
     # the saved model is the adapted one: it scores what the report says
@@ -61,6 +64,17 @@ def test_target_labels_are_reported_but_never_trained_on(method, source, target)
     accuracy = model.info["adaptation"]["target_accuracy"]
     assert 0 <= accuracy["before"] <= 1 and 0 <= accuracy["after"] <= 1
     assert model.info["target_metrics"]["n"] == len(target)
+
+
+def test_alignment_trains_lora_adapters(source, target, tmp_path):
+    small = sample_shots(source, 3, seed=0)  # LoRA trains through the whole backbone: keep it to 2 steps
+    model = run(small, target, "mmd", base="lora", lora_r=2, batch_size=8, val_fraction=0.34)
+    adapters = {k: v for k, v in model.model.state_dict().items() if "lora_B" in k}
+    assert adapters and any(v.abs().sum() > 0 for v in adapters.values())  # B starts at 0
+    model.save(tmp_path)
+    loaded = headstart.load(tmp_path)
+    assert loaded.recipe.method == "lora"
+    assert loaded.evaluate(target)["accuracy"] == pytest.approx(model.info["adaptation"]["target_accuracy"]["after"])
 
 
 def test_target_labels_can_be_given_apart_from_the_target(source, target):
@@ -119,5 +133,7 @@ def test_bad_settings_are_refused(source, target):
         adapt(source, target, method="adabn", target_shots=1, **OPTIONS)
     with pytest.raises(HeadstartError, match="unknown option"):
         adapt(source, target, colour="red", **OPTIONS)
+    with pytest.raises(HeadstartError, match="unknown option"):
+        headstart.adapt(source, target, colour="red", **OPTIONS)  # the package is callable
     with pytest.raises(HeadstartError, match="unknown adaptation method"):
         adapt(source, target, method="magic", **OPTIONS)

@@ -41,6 +41,7 @@ def test_every_algorithm_runs_from_the_command_line(method, folders, tmp_path):
     result = CliRunner().invoke(app, command + OPTIONS + weights)
     assert result.exit_code == 0, result.output
     assert "proxy A-distance" in result.output and "selection criterion" in result.output
+    assert (tmp_path / "feature_map.png").stat().st_size > 10_000
     images = sorted(target.iterdir())[:3]
     prediction = headstart.load(tmp_path).predict(images)
     assert len(prediction.labels) == 3 and set(prediction.labels) <= {str(d) for d in range(10)}

@@ -7,6 +7,7 @@ import pytest
 import torch
 from scipy.special import softmax
 
+from headstart.data.dataset import Dataset
 from headstart.data.splits import sample_shots
 from headstart.datasets import load_dataset
 from headstart.errors import HeadstartError
@@ -71,6 +72,13 @@ def test_text_backbone_has_no_source_scores():
     assert row.scores["nce"] is None and row.scores["leep"] is None
     assert table.ranks["nce"] == [None] and table.ranks["logme"] == [1]
     assert np.isfinite(row.scores["logme"]) and row.feature_dim == 384
+
+
+def test_regression_targets_get_logme_only():
+    bbc = sample_shots(load_dataset("bbc_news", "train"), 8, seed=0)
+    lengths = Dataset(bbc.inputs, np.log([len(t) for t in bbc.inputs]), None, "text", task="regression")
+    (row,) = rank_backbones(lengths, ["minilm-l6"]).candidates
+    assert np.isfinite(row.scores["logme"]) and row.scores["hscore_shrinkage"] is None and row.scores["leep"] is None
 
 
 def test_unknown_score_and_empty_candidate_list_are_user_errors(digits_10_shot):
