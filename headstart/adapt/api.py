@@ -89,22 +89,8 @@ def adapt(
     base.prepare(model)
     outcome = run_procedure(problem)
     model = outcome.model
-
-    info = {
-        "n_train": len(train),
-        "n_val": len(val),
-        "n_target": len(target_data),
-        "history": outcome.history,
-        "trainable_params": sum(p.numel() for g in base.parameter_groups(model) for p in g["params"]),
-        "class_counts": train.class_counts(),
-        "val_metrics": tasks.evaluate("classification", outcome.snapshot.val_probabilities, val.labels, train.classes),
-        "adaptation": _report(config, problem, outcome, before, target_data),
-    }
-    if target_data.labels is not None:
-        scored = _scored_rows(target_data, shots)
-        info["target_metrics"] = tasks.evaluate(
-            "classification", outcome.snapshot.target_probabilities[scored], target_data.labels[scored], train.classes
-        )
+    info = _info(problem, outcome, before, target_data)
+    info["trainable_params"] = sum(p.numel() for g in base.parameter_groups(model) for p in g["params"])
     model.set_trainable(net.num_groups)
     model.eval()
     info["train_seconds"] = time.perf_counter() - started
@@ -203,9 +189,31 @@ def _source_probe(problem: Problem) -> Snapshot:
     return Snapshot(source[problem.source_sample], target, head_probabilities(probe, val), head_probabilities(probe, target))
 
 
-def _report(config: AdaptConfig, problem: Problem, outcome: Outcome, before: Snapshot | None, target: Dataset) -> dict[str, Any]:
+def _info(problem: Problem, outcome: Outcome, before: Snapshot | None, target: Dataset) -> dict[str, Any]:
+    """The run's facts, as ``fit`` records them, plus ``adaptation`` (and ``target_metrics`` when the
+    target has labels: scored on every target example not used as a few-shot label)."""
+    source, val, snapshot = problem.source, problem.val, outcome.snapshot
+    info: dict[str, Any] = {
+        "n_train": len(source),
+        "n_val": len(val),
+        "n_target": len(target),
+        "history": outcome.history,
+        "class_counts": source.class_counts(),
+        "val_metrics": tasks.evaluate("classification", snapshot.val_probabilities, val.labels, source.classes),
+        "adaptation": _report(problem, outcome, before, target),
+    }
+    if target.labels is not None:
+        scored = _scored_rows(target, problem.shots)
+        info["target_metrics"] = tasks.evaluate(
+            "classification", snapshot.target_probabilities[scored], target.labels[scored], source.classes
+        )
+    return info
+
+
+def _report(problem: Problem, outcome: Outcome, before: Snapshot | None, target: Dataset) -> dict[str, Any]:
     """``info["adaptation"]``: settings, the criterion's choice and values, proxy A-distances, and
     target accuracy before and after when the target has labels (never used for training)."""
+    config = problem.config
     subset = selection_subset(len(target), config.selection_size, problem.seed)
 
     def distance(snapshot: Snapshot | None) -> float | None:

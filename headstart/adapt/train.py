@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import copy
 import math
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,14 +28,13 @@ import lightning as L
 import numpy as np
 import torch
 import torch.nn.functional as F
-from lightning.pytorch.callbacks import Callback, EarlyStopping, RichProgressBar
-from lightning.pytorch.loggers import CSVLogger
+from lightning.pytorch.callbacks import EarlyStopping
 from torch.utils.data import DataLoader, Sampler
 
 from headstart.adapt.algorithms import FeatureAlignment
 from headstart.adapt.selection import selection_score
 from headstart.data.dataset import Dataset
-from headstart.engine import FreezeSchedule, TransferModule, _Collate, _history, auto_epochs
+from headstart.engine import TransferModule, _Collate, _history, auto_epochs, make_trainer
 from headstart.errors import HeadstartError
 from headstart.features import extract_states
 from headstart.features.batching import eval_mode, plan_batches, prepare_batch
@@ -209,7 +207,8 @@ def train_adapted(
     tag: str = "adapt",
 ) -> AdaptationRun:
     """Train ``model`` on the source (and labelled target rows), with ``alignment`` if given; return
-    it at its best epoch by the selection criterion. Logs go to ``log_dir/logs/<tag>/metrics.csv``."""
+    it at its best epoch by the selection criterion. With ``log_dir`` the run's logs and last
+    checkpoint go to ``log_dir/<tag>/`` (``logs/metrics.csv``, ``checkpoints/last.ckpt``)."""
     r = method.recipe
     if r.devices * r.num_nodes != 1 or r.augment:
         raise HeadstartError("adaptation runs in one process and without augmentation: set devices=1, num_nodes=1, augment=False")
@@ -233,27 +232,13 @@ def train_adapted(
     selected = [rows.target[i] for i in rows.selection]
     select_loader = _loader(selected, np.full(len(selected), UNLABELLED), np.full(len(selected), TARGET), model, rows)
 
-    callbacks: list[Callback] = [FreezeSchedule(method), EarlyStopping("selection_score", patience=r.patience, mode="max")]
-    if progress:
-        callbacks.append(RichProgressBar(leave=True))
-    with tempfile.TemporaryDirectory(prefix="headstart-adapt-") as scratch:
-        root = Path(log_dir) if log_dir is not None else Path(scratch)
-        trainer = L.Trainer(
-            accelerator="cpu",
-            devices=1,
-            precision="bf16-mixed" if r.bf16 else "32-true",
-            max_epochs=epochs,
-            logger=CSVLogger(str(root), name="logs", version=tag),
-            callbacks=callbacks,
-            enable_checkpointing=False,
-            enable_progress_bar=progress,
-            enable_model_summary=False,
-            num_sanity_val_steps=0,
-            log_every_n_steps=1,
-            default_root_dir=str(root),
-        )
-        trainer.fit(module, train_loader, [val_loader, select_loader])
-        history = _history(root / "logs" / tag / "metrics.csv")
+    trainer, logs = make_trainer(
+        method, run_dir=Path(log_dir) / tag if log_dir is not None else None, validate=False, progress=progress,
+        max_epochs=epochs, devices=1,
+    )
+    trainer.callbacks.append(EarlyStopping("selection_score", patience=r.patience, mode="max"))  # not validation loss
+    trainer.fit(module, train_loader, [val_loader, select_loader])
+    history = _history(logs / "logs" / "metrics.csv")
     model.load_state_dict(module.best_state)
     model.eval()
     return AdaptationRun(model, module.best_selection, history, trainer.current_epoch)

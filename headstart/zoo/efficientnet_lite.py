@@ -187,7 +187,23 @@ def build_lite(variant: LiteVariant, resize: ResizeMode = "crop") -> EfficientNe
     path = variant.weights_path()
     net = EfficientNet.from_name(variant.name)
     net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True), strict=True)
+    plain_pointwise_convs(net)
     return EfficientNetLite(net, variant.name, _weights_sha256(path), resize).eval()
+
+
+def plain_pointwise_convs(net: nn.Module) -> None:
+    """Swap every 1x1, stride-1 ``Conv2dStaticSamePadding`` (its padding is the identity) for a plain
+    ``nn.Conv2d`` holding the same parameters: identical outputs and state-dict keys, and a layer
+    type that PEFT's LoRA can wrap (it rebuilds ``type(layer)`` without the ``image_size`` argument)."""
+    for parent in list(net.modules()):
+        for name, conv in list(parent.named_children()):
+            if type(conv) is nn.Conv2d or not isinstance(conv, nn.Conv2d):
+                continue
+            if conv.kernel_size != (1, 1) or tuple(conv.stride) != (1, 1):
+                continue
+            plain = nn.Conv2d(conv.in_channels, conv.out_channels, 1, groups=conv.groups, bias=conv.bias is not None)
+            plain.weight, plain.bias = conv.weight, conv.bias
+            setattr(parent, name, plain)
 
 
 def _register(variant: LiteVariant, num_params: int, description: str) -> None:

@@ -5,7 +5,6 @@ import pytest
 from headstart.data.splits import sample_shots
 from headstart.datasets import load_dataset
 
-TEXT_OPTIONS = {"backbone_options": {"max_length": 48}}  # short sequences keep fine-tuning tests fast
 
 
 @pytest.fixture(scope="session")

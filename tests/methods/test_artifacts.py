@@ -6,7 +6,7 @@ import pytest
 import headstart
 from headstart.errors import BackboneError, HeadstartError
 
-from conftest import TEXT_OPTIONS
+from short_text import TEXT_OPTIONS
 
 
 @pytest.mark.parametrize("method, options", [("probe", {}), ("finetune", {"unfreeze": 1, "epochs": 1}), ("scratch", {"epochs": 1})])

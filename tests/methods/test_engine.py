@@ -10,7 +10,7 @@ import headstart
 from headstart.api import fit
 from headstart.datasets import load_dataset
 
-from conftest import TEXT_OPTIONS
+from short_text import TEXT_OPTIONS
 
 GRADUAL = dict(method="finetune", unfreeze=3, gradual=1, epochs=3, lr=1e-4, **TEXT_OPTIONS)
 

@@ -10,7 +10,7 @@ from headstart.model import TransferModel
 from headstart.recipe import Recipe
 from headstart.zoo import load_backbone
 
-from conftest import TEXT_OPTIONS
+from short_text import TEXT_OPTIONS
 
 
 @pytest.fixture(scope="module")
@@ -95,3 +95,13 @@ def test_regularisers_train_end_to_end(digits_train):
 def test_auto_epochs_targets_a_step_budget():
     assert auto_epochs(40, 16) == 40  # 3 steps per epoch -> capped at 40 epochs
     assert auto_epochs(5000, 16) == 3
+
+
+def test_lora_wraps_the_pointwise_convolutions_of_efficientnet(digits_train, tmp_path):
+    model = headstart.fit(digits_train, backbone="efficientnet-lite0", method="lora", epochs=1, lora_r=2, batch_size=16)
+    adapters = {k: v for k, v in model.method.changed_state(model.model).items() if "lora_B" in k}
+    assert adapters and any(v.abs().sum() > 0 for v in adapters.values())  # B starts at zero
+    assert all("_expand_conv" in k or "_project_conv" in k for k in adapters)
+    reloaded = headstart.load(model.save(tmp_path / "lora"))
+    images = digits_train.inputs[:4]
+    assert np.allclose(reloaded.outputs(images), model.outputs(images), atol=1e-5)

@@ -10,7 +10,7 @@ from skimage import data
 from headstart.errors import BackboneError, DataError
 from headstart.zoo import load_backbone
 from headstart.zoo.base import file_sha256
-from headstart.zoo.efficientnet_lite import LITE0, LITE2
+from headstart.zoo.efficientnet_lite import LITE0, LITE2, plain_pointwise_convs
 
 EGYPTIAN_CAT, ESPRESSO = 285, 967
 # Channels and spatial side of each group's output: stem, 7 stages, head.
@@ -166,3 +166,17 @@ def test_describe_identifies_weights_and_preprocessing(lite):
 def test_unknown_resize_mode_is_refused():
     with pytest.raises(BackboneError, match="resize must be one of"):
         load_backbone("efficientnet-lite0", resize="squash")
+
+
+def test_pointwise_convolutions_are_plain_and_the_outputs_unchanged():
+    torch.manual_seed(0)
+    net = EfficientNet.from_name("efficientnet-lite0").eval()
+    x = torch.randn(2, 3, 224, 224)
+    with torch.no_grad():
+        before = net(x)
+        keys = list(net.state_dict())
+        plain_pointwise_convs(net)
+        after = net(x)
+    assert list(net.state_dict()) == keys
+    assert type(net._blocks[1]._expand_conv) is torch.nn.Conv2d
+    assert torch.equal(before, after)
