@@ -5,7 +5,7 @@ that transfer beats the no-transfer baseline and keep whichever model is better.
    (all installed backbones of the data's modality unless ``candidates`` are given).
 2. **Probe or fine-tune**: fine-tune only when the smallest class has at least
    ``FINETUNE_MIN_PER_CLASS = 256`` examples, twice the largest size measured. In
-   ``bench/select.py`` (BBC News with MiniLM-L6, MNIST with EfficientNet-Lite0, 8 to 128 examples
+   ``bench/transferability.py`` (BBC News with MiniLM-L6, MNIST with EfficientNet-Lite0, 8 to 128 examples
    per class), fine-tuning the last two groups beat the probe once in six (+3.8 points, MNIST at
    8 per class), lost by 0.2 to 10.6 points otherwise, and took 15 to 1,000 times as long; the
    probe, a convex fit that cannot over-fit the backbone, is the better bet at those sizes

@@ -15,10 +15,10 @@ For Rotten Tomatoes and BBC News (MiniLM-L6) and MNIST-5k and digits (EfficientN
 * probe vs fine-tuning (last 2 groups) vs the baseline at ``--sizes`` examples per class on BBC
   News and MNIST-5k: the evidence behind auto's ``FINETUNE_MIN_PER_CLASS``.
 
-Writes ``bench/results/select.json`` and prints the Markdown tables quoted in ``docs/benchmarks.md``.
+Writes ``bench/results/transferability.json`` and prints the Markdown tables quoted in ``docs/benchmarks.md``.
 
-    .venv/bin/python bench/select.py [--pool 500] [--test 500] [--sizes 8,32,128] [--no-finetune]
-    .venv/bin/python bench/select.py --rescore    # recompute the summaries from the saved results
+    .venv/bin/python bench/transferability.py [--pool 500] [--test 500] [--sizes 8,32,128] [--no-finetune]
+    .venv/bin/python bench/transferability.py --rescore    # recompute the summaries from the saved results
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ from headstart.select.baseline_model import fit_baseline_model  # noqa: E402
 from headstart.select.rank import score_all, suggest_unfreeze  # noqa: E402
 from headstart.zoo import Backbone, load_backbone  # noqa: E402
 
-RESULTS = Path(__file__).parent / "results" / "select.json"
+RESULTS = Path(__file__).parent / "results" / "transferability.json"
 DATASETS = {
     "rotten_tomatoes": ["minilm-l6"],
     "bbc_news": ["minilm-l6"],
