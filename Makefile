@@ -23,4 +23,5 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
-	$(PY) bench/extract.py
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[test,bench]"
+	for script in extract fewshot transferability adapt zeroshot multitask; do $(PY) bench/$$script.py || exit 1; done

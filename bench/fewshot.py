@@ -5,8 +5,10 @@ sets are K examples per class (K = 8, 64) drawn by seed from the catalogue's fix
 the test set is the catalogue's fixed test split (stratified 20 %, seed 0), subsampled to at most
 ``TEST_CAP`` examples per dataset by a stratified draw with seed 0 (the same for every run).
 Methods: the no-transfer baseline (TF-IDF / pixels + logistic regression), ``scratch``,
-``probe``, ``finetune`` (last 2 groups, and all), ``lora``; and, for text, the peer SetFit
-(same MiniLM body, its default settings). Three seeds. Results go to bench/results/fewshot.json
+``probe``, ``finetune`` (last 2 groups, and all), ``lora``; for text also ``prior-probe`` (the
+probe pulled towards the zero-shot head of the class descriptions of ``bench/zeroshot.py``,
+``headstart.zeroshot.fit_fewshot_from_prior``) and the peer SetFit (same MiniLM body, its default
+settings). Three seeds. Results go to bench/results/fewshot.json
 (written after every run, so an interrupted benchmark resumes) and the table in docs/benchmarks.md.
 
     .venv/bin/python bench/fewshot.py                 # everything (about an hour on 2 cores)
@@ -31,6 +33,8 @@ import headstart
 from headstart.baselines import fit_baseline
 from headstart.data.splits import sample_shots, stratified_split
 from headstart.datasets import load_dataset
+from headstart.zeroshot.fewshot import fit_fewshot_from_prior
+from zeroshot import DESCRIPTIONS  # bench/zeroshot.py: the class descriptions used for zero-shot
 
 RESULTS = Path(__file__).parent / "results" / "fewshot.json"
 DOCS = Path(__file__).parent.parent / "docs" / "benchmarks.md"
@@ -43,8 +47,10 @@ METHODS = {
     "finetune-2": {"method": "finetune", "unfreeze": 2},
     "finetune-all": {"method": "finetune", "unfreeze": "all"},
     "lora": {"method": "lora"},
+    "prior-probe": None,
     "setfit": None,
 }
+TEXT_ONLY = {"prior-probe", "setfit"}
 
 
 def test_set(name: str):
@@ -81,6 +87,13 @@ def run_one(name: str, method: str, k: int, seed: int) -> dict:
     if method == "setfit":
         accuracy, seconds = run_setfit(train, test, seed)
         return {"accuracy": accuracy, "train_seconds": seconds, "model": "SetFit (MiniLM-L6, defaults)"}
+    if method == "prior-probe":
+        started = time.perf_counter()
+        model = fit_fewshot_from_prior(train, DESCRIPTIONS[name], BACKBONE[name], seed=seed)
+        seconds = time.perf_counter() - started
+        metrics = model.evaluate(test)
+        return {"accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"], "train_seconds": seconds,
+                "trainable_params": model.model.head.weight.numel() + model.model.head.bias.numel()}
     model = headstart.fit(train, backbone=BACKBONE[name], seed=seed, **METHODS[method])
     metrics = model.evaluate(test)
     return {"accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"], "train_seconds": model.info["train_seconds"],
@@ -160,18 +173,19 @@ def main() -> None:
     parser.add_argument("--shots", default="8,64")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (1 when another benchmark shares the 2 cores)")
     parser.add_argument("--no-prefix", action="store_true", help="skip the frozen-prefix speed-up measurement")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     logging.disable(logging.WARNING)
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
 
     result = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"runs": []}
     done = {(r["dataset"], r["method"], r["shots"], r["seed"]) for r in result["runs"]}
-    for name in args.datasets.split(","):
-        for k in map(int, args.shots.split(",")):
+    for k in map(int, args.shots.split(",")):  # every dataset at the first K before the next K
+        for name in args.datasets.split(","):
             for method in args.methods.split(","):
-                if method == "setfit" and BACKBONE[name] != "minilm-l6":
+                if method in TEXT_ONLY and BACKBONE[name] != "minilm-l6":
                     continue
                 for seed in map(int, args.seeds.split(",")):
                     if (name, method, k, seed) in done:

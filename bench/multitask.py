@@ -109,10 +109,11 @@ def markdown(results: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (1 when another benchmark shares the 2 cores)")
     parser.add_argument("--shots", type=int, nargs="+", default=[16, 64])
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=FutureWarning)  # scikit-learn's notices about future defaults
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     started = time.perf_counter()
     rt_test = load_dataset("rotten_tomatoes", "test")
     text_tests = {"sentiment": rt_test.subset(np.sort(np.random.default_rng(0).permutation(len(rt_test))[:1000])),

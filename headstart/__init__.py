@@ -6,8 +6,7 @@
 >>> headstart.load("runs/bbc").predict(["Stocks rallied after the rate cut"]).labels  # doctest: +SKIP
 """
 
-from importlib import import_module
-from typing import Any
+from headstart.lazy import lazy_getattr
 
 __version__ = "0.1.0"
 
@@ -20,8 +19,4 @@ _EXPORTS = {
 }
 __all__ = [*_EXPORTS, "__version__"]
 
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'headstart' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

@@ -27,7 +27,7 @@ from headstart.methods import Method, get_method
 from headstart.methods.probe import fit_linear_head
 from headstart.model import TransferModel
 from headstart.recipe import Recipe
-from headstart.zoo import load_backbone
+from headstart.zoo import default_backbone, load_backbone
 
 Inputs = Dataset | Sequence[Any]
 
@@ -102,7 +102,7 @@ class Transferred:
 
 def fit(
     data: Dataset | str | Path,
-    backbone: str = "minilm-l6",
+    backbone: str | None = None,
     method: str = "probe",
     *,
     val: Dataset | str | Path | None = None,
@@ -117,11 +117,13 @@ def fit(
     """Transfer ``backbone`` to ``data`` with ``method`` and return the trained model.
 
     ``data`` is a ``Dataset``, an image folder, a CSV/TSV/JSONL file or a catalogue name;
+    ``backbone`` defaults to ``minilm-l6`` for text and ``efficientnet-lite0`` for images;
     ``shots=K`` keeps K examples per class; ``options`` are ``Recipe`` fields (``unfreeze=2``,
     ``epochs=10``, ``lr=5e-5``, ``l2sp=0.01`` …). With ``out`` the run writes checkpoints and logs
     there (and ``resume`` continues from a checkpoint); the artifact is written by ``save``.
     ``method="auto"`` chooses backbone, method and depth itself and may return the no-transfer
-    baseline instead, when transfer does not beat it (``headstart.select.auto.fit_auto``).
+    baseline instead, when transfer does not beat it (``headstart.select.auto.fit_auto``); a named
+    ``backbone`` is then its only candidate.
 
     >>> fit("digits", backbone="efficientnet-lite0", method="probe", shots=4).info["n_train"]
     40
@@ -129,10 +131,12 @@ def fit(
     if method == "auto":
         from headstart.select.auto import fit_auto
 
-        return fit_auto(data, val=val, shots=shots, out=out, progress=progress, text_col=text_col, label_col=label_col, **options)
+        candidates = [backbone] if backbone else None
+        return fit_auto(data, candidates=candidates, val=val, shots=shots, out=out, progress=progress,
+                        text_col=text_col, label_col=label_col, **options)
     train_data = _load(data, text_col, label_col, options.get("task", "classification"))
     options.setdefault("task", train_data.task)
-    recipe = Recipe.build(backbone=backbone, method=method, **options)
+    recipe = Recipe.build(backbone=backbone or default_backbone(train_data.modality), method=method, **options)
     require_labels(train_data)
     if shots:
         train_data = sample_shots(train_data, shots, seed=recipe.seed)

@@ -18,10 +18,10 @@ from safetensors.torch import load_file, save_file
 import headstart
 from headstart.errors import BackboneError, HeadstartError
 from headstart.heads import linear_head
-from headstart.methods import get_method
+from headstart.methods import Method, get_method
 from headstart.model import TransferModel
 from headstart.recipe import Recipe
-from headstart.zoo import load_backbone
+from headstart.zoo import Backbone, load_backbone
 
 FORMAT = "headstart-artifact/1"
 CONFIG, WEIGHTS = "config.json", "model.safetensors"
@@ -69,11 +69,20 @@ def load(path: str | Path) -> "headstart.api.Transferred":
     folder = Path(path)
     if is_baseline_artifact(folder):  # kept by method="auto" when transfer did not beat it
         return load_baseline(folder)
+    config, method, net = read_artifact(folder, FORMAT)
+    model = TransferModel(net, linear_head(config["head"]["in_features"], config["head"]["out_features"]))
+    load_changed_state(folder, method, model)
+    return Transferred(model, method, config["classes"], config["info"])
+
+
+def read_artifact(folder: Path, expected_format: str) -> tuple[dict[str, Any], Method, Backbone]:
+    """The folder's config, its method and the backbone it was trained on, after checking the files,
+    the format and (for pre-trained methods) that the installed weights are the ones trained on."""
     if not (folder / CONFIG).is_file() or not (folder / WEIGHTS).is_file():
         raise HeadstartError(f"{folder}: not a headstart artifact (expected {CONFIG} and {WEIGHTS})")
     config = json.loads((folder / CONFIG).read_text())
-    if config.get("format") != FORMAT:
-        raise HeadstartError(f"{folder / CONFIG}: unknown artifact format {config.get('format')!r}")
+    if config.get("format") != expected_format:
+        raise HeadstartError(f"{folder / CONFIG}: format {config.get('format')!r} is not {expected_format}")
     recipe = Recipe(**config["recipe"])
     method = get_method(recipe.method)(recipe)
     net = load_backbone(recipe.backbone, **recipe.backbone_options)
@@ -83,17 +92,21 @@ def load(path: str | Path) -> "headstart.api.Transferred":
             f"{folder}: trained on {recipe.backbone} weights {expected[:12]}…, but the installed weights are "
             f"{net.weights_hash[:12]}…; install the original weights to use this model"
         )
-    model = TransferModel(net, linear_head(config["head"]["in_features"], config["head"]["out_features"]))
+    return config, method, net
+
+
+def load_changed_state(folder: Path, method: Method, model: TransferModel) -> None:
+    """Re-apply the method's changes to ``model`` (e.g. LoRA adapters), load the saved tensors,
+    refusing a file whose tensors are not exactly what the method changes, and leave it in eval mode."""
     method.prepare(model)
     state = load_file(str(folder / WEIGHTS))
     wanted = set(method.changed_state(model))
     if set(state) != wanted:
         odd = sorted(set(state) ^ wanted)[:3]
-        raise HeadstartError(f"{folder / WEIGHTS}: tensors do not match the {recipe.method} model (e.g. {odd})")
+        raise HeadstartError(f"{folder / WEIGHTS}: tensors do not match the {method.recipe.method} model (e.g. {odd})")
     model.load_state_dict(state, strict=False)
-    model.set_trainable(net.num_groups)
+    model.set_trainable(model.backbone.num_groups)
     model.eval()
-    return Transferred(model, method, config["classes"], config["info"])
 
 
 def _jsonable(value: Any) -> Any:

@@ -32,13 +32,9 @@ def backbones() -> None:
     from headstart.zoo import list_backbones
 
     entries = list_backbones()
-    table = Table(title="Backbones")
-    table.add_column("name", no_wrap=True, min_width=max(len(e.name) for e in entries))
-    for column in ("modality", "parameters", "features", "weights from", "installed"):
-        table.add_column(column, overflow="fold")
-    for e in entries:
-        table.add_row(e.name, e.modality, f"{e.num_params / 1e6:.1f} M", str(e.feature_dim), e.source, "yes" if e.installed() else "no")
-    console.print(table)
+    rows = [[e.name, e.modality, f"{e.num_params / 1e6:.1f} M", str(e.feature_dim), e.source, "yes" if e.installed() else "no"]
+            for e in entries]
+    _print_table("Backbones", ["name", "modality", "parameters", "features", "weights from", "installed"], rows)
 
 
 @app.command()
@@ -49,13 +45,18 @@ def datasets() -> None:
     """
     from headstart.datasets import list_datasets
 
-    infos = list_datasets()
-    table = Table(title="Catalogue datasets")
-    table.add_column("name", no_wrap=True, min_width=max(len(d.name) for d in infos))
-    for column in ("modality", "examples", "classes", "licence", "source"):
+    rows = [[d.name, d.modality, str(d.size), str(len(d.classes)), d.licence, d.source] for d in list_datasets()]
+    _print_table("Catalogue datasets", ["name", "modality", "examples", "classes", "licence", "source"], rows)
+
+
+def _print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
+    """A rich table whose first column (the name to type) never wraps; the others fold."""
+    table = Table(title=title)
+    table.add_column(columns[0], no_wrap=True, min_width=max(len(r[0]) for r in rows))
+    for column in columns[1:]:
         table.add_column(column, overflow="fold")
-    for d in infos:
-        table.add_row(d.name, d.modality, str(d.size), str(len(d.classes)), d.licence, d.source)
+    for row in rows:
+        table.add_row(*row)
     console.print(table)
 
 
@@ -77,7 +78,9 @@ def _parse_set(pairs: list[str]) -> dict[str, Any]:
 def fit(
     data: str = typer.Argument(..., help="Image folder, CSV/TSV/JSONL file, or catalogue name (e.g. bbc_news:train)."),
     out: Path = typer.Option(..., "--out", "-o", help="Run folder: the artifact, checkpoints and logs go here."),
-    backbone: str = typer.Option("minilm-l6", help="Registered backbone (see `headstart backbones`) or a local model folder."),
+    backbone: Optional[str] = typer.Option(
+        None, help="Registered backbone (see `headstart backbones`) or a local model folder; default minilm-l6 for text, "
+        "efficientnet-lite0 for images (with --method auto: the only candidate)."),
     method: str = typer.Option("probe", help="probe | finetune | lora | scratch"),
     unfreeze: Optional[str] = typer.Option(None, help="finetune: train the last K layer groups, or 'all'."),
     epochs: Optional[int] = typer.Option(None, help="Training epochs (default: chosen from the data size)."),
@@ -114,7 +117,8 @@ def fit(
         model.info["eval_data"] = val  # `headstart report RUN` re-evaluates on it
     model.save(out)
     info = model.info
-    console.print(f"[bold]{method}[/] on {backbone}: {info['n_train']} training examples, "
+    chosen = f"{model.recipe.method}[/] on {model.recipe.backbone}" if isinstance(model, headstart.Transferred) else f"{model.name}[/]"
+    console.print(f"[bold]{chosen}: {info['n_train']} training examples, "
                   f"{info['trainable_params']:,} trainable parameters, {info['train_seconds']:.1f} s")
     if "val_metrics" in info:
         _print_metrics(info["val_metrics"], "validation")

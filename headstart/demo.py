@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from headstart.data.dataset import Dataset
 
 DEFAULT_DATASET = "bbc_news"
-DEFAULT_BACKBONES = {"text": "minilm-l6", "image": "efficientnet-lite0"}
 HELD_OUT = 0.2  # share of the user's own data held out for testing
 RUNS = ("scratch", "probe", "finetune")  # in the order they are trained and shown
 TRANSFER_RUNS = ("probe", "finetune")
@@ -96,13 +95,14 @@ def run_demo(
     from headstart.baselines import fit_baseline
     from headstart.data.splits import sample_shots, stratified_split
     from headstart.report import evaluate_run, write_report
+    from headstart.zoo import default_backbone
 
     budget = QUICK if quick else FULL
     pool, test, test_spec = _split(dataset, data, seed, text_col, label_col)
     if budget.test_examples and len(test) > budget.test_examples:
         test = stratified_split(test, budget.test_examples, seed=seed)[1]
     train = sample_shots(pool, shots, seed=seed)
-    backbone = backbone or DEFAULT_BACKBONES.get(train.modality)
+    backbone = backbone or default_backbone(train.modality)
     if backbone is None:
         raise HeadstartError(f"{train.name}: the demo handles text and images, not {train.modality} data")
     say(f"{train.name}: {len(train)} training examples ({shots} per class), {len(test)} test examples; backbone {backbone}")

@@ -14,7 +14,7 @@ any of its modules is imported, so a function of that name at the top level coul
 
 import sys
 import types
-from importlib import import_module
+from headstart.lazy import lazy_getattr
 from typing import Any
 
 _EXPORTS = {
@@ -39,11 +39,7 @@ _EXPORTS = {
 }
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'headstart.adapt' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
 
 
 class _CallablePackage(types.ModuleType):

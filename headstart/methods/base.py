@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Callable, ClassVar
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from headstart.errors import HeadstartError
 from headstart.methods.regularizers import L2SP, BatchSpectralShrinkage

@@ -5,8 +5,7 @@ Modules: ``spec`` (tasks, options, tasks files), ``sampling`` (which task each b
 trained model and its artifact), ``api`` (``fit_multitask``), ``cli`` (``headstart multitask``).
 """
 
-from importlib import import_module
-from typing import Any
+from headstart.lazy import lazy_getattr
 
 # Public names, imported on first use so that the CLI can import ``headstart.multitask.cli`` cheaply.
 _EXPORTS = {
@@ -23,8 +22,4 @@ _EXPORTS = {
 }
 __all__ = list(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'headstart.multitask' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

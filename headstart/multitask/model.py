@@ -15,21 +15,21 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 import headstart
 from headstart.api import Inputs, Prediction, Transferred
+from headstart.artifacts import CONFIG, WEIGHTS, load_changed_state, read_artifact
 from headstart.data.dataset import Dataset
-from headstart.errors import BackboneError, HeadstartError
+from headstart.errors import HeadstartError
 from headstart.methods import Method, get_method
 from headstart.model import TransferModel
 from headstart.multitask.heads import MultiHead, TaskWeighting
 from headstart.multitask.spec import MultiTaskOptions, TaskInfo
 from headstart.recipe import Recipe
-from headstart.zoo import Backbone, load_backbone
+from headstart.zoo import Backbone
 
 FORMAT = "headstart-multitask/1"
-CONFIG, WEIGHTS = "config.json", "model.safetensors"
 
 
 @dataclass
@@ -99,30 +99,12 @@ def build_model(net: Backbone, tasks: list[TaskInfo], options: MultiTaskOptions)
 def load_multitask(path: str | Path) -> MultiTaskTransferred:
     """Read an artifact folder written by ``MultiTaskTransferred.save``."""
     folder = Path(path)
-    if not (folder / CONFIG).is_file() or not (folder / WEIGHTS).is_file():
-        raise HeadstartError(f"{folder}: not a headstart artifact (expected {CONFIG} and {WEIGHTS})")
-    config = json.loads((folder / CONFIG).read_text())
-    if config.get("format") != FORMAT:
-        raise HeadstartError(f"{folder / CONFIG}: format {config.get('format')!r} is not a multi-task artifact ({FORMAT})")
-    recipe = Recipe(**config["recipe"])
-    method = get_method(recipe.method)(recipe)
-    net = load_backbone(recipe.backbone, **recipe.backbone_options)
-    expected = config["backbone"]["weights_hash"]
-    if method.pretrained and net.weights_hash != expected:
-        raise BackboneError(f"{folder}: trained on {recipe.backbone} weights {expected[:12]}…, but the installed "
-                            f"weights are {net.weights_hash[:12]}…; install the original weights to use this model")
+    config, method, net = read_artifact(folder, FORMAT)
     tasks = [TaskInfo(**t) for t in config["tasks"]]
     options = MultiTaskOptions(**config["options"])
     model = build_model(net, tasks, options)
-    method.prepare(model)
-    state = load_file(str(folder / WEIGHTS))
-    wanted = set(method.changed_state(model))
-    if set(state) != wanted:
-        odd = sorted(set(state) ^ wanted)[:3]
-        raise HeadstartError(f"{folder / WEIGHTS}: tensors do not match the {recipe.method} multi-task model (e.g. {odd})")
-    model.load_state_dict(state, strict=False)
-    model.set_trainable(net.num_groups)
-    return MultiTaskTransferred(model.eval(), method, tasks, options, config["info"])
+    load_changed_state(folder, method, model)
+    return MultiTaskTransferred(model, method, tasks, options, config["info"])
 
 
 def _builtin(value: Any) -> Any:

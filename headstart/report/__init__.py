@@ -3,8 +3,7 @@
 Public names are imported on first use, so that ``headstart.report.cli`` loads without torch.
 """
 
-from importlib import import_module
-from typing import Any
+from headstart.lazy import lazy_getattr
 
 _EXPORTS = {
     "RunEvaluation": "headstart.report.evaluation",
@@ -13,8 +12,4 @@ _EXPORTS = {
 }
 __all__ = list(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'headstart.report' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

@@ -5,8 +5,7 @@
 ['business']
 """
 
-from importlib import import_module
-from typing import Any
+from headstart.lazy import lazy_getattr
 
 # Public names, imported on first use so that the CLI can import ``headstart.zeroshot.cli`` cheaply.
 _EXPORTS = {
@@ -28,8 +27,4 @@ _EXPORTS = {
 }
 __all__ = list(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'headstart.zeroshot' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

@@ -27,6 +27,16 @@ class BackboneEntry:
 _REGISTRY: dict[str, BackboneEntry] = {}
 
 
+DEFAULT_BACKBONES = {"text": "minilm-l6", "image": "efficientnet-lite0"}
+
+
+def default_backbone(modality: str) -> str:
+    """The backbone used when none is named: ``minilm-l6`` for text, ``efficientnet-lite0`` for images."""
+    if modality not in DEFAULT_BACKBONES:
+        raise BackboneError(f"no default backbone for {modality} data; name one (see `headstart backbones`)")
+    return DEFAULT_BACKBONES[modality]
+
+
 def register_backbone(
     name: str,
     *,

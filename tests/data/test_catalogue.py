@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from headstart.data import content_hash
 from headstart.datasets import cache_root, list_datasets, load_dataset
 from headstart.errors import DataError
 

@@ -57,7 +57,7 @@ def test_save_and_load_round_trip_exactly(finetuned, news_test, tmp_path):
         texts = news_test.inputs[:4]
         assert np.array_equal(loaded.task(task).outputs(texts), finetuned.task(task).outputs(texts))
     single = headstart.fit(news_test, method="probe").save(tmp_path / "single")
-    with pytest.raises(HeadstartError, match="not a multi-task artifact"):
+    with pytest.raises(HeadstartError, match="is not headstart-multitask/1"):
         load_multitask(single)
 
 

@@ -10,17 +10,17 @@ import headstart
 from headstart.data.splits import sample_shots
 from headstart.datasets import load_dataset
 from headstart.errors import HeadstartError
-from headstart.select.auto import NegativeTransferWarning, fit_auto, plan_transfer, validation_splits
+from headstart.select.auto import NegativeTransferWarning, plan_transfer, validation_splits
 from headstart.select.baseline_model import BaselineModel
 from headstart.select.rank import rank_backbones
 
 
 @pytest.fixture(scope="module")
 def digits_run():
-    """auto on 5 digits per class with an ImageNet candidate, and the warnings it raised."""
+    """auto on 5 digits per class with one named ImageNet backbone, and the warnings it raised."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = fit_auto("digits:train", shots=5, candidates=["efficientnet-lite0"])
+        model = headstart.fit("digits:train", method="auto", backbone="efficientnet-lite0", shots=5)
     return model, [w.category for w in caught]
 
 
@@ -37,6 +37,7 @@ def bbc_run():
 def test_auto_keeps_the_pixel_baseline_on_digits_and_says_why(digits_run):
     model, categories = digits_run
     assert isinstance(model, BaselineModel) and model.modality == "image"
+    assert [row["backbone"] for row in model.info["auto"]["ranking"]] == ["efficientnet-lite0"]  # the named one only
     assert NegativeTransferWarning in categories
     validation = model.info["auto"]["validation"]
     assert validation["winner"] == "baseline" and validation["baseline"] > validation["transfer"]
