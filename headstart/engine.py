@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, RichProgressBar
 from lightning.pytorch.loggers import CSVLogger
+from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler
 
 from headstart import tasks
@@ -136,6 +137,10 @@ class TransferModule(L.LightningModule):
             frozen = self.model.backbone.num_groups if not self.method.backbone_train_mode else self.first_trainable
             for group in self.model.backbone.groups[:frozen]:
                 group.eval()
+            if self.method.frozen_batchnorm:  # affine weights still train; statistics stay pre-trained
+                for module in self.model.backbone.modules():
+                    if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                        module.eval()
         return self
 
     def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:

@@ -32,6 +32,7 @@ class Recipe:
     lr_decay: float = 1.0  # layer-wise decay: group i gets lr * lr_decay ** (top - i)
     gradual: int = 0  # gradual unfreezing: one more group every `gradual` epochs (0: off)
     head_init: str = "probe"  # probe: start from the linear probe's solution (LP-FT) | random
+    batchnorm: str = "auto"  # trained groups' BatchNorm statistics: train | frozen | auto (frozen unless scratch)
     # regularisers
     l2sp: float = 0.0  # strength of the pull towards the pre-trained weights
     bss: float = 0.0  # batch spectral shrinkage strength
@@ -72,6 +73,8 @@ class Recipe:
             self.unfreeze = int(self.unfreeze)
         if isinstance(self.unfreeze, int) and self.unfreeze < 0:
             raise HeadstartError("unfreeze must be >= 0")
+        if self.batchnorm not in ("auto", "train", "frozen"):
+            raise HeadstartError(f"batchnorm must be auto, train or frozen, not {self.batchnorm!r}")
         if self.head_init not in ("probe", "random"):
             raise HeadstartError(f"head_init must be probe or random, not {self.head_init!r}")
         if self.batch_size < 1 or (self.epochs is not None and self.epochs < 1):

@@ -52,6 +52,15 @@ class Method:
     def __init__(self, recipe: Recipe) -> None:
         self.recipe = recipe
 
+    @property
+    def frozen_batchnorm(self) -> bool:
+        """Whether the trained groups keep their pre-trained BatchNorm statistics (``recipe.batchnorm``;
+        ``auto``: yes, unless training from scratch). Batch statistics of a few small batches from
+        a new domain are noisy, and the running averages trail them (momentum 0.01 in
+        EfficientNet-Lite), so the features seen at test time would differ from those trained on."""
+        choice = self.recipe.batchnorm
+        return choice == "frozen" or (choice == "auto" and self.pretrained)
+
     def prepare(self, model: TransferModel) -> None:
         """Change the model before training or loading (re-initialise, inject adapters)."""
 

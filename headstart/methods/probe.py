@@ -89,7 +89,9 @@ def _logistic(x: np.ndarray, y: np.ndarray, seed: int, classes: int = 2) -> tupl
     z = x @ basis
     folds = min(5, int(np.bincount(y.astype(int))[present].min()))
     if folds >= 2:
-        model = LogisticRegressionCV(Cs=C_GRID, cv=folds, max_iter=500, random_state=seed, use_legacy_attributes=False)
+        model = LogisticRegressionCV(
+            Cs=C_GRID, cv=folds, scoring="accuracy", max_iter=500, random_state=seed, use_legacy_attributes=False
+        )
     else:
         model = LogisticRegression(C=1.0, max_iter=500)
     model.fit(z, y)

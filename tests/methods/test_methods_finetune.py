@@ -105,3 +105,14 @@ def test_lora_wraps_the_pointwise_convolutions_of_efficientnet(digits_train, tmp
     reloaded = headstart.load(model.save(tmp_path / "lora"))
     images = digits_train.inputs[:4]
     assert np.allclose(reloaded.outputs(images), model.outputs(images), atol=1e-5)
+
+
+def test_batchnorm_statistics_stay_pretrained_unless_asked(digits_train, lite0):
+    pretrained = lite0.groups[-1][1].running_mean.clone()  # the head group: conv 1x1, BatchNorm, ReLU6
+    conv = lite0.groups[-1][0].weight.detach().clone()
+    options = dict(backbone="efficientnet-lite0", method="finetune", unfreeze=1, epochs=1)
+    kept = headstart.fit(digits_train, **options)
+    assert torch.equal(kept.model.backbone.groups[-1][1].running_mean, pretrained)
+    assert not torch.equal(kept.model.backbone.groups[-1][0].weight, conv)  # the weights still train
+    moved = headstart.fit(digits_train, batchnorm="train", **options)
+    assert not torch.allclose(moved.model.backbone.groups[-1][1].running_mean, pretrained)
