@@ -260,7 +260,8 @@ def markdown(summary: dict[str, Any]) -> str:
         columns = [(d, v) for d in by_direction for v in VIEWS if v in by_direction[d]]
         labels = list(next(iter(next(iter(by_direction.values())).values()))["accuracy"])
         lines += [f"**{backbone}**: target accuracy, mean ± std over seeds", ""]
-        lines.append("| | " + " | ".join(f"{d} ({v})" for d, v in columns) + " |")
+        seeds = [by_direction[d][v]["accuracy"]["oracle"]["n"] for d, v in columns]
+        lines.append("| | " + " | ".join(f"{d} ({v}, {n} seed{'s' * (n > 1)})" for (d, v), n in zip(columns, seeds)) + " |")
         lines.append("|---" * (len(columns) + 1) + "|")
         for label in labels:
             cells = []

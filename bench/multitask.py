@@ -21,6 +21,7 @@ quoted in ``docs/benchmarks.md``.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import platform
 import time
@@ -106,33 +107,49 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+SETTINGS = {
+    "text": "minilm-l6 finetune top 2: sentiment + topic",
+    "images": "efficientnet-lite0 frozen + shared 256 layer: mnist + digits",
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2, help="torch threads (1 when another benchmark shares the 2 cores)")
     parser.add_argument("--shots", type=int, nargs="+", default=[16, 64])
+    parser.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=FutureWarning)  # scikit-learn's notices about future defaults
     torch.set_num_threads(args.threads)
-    started = time.perf_counter()
     rt_test = load_dataset("rotten_tomatoes", "test")
     text_tests = {"sentiment": rt_test.subset(np.sort(np.random.default_rng(0).permutation(len(rt_test))[:1000])),
                   "topic": load_dataset("bbc_news", "test")}
     image_tests = {task: load_dataset(dataset, "test") for task, dataset in IMAGES.items()}
-    results: dict[str, Any] = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"platform": platform.platform(), "torch": torch.__version__},
-        "seeds": args.seeds, "text_recipe": TEXT_RECIPE, "image_recipe": IMAGE_RECIPE, "joint_options": JOINT,
-        "settings": {
-            "minilm-l6 finetune top 2: sentiment + topic": compare(TEXT, TEXT_RECIPE, text_tests, args.shots, args.seeds, None),
-            "efficientnet-lite0 frozen + shared 256 layer: mnist + digits": compare(
-                IMAGES, IMAGE_RECIPE, image_tests, args.shots, args.seeds, {"hidden": None}),
-        },
-    }
-    results["seconds"] = time.perf_counter() - started
+    plans = {"text": (TEXT, TEXT_RECIPE, text_tests, None), "images": (IMAGES, IMAGE_RECIPE, image_tests, {"hidden": None})}
+    for key in args.settings:
+        names, recipe, tests, reference = plans[key]
+        for k in args.shots:  # saved after each K: settings may run in parallel processes, and a long run keeps its part
+            started = time.perf_counter()
+            by_k = compare(names, recipe, tests, [k], args.seeds, reference)
+            _save(SETTINGS[key], by_k, time.perf_counter() - started, args.seeds)
+    print(markdown(json.loads(RESULTS.read_text())))
+
+
+def _save(setting: str, by_k: dict[str, Any], seconds: float, seeds: int) -> None:
+    """Merge one setting's results for one K into the results file (under a lock)."""
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2))
-    print(markdown(results))
+    with open(RESULTS.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {
+            "machine": {"platform": platform.platform(), "torch": torch.__version__},
+            "seeds": seeds, "text_recipe": TEXT_RECIPE, "image_recipe": IMAGE_RECIPE, "joint_options": JOINT,
+            "settings": {}, "seconds": {},
+        }
+        results["date"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        results["settings"].setdefault(setting, {}).update(by_k)
+        results["seconds"][f"{setting}, K={next(iter(by_k))}"] = round(seconds)
+        RESULTS.write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":
