@@ -11,7 +11,6 @@ only its top groups train.
 from __future__ import annotations
 
 import math
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,14 +19,12 @@ from typing import Any
 import lightning as L
 import numpy as np
 import torch
-from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, RichProgressBar
-from lightning.pytorch.loggers import CSVLogger
 from torch import Tensor
 from torch.utils.data import DataLoader
 
 from headstart import tasks
 from headstart.data.dataset import Dataset
-from headstart.engine import FreezeSchedule, TrainingResult, TransferModule, _Collate, _history, auto_epochs
+from headstart.engine import TrainingResult, TransferModule, _Collate, _history, auto_epochs, make_trainer
 from headstart.errors import HeadstartError
 from headstart.features import extract_features, extract_states
 from headstart.methods import Method
@@ -169,20 +166,8 @@ def train_multitask(
     val_loader = _validation_loader(model, data, start, r, progress)
 
     module = MultiTaskModule(model, method, start, epochs * batches_per_epoch, data)
-    callbacks: list[Callback] = [FreezeSchedule(method)]
-    if val_loader is not None:
-        callbacks.append(EarlyStopping("val_loss", patience=r.patience, mode="min"))
-    if run_dir is not None:
-        callbacks.append(ModelCheckpoint(dirpath=Path(run_dir) / "checkpoints", save_last=True, save_top_k=0))
-    if progress:
-        callbacks.append(RichProgressBar(leave=True))
-    log_dir = Path(run_dir) if run_dir is not None else Path(tempfile.mkdtemp(prefix="headstart-multitask-"))
-    trainer = L.Trainer(
-        accelerator="cpu", devices=1, precision="bf16-mixed" if r.bf16 else "32-true", max_epochs=epochs,
-        logger=CSVLogger(str(log_dir), name="logs", version=""), callbacks=callbacks,
-        enable_checkpointing=run_dir is not None, enable_progress_bar=progress, enable_model_summary=False,
-        num_sanity_val_steps=0, log_every_n_steps=1, default_root_dir=str(log_dir),
-    )
+    trainer, log_dir = make_trainer(method, run_dir=Path(run_dir) if run_dir is not None else None,
+                                    validate=val_loader is not None, progress=progress, max_epochs=epochs, devices=1)
     trainer.fit(module, train_loader, val_loader, ckpt_path=str(resume) if resume else None)
     if module.best_state is not None:
         model.load_state_dict(module.best_state, strict=False)
