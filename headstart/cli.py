@@ -76,12 +76,14 @@ def _parse_set(pairs: list[str]) -> dict[str, Any]:
 
 @app.command()
 def fit(
-    data: str = typer.Argument(..., help="Image folder, CSV/TSV/JSONL file, or catalogue name (e.g. bbc_news:train)."),
+    data: Optional[str] = typer.Argument(None, help="Image folder, CSV/TSV/JSONL file, or catalogue name (e.g. bbc_news:train)."),
     out: Path = typer.Option(..., "--out", "-o", help="Run folder: the artifact, checkpoints and logs go here."),
+    tasks_file: Optional[Path] = typer.Option(
+        None, "--tasks", help="Multi-task run instead of DATA: a TOML or YAML file of [[tasks]] (see `headstart multitask --help`)."),
     backbone: Optional[str] = typer.Option(
         None, help="Registered backbone (see `headstart backbones`) or a local model folder; default minilm-l6 for text, "
         "efficientnet-lite0 for images (with --method auto: the only candidate)."),
-    method: str = typer.Option("probe", help="probe | finetune | lora | scratch"),
+    method: Optional[str] = typer.Option(None, help="probe (default) | finetune | lora | scratch | auto"),
     unfreeze: Optional[str] = typer.Option(None, help="finetune: train the last K layer groups, or 'all'."),
     epochs: Optional[int] = typer.Option(None, help="Training epochs (default: chosen from the data size)."),
     lr: Optional[float] = typer.Option(None, help="Peak learning rate of the backbone (default per method and modality)."),
@@ -100,6 +102,8 @@ def fit(
     """Train a transfer model and write its artifact folder.
 
     Example: headstart fit bbc_news:train --backbone minilm-l6 --method probe --shots 8 --out runs/bbc
+
+    Several tasks on one backbone: headstart fit --tasks tasks.toml --method finetune --out runs/multi
     """
     from lightning.fabric.utilities.rank_zero import rank_zero_only
 
@@ -107,6 +111,17 @@ def fit(
 
     options = _parse_set(set_)
     options.update({k: v for k, v in dict(unfreeze=unfreeze, epochs=epochs, lr=lr).items() if v is not None})
+    if tasks_file is not None:
+        if data is not None:
+            raise HeadstartError("give DATA for one task or --tasks FILE for several, not both")
+        from headstart.multitask.cli import multitask_command
+
+        settings = [f"{k}={json.dumps(v)}" for k, v in {"seed": seed, "bf16": bf16, **options}.items()]
+        multitask_command(tasks_file, out, backbone, method, settings, progress)
+        return
+    if data is None:
+        raise HeadstartError("DATA is missing: an image folder, a CSV/TSV/JSONL file or a catalogue name (or --tasks FILE)")
+    method = method or "probe"
     model = headstart.fit(
         data, backbone=backbone, method=method, val=val, shots=shots, out=out, resume=resume, progress=progress,
         text_col=text_col, label_col=label_col, task=task, seed=seed, bf16=bf16, devices=devices, **options,

@@ -90,3 +90,15 @@ def test_command_rejects_unknown_settings(folder, tmp_path):
     result = CliRunner().invoke(app, ["multitask", str(folder / "tasks.toml"), "--out", str(tmp_path / "x"),
                                       "--set", "colour=red"])
     assert isinstance(result.exception, HeadstartError) and "unknown option(s) colour" in str(result.exception)
+
+
+def test_fit_with_a_tasks_file_is_the_multitask_command(folder, tmp_path):
+    out = tmp_path / "fit"
+    result = CliRunner().invoke(app, ["fit", "--tasks", str(folder / "tasks.toml"), "--out", str(out), "--no-progress", "--seed", "1"])
+    assert result.exit_code == 0, result.output
+    model = load_multitask(out)
+    assert [t.name for t in model.tasks] == ["sentiment", "topic"] and model.recipe.seed == 1
+    both = CliRunner().invoke(app, ["fit", "bbc_news:train", "--tasks", str(folder / "tasks.toml"), "--out", str(out)])
+    assert isinstance(both.exception, HeadstartError) and "not both" in str(both.exception)
+    neither = CliRunner().invoke(app, ["fit", "--out", str(out)])
+    assert isinstance(neither.exception, HeadstartError) and "DATA is missing" in str(neither.exception)
