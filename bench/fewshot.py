@@ -148,7 +148,12 @@ def markdown(result: dict) -> str:
             cells = []
             for m in METHODS:
                 c = by_method.get(m)
-                cells.append(f"{100 * c['mean']:.1f} ± {100 * c['std']:.1f} ({c['seconds']:.0f} s)" if c else "–")
+                if c is None:
+                    cells.append("–")
+                elif c["seeds"] == 1:
+                    cells.append(f"{100 * c['mean']:.1f}, 1 seed ({c['seconds']:.0f} s)")
+                else:
+                    cells.append(f"{100 * c['mean']:.1f} ± {100 * c['std']:.1f} ({c['seconds']:.0f} s)")
             lines.append(f"| {name} | {k} | " + " | ".join(cells) + " |")
     lines.append("")
     for name, by_shots in result["table"].items():
