@@ -22,6 +22,7 @@ import json
 import logging
 import platform
 import statistics
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -68,10 +69,11 @@ def run_setfit(train, test, seed: int) -> tuple[float, float]:
 
     model = SetFitModel.from_pretrained(str(get_model_path()))
     data = HFDataset.from_dict({"text": list(train.inputs), "label": [int(y) for y in train.labels]})
-    args = TrainingArguments(seed=seed, report_to="none", show_progress_bar=False)
-    started = time.perf_counter()
-    Trainer(model=model, args=args, train_dataset=data).train()
-    seconds = time.perf_counter() - started
+    with tempfile.TemporaryDirectory(prefix="setfit-") as scratch:  # its checkpoints, not the repository's
+        args = TrainingArguments(output_dir=scratch, seed=seed, report_to="none", show_progress_bar=False)
+        started = time.perf_counter()
+        Trainer(model=model, args=args, train_dataset=data).train()
+        seconds = time.perf_counter() - started
     predicted = np.asarray(model.predict(list(test.inputs), batch_size=64))
     return float((predicted == test.labels).mean()), seconds
 
