@@ -24,4 +24,4 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[test,bench]"
-	for script in extract fewshot transferability adapt zeroshot multitask; do $(PY) bench/$$script.py || exit 1; done
+	for script in extract fewshot transferability auto batchnorm adapt zeroshot multitask; do $(PY) bench/$$script.py || exit 1; done

@@ -114,10 +114,9 @@ def fit(
     if tasks_file is not None:
         if data is not None:
             raise HeadstartError("give DATA for one task or --tasks FILE for several, not both")
-        from headstart.multitask.cli import multitask_command
+        from headstart.multitask.cli import run_multitask
 
-        settings = [f"{k}={json.dumps(v)}" for k, v in {"seed": seed, "bf16": bf16, **options}.items()]
-        multitask_command(tasks_file, out, backbone, method, settings, progress)
+        run_multitask(tasks_file, out, backbone, method, {"seed": seed, "bf16": bf16, **options}, progress)
         return
     if data is None:
         raise HeadstartError("DATA is missing: an image folder, a CSV/TSV/JSONL file or a catalogue name (or --tasks FILE)")
@@ -129,7 +128,7 @@ def fit(
     if rank_zero_only.rank != 0:  # DDP workers re-run this command; only rank 0 writes and prints
         return
     if val is not None:
-        model.info["eval_data"] = val  # `headstart report RUN` re-evaluates on it
+        model.info[EVAL_DATA_KEY] = val  # `headstart report RUN` re-evaluates on it
     model.save(out)
     info = model.info
     chosen = f"{model.recipe.method}[/] on {model.recipe.backbone}" if isinstance(model, headstart.Transferred) else f"{model.name}[/]"
@@ -234,7 +233,7 @@ def main() -> None:
 
 
 from headstart.demo import demo_command  # noqa: E402  (commands written in their own modules)
-from headstart.report.cli import report_command  # noqa: E402
+from headstart.report.cli import EVAL_DATA_KEY, report_command  # noqa: E402
 from headstart.select.cli import rank_command  # noqa: E402
 from headstart.zeroshot.cli import zeroshot_command  # noqa: E402
 from headstart.multitask.cli import multitask_command  # noqa: E402

@@ -200,42 +200,57 @@ class TransferModule(L.LightningModule):
         return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-def make_trainer(
-    method: Method, *, run_dir: Path | None, validate: bool, progress: bool, max_epochs: int, devices: int | None = None
-) -> tuple[L.Trainer, Path]:
-    """The Lightning ``Trainer`` every trainable method shares, and the folder its CSV logs go to.
+def fit_trainer(
+    module: L.LightningModule,
+    method: Method,
+    train_loader: DataLoader,
+    val_loaders: DataLoader | list[DataLoader] | None,
+    *,
+    run_dir: Path | None,
+    max_epochs: int,
+    progress: bool,
+    stop_on: tuple[str, str] | None,
+    devices: int | None = None,
+    resume: Path | None = None,
+) -> tuple[list[dict[str, float]], int, int]:
+    """Fit ``module`` with the Lightning ``Trainer`` every trainable method shares; return its
+    per-epoch history, the epochs run and the world size.
 
-    Callbacks: the method's freeze schedule; early stopping on validation loss when ``validate``;
-    checkpoints (``last.ckpt``, for resume) when there is a ``run_dir``; a rich progress bar.
+    Callbacks: the method's freeze schedule, early stopping on ``stop_on = (metric, "min" | "max")``
+    with the recipe's patience, checkpoints (``last.ckpt``, for
+    resume) and logs in ``run_dir`` when there is one (else in a temporary folder, removed
+    afterwards), and a rich progress bar.
     """
     r = method.recipe
     devices = r.devices if devices is None else devices
     callbacks: list[Callback] = [FreezeSchedule(method)]
-    if validate:
-        callbacks.append(EarlyStopping("val_loss", patience=r.patience, mode="min"))
+    if stop_on is not None:
+        callbacks.append(EarlyStopping(stop_on[0], patience=r.patience, mode=stop_on[1]))
     if run_dir is not None:
         callbacks.append(ModelCheckpoint(dirpath=Path(run_dir) / "checkpoints", save_last=True, save_top_k=0))
     if progress:
         callbacks.append(RichProgressBar(leave=True))
-    log_dir = Path(run_dir) if run_dir is not None else Path(tempfile.mkdtemp(prefix="headstart-"))
     world = devices * r.num_nodes
-    trainer = L.Trainer(
-        accelerator="cpu",
-        devices=devices,
-        num_nodes=r.num_nodes,
-        strategy="ddp_find_unused_parameters_true" if world > 1 else "auto",  # frozen groups get no grads
-        precision="bf16-mixed" if r.bf16 else "32-true",
-        max_epochs=max_epochs,
-        logger=CSVLogger(str(log_dir), name="logs", version=""),
-        callbacks=callbacks,
-        enable_checkpointing=run_dir is not None,
-        enable_progress_bar=progress,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-        log_every_n_steps=1,
-        default_root_dir=str(log_dir),
-    )
-    return trainer, log_dir
+    with tempfile.TemporaryDirectory(prefix="headstart-") as scratch:
+        log_dir = Path(run_dir) if run_dir is not None else Path(scratch)
+        trainer = L.Trainer(
+            accelerator="cpu",
+            devices=devices,
+            num_nodes=r.num_nodes,
+            strategy="ddp_find_unused_parameters_true" if world > 1 else "auto",  # frozen groups get no grads
+            precision="bf16-mixed" if r.bf16 else "32-true",
+            max_epochs=max_epochs,
+            logger=CSVLogger(str(log_dir), name="logs", version=""),
+            callbacks=callbacks,
+            enable_checkpointing=run_dir is not None,
+            enable_progress_bar=progress,
+            enable_model_summary=False,
+            num_sanity_val_steps=0,
+            log_every_n_steps=1,
+            default_root_dir=str(log_dir),
+        )
+        trainer.fit(module, train_loader, val_loaders, ckpt_path=str(resume) if resume else None)
+        return _history(log_dir / "logs" / "metrics.csv"), trainer.current_epoch, trainer.world_size
 
 
 def _loader(collate: _Collate, n: int, batch_size: int, *, shuffle: bool, seed: int) -> DataLoader:
@@ -274,14 +289,14 @@ def train(
     train_loader = _loader(collate(train_data), len(train_data), r.batch_size, shuffle=True, seed=r.seed)
     val_loader = _loader(collate(val_data), len(val_data), 64, shuffle=False, seed=r.seed) if val_data else None
 
-    trainer, log_dir = make_trainer(method, run_dir=run_dir, validate=val_loader is not None, progress=progress,
-                                    max_epochs=epochs)
-    trainer.fit(module, train_loader, val_loader, ckpt_path=str(resume) if resume else None)
+    history, epochs_run, world_size = fit_trainer(
+        module, method, train_loader, val_loader, run_dir=run_dir, max_epochs=epochs, progress=progress,
+        stop_on=("val_loss", "min") if val_loader is not None else None, resume=resume,
+    )
     if module.best_state is not None:
         model.load_state_dict(module.best_state)
     model.eval()
-    history = _history(log_dir / "logs" / "metrics.csv")
-    return TrainingResult(model, trainer.current_epoch, history, bool(start), trainer.world_size)
+    return TrainingResult(model, epochs_run, history, bool(start), world_size)
 
 
 def _history(path: Path) -> list[dict[str, float]]:

@@ -15,6 +15,7 @@ from headstart.report.cli import EVAL_DATA_KEY
 
 if TYPE_CHECKING:
     from headstart.api import Transferred
+    from headstart.data.dataset import Dataset
 
 console = Console()
 REPORT_SOURCE_EXAMPLES = 500  # source examples in the report's feature map (each costs a backbone pass)
@@ -47,14 +48,17 @@ def adapt_command(
     Example: headstart adapt --source mnist5k --target digits --backbone efficientnet-lite0 --method adabn --out runs/digits
     """
     from headstart.adapt import adapt
+    from headstart.adapt.api import data_of, load_target
     from headstart.cli import _parse_set
 
     options: dict[str, Any] = _parse_set(set_)
     options.update({k: v for k, v in dict(base=base, unfreeze=unfreeze, epochs=epochs, lr=lr).items() if v is not None})
     if weight:
         options["weights"] = weight
+    source_data = data_of(source, text_col, label_col)  # read once: for training, then for the report
+    target_data = load_target(target, text_col=text_col, label_col=target_label_col)
     model = adapt(
-        source, target, backbone=backbone, method=method, target_shots=target_shots, out=out, progress=progress,
+        source_data, target_data, backbone=backbone, method=method, target_shots=target_shots, out=out, progress=progress,
         text_col=text_col, label_col=label_col, target_label_col=target_label_col, seed=seed, **options,
     )
     labelled_target = "target_accuracy" in model.info["adaptation"]
@@ -65,7 +69,8 @@ def adapt_command(
     console.print(f"artifact: {out}")
     console.print(f"feature map: {_save_feature_map(model, out)}")
     if labelled_target:
-        _write_report(model, source, target, out, text_col=text_col, label_col=label_col, target_label_col=target_label_col)
+        title = f"{model.info['adaptation']['method']} adaptation: {source} -> {target}"
+        _write_report(model, source_data, target_data, out, title)
 
 
 def _save_feature_map(model: Transferred, out: Path) -> Path:
@@ -78,19 +83,15 @@ def _save_feature_map(model: Transferred, out: Path) -> Path:
     return path
 
 
-def _write_report(model: Transferred, source: str, target: str, out: Path, *, text_col: str, label_col: str, target_label_col: str) -> None:
+def _write_report(model: Transferred, source: Dataset, target: Dataset, out: Path, title: str) -> None:
     """The HTML report on the (labelled) target, its feature map showing both domains: the target
     and at most ``REPORT_SOURCE_EXAMPLES`` source examples."""
-    from headstart.adapt.api import data_of, load_target
     from headstart.report import write_report
 
-    source_data = data_of(source, text_col, label_col)
-    if len(source_data) > REPORT_SOURCE_EXAMPLES:
-        picked = np.random.default_rng(0).choice(len(source_data), REPORT_SOURCE_EXAMPLES, replace=False)
-        source_data = source_data.subset(np.sort(picked))
-    target_data = load_target(target, text_col=text_col, label_col=target_label_col)
-    title = f"{model.info['adaptation']['method']} adaptation: {source} -> {target}"
-    console.print(f"report: {write_report(model, target_data, out, title=title, source=source_data)}")
+    if len(source) > REPORT_SOURCE_EXAMPLES:
+        picked = np.random.default_rng(0).choice(len(source), REPORT_SOURCE_EXAMPLES, replace=False)
+        source = source.subset(np.sort(picked))
+    console.print(f"report: {write_report(model, target, out, title=title, source=source)}")
 
 
 def _print_report(info: dict[str, Any]) -> None:

@@ -28,13 +28,12 @@ import lightning as L
 import numpy as np
 import torch
 import torch.nn.functional as F
-from lightning.pytorch.callbacks import EarlyStopping
 from torch.utils.data import DataLoader, Sampler
 
 from headstart.adapt.algorithms import FeatureAlignment
 from headstart.adapt.selection import selection_score
 from headstart.data.dataset import Dataset
-from headstart.engine import TransferModule, _Collate, _history, auto_epochs, make_trainer
+from headstart.engine import TransferModule, _Collate, auto_epochs, fit_trainer
 from headstart.errors import HeadstartError
 from headstart.features import extract_states
 from headstart.features.batching import eval_mode, plan_batches, prepare_batch
@@ -232,16 +231,14 @@ def train_adapted(
     selected = [rows.target[i] for i in rows.selection]
     select_loader = _loader(selected, np.full(len(selected), UNLABELLED), np.full(len(selected), TARGET), model, rows)
 
-    trainer, logs = make_trainer(
-        method, run_dir=Path(log_dir) / tag if log_dir is not None else None, validate=False, progress=progress,
-        max_epochs=epochs, devices=1,
+    history, epochs_run, _ = fit_trainer(
+        module, method, train_loader, [val_loader, select_loader], run_dir=Path(log_dir) / tag if log_dir is not None else None,
+        max_epochs=epochs, progress=progress, stop_on=("selection_score", "max"),
+        devices=1,
     )
-    trainer.callbacks.append(EarlyStopping("selection_score", patience=r.patience, mode="max"))  # not validation loss
-    trainer.fit(module, train_loader, [val_loader, select_loader])
-    history = _history(logs / "logs" / "metrics.csv")
     model.load_state_dict(module.best_state)
     model.eval()
-    return AdaptationRun(model, module.best_selection, history, trainer.current_epoch)
+    return AdaptationRun(model, module.best_selection, history, epochs_run)
 
 
 def _loader(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
@@ -24,13 +24,22 @@ def multitask_command(
 
     Example: headstart multitask tasks.toml --out runs/multitask --method finetune --set unfreeze=2
     """
+    from headstart.cli import _parse_set
+
+    run_multitask(tasks_file, out, backbone, method, _parse_set(set_), progress)
+
+
+def run_multitask(
+    tasks_file: Path, out: Path, backbone: str | None, method: str | None, options: dict[str, Any], progress: bool
+) -> None:
+    """Train, save to ``out`` and print one row per task (``headstart multitask`` and ``fit --tasks``)."""
     from rich.table import Table
 
     from headstart import tasks
-    from headstart.cli import _parse_set, console
+    from headstart.cli import console
     from headstart.multitask.api import fit_multitask
 
-    fitted = fit_multitask(tasks_file, backbone, method, out=out, progress=progress, **_parse_set(set_))
+    fitted = fit_multitask(tasks_file, backbone, method, out=out, progress=progress, **options)
     fitted.save(out)
     table = Table(title=f"{fitted.recipe.method} on {fitted.recipe.backbone}: {fitted.info['train_seconds']:.1f} s")
     for column in ("task", "kind", "train", "validation", "weight", "validation score"):

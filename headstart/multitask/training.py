@@ -24,7 +24,7 @@ from torch.utils.data import DataLoader
 
 from headstart import tasks
 from headstart.data.dataset import Dataset
-from headstart.engine import TrainingResult, TransferModule, _Collate, _history, auto_epochs, make_trainer
+from headstart.engine import TrainingResult, TransferModule, _Collate, auto_epochs, fit_trainer
 from headstart.errors import HeadstartError
 from headstart.features import extract_features, extract_states
 from headstart.methods import Method
@@ -166,15 +166,14 @@ def train_multitask(
     val_loader = _validation_loader(model, data, start, r, progress)
 
     module = MultiTaskModule(model, method, start, epochs * batches_per_epoch, data)
-    trainer, log_dir = make_trainer(method, run_dir=Path(run_dir) if run_dir is not None else None,
-                                    validate=val_loader is not None, progress=progress, max_epochs=epochs, devices=1)
-    trainer.fit(module, train_loader, val_loader, ckpt_path=str(resume) if resume else None)
+    history, epochs_run, _ = fit_trainer(
+        module, method, train_loader, val_loader, run_dir=Path(run_dir) if run_dir is not None else None, max_epochs=epochs,
+        progress=progress, stop_on=("val_loss", "min") if val_loader is not None else None, devices=1, resume=resume,
+    )
     if module.best_state is not None:
         model.load_state_dict(module.best_state, strict=False)
     model.eval()
-    history = _history(log_dir / "logs" / "metrics.csv")
-    return TrainingResult(model=model, epochs_run=trainer.current_epoch, history=history, prefix_cached=bool(start),
-                          world_size=1)
+    return TrainingResult(model=model, epochs_run=epochs_run, history=history, prefix_cached=bool(start), world_size=1)
 
 
 def _batch_builder(

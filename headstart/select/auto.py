@@ -6,8 +6,8 @@ that transfer beats the no-transfer baseline and keep whichever model is better.
 2. **Probe or fine-tune**: fine-tune only when the smallest class has at least
    ``FINETUNE_MIN_PER_CLASS = 256`` examples, twice the largest size measured. In
    ``bench/transferability.py`` (BBC News with MiniLM-L6, MNIST with EfficientNet-Lite0, 8 to 128 examples
-   per class), fine-tuning the last two groups beat the probe once in six (+3.8 points, MNIST at
-   8 per class), lost by 0.2 to 10.6 points otherwise, and took 15 to 1,000 times as long; the
+   per class), fine-tuning the last two groups beat the probe twice in six (by 0.9 and 3.8 points,
+   both at 8 per class), lost by 0.2 to 10.6 points otherwise, and took 15 to 1,000 times as long; the
    probe, a convex fit that cannot over-fit the backbone, is the better bet at those sizes
    (``docs/benchmarks.md``, "Choosing what to transfer").
 3. **Depth**: when fine-tuning, ``rank_depths`` suggests how many layer groups to re-train (the
