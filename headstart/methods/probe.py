@@ -90,8 +90,9 @@ def _logistic(x: np.ndarray, y: np.ndarray, seed: int, classes: int = 2) -> tupl
     folds = min(5, int(np.bincount(y.astype(int))[present].min()))
     if folds >= 2:
         model = LogisticRegressionCV(
-            Cs=C_GRID, cv=folds, scoring="accuracy", max_iter=500, random_state=seed, use_legacy_attributes=False
-        )
+            Cs=C_GRID, l1_ratios=(0.0,), cv=folds, scoring="accuracy", max_iter=500, random_state=seed,
+            use_legacy_attributes=False,
+        )  # pure L2, spelled out: scikit-learn 1.10 and 1.11 change both defaults
     else:
         model = LogisticRegression(C=1.0, max_iter=500)
     model.fit(z, y)
