@@ -9,7 +9,8 @@ Methods: the no-transfer baseline (TF-IDF / pixels + logistic regression), ``scr
 probe pulled towards the zero-shot head of the class descriptions of ``bench/zeroshot.py``,
 ``headstart.zeroshot.fit_fewshot_from_prior``) and the peer SetFit (same MiniLM body, its default
 settings). Three seeds. Results go to bench/results/fewshot.json
-(written after every run, so an interrupted benchmark resumes) and the table in docs/benchmarks.md.
+(written after every run under a lock, so an interrupted benchmark resumes and several processes
+can share the work) and the table in docs/benchmarks.md.
 
     .venv/bin/python bench/fewshot.py                 # everything (about an hour on 2 cores)
     .venv/bin/python bench/fewshot.py --datasets bbc_news --shots 8 --seeds 0
@@ -18,6 +19,7 @@ settings). Three seeds. Results go to bench/results/fewshot.json
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import logging
 import platform
@@ -26,6 +28,7 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -189,6 +192,27 @@ def write_docs(section: str) -> None:
     DOCS.write_text(text)
 
 
+def _key(run: dict) -> tuple:
+    return run["dataset"], run["method"], run["shots"], run["seed"]
+
+
+def _load() -> dict:
+    return json.loads(RESULTS.read_text()) if RESULTS.exists() else {"runs": []}
+
+
+def _save(change: Callable[[dict], object]) -> dict:
+    """Apply ``change`` to the saved results and write them back, under a lock (runs may go in parallel)."""
+    with open(RESULTS.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        result = _load()
+        change(result)
+        result["table"] = summarise(result["runs"])
+        staged = RESULTS.with_suffix(".tmp")
+        staged.write_text(json.dumps(result, indent=1))
+        staged.replace(RESULTS)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", default="rotten_tomatoes,bbc_news,mnist5k")
@@ -208,8 +232,7 @@ def main() -> None:
     logging.disable(logging.WARNING)
     torch.set_num_threads(args.threads)
 
-    result = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"runs": []}
-    done = {(r["dataset"], r["method"], r["shots"], r["seed"]) for r in result["runs"]}
+    done = {_key(r) for r in _load()["runs"]}
     for k in map(int, args.shots.split(",")):  # every dataset at the first K before the next K
         for name in args.datasets.split(","):
             for method in args.methods.split(","):
@@ -220,14 +243,12 @@ def main() -> None:
                         continue
                     row = {"dataset": name, "method": method, "shots": k, "seed": seed, **run_one(name, method, k, seed)}
                     print(json.dumps(row), flush=True)
-                    result["runs"].append(row)
-                    result["table"] = summarise(result["runs"])
-                    RESULTS.write_text(json.dumps(result, indent=1))
+                    _save(lambda result, row=row: result["runs"].append(row))
     if not args.no_prefix:
-        result["prefix"] = prefix_speedup()
-    result["machine"] = {"cpus": torch.get_num_threads(), "torch": torch.__version__, "python": platform.python_version()}
-    result["table"] = summarise(result["runs"])
-    RESULTS.write_text(json.dumps(result, indent=1))
+        prefix = prefix_speedup()
+        _save(lambda result: result.update(prefix=prefix))
+    machine = {"cpus": torch.get_num_threads(), "torch": torch.__version__, "python": platform.python_version()}
+    result = _save(lambda result: result.update(machine=machine))
     write_docs(markdown(result))
     print(markdown(result))
 
