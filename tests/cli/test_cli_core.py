@@ -49,6 +49,16 @@ def test_finetune_from_the_cli_with_set_options(reviews, tmp_path):
     assert '"l2sp": 0.01' in (out / "config.json").read_text()
 
 
+@pytest.mark.parametrize("method", ["lora", "scratch"])
+def test_lora_and_scratch_from_the_cli(reviews, tmp_path, method):
+    out = tmp_path / method
+    run("fit", str(reviews), "--method", method, "--epochs", "1", "--set", 'backbone_options={"max_length": 32}',
+        "--out", str(out), "--no-progress")
+    assert f'"method": "{method}"' in (out / "config.json").read_text()
+    predicted = run("predict", str(out), "A triumph of acting and writing.")
+    assert predicted.stdout.split("\t")[0] in ("fresh", "rotten")
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

@@ -1,9 +1,11 @@
 import numpy as np
+import pytest
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from headstart.estimators import HeadstartClassifier, HeadstartRegressor
+from short_text import TEXT_OPTIONS
 
 
 def test_classifier_in_cross_val_score(bbc_train):
@@ -30,3 +32,19 @@ def test_regressor_scores_r2(bbc_train):
     model = HeadstartRegressor().fit(texts, y)
     assert model.predict(texts).shape == (len(texts),)
     assert model.score(texts, y) > 0.0
+
+
+
+@pytest.mark.parametrize(
+    "method, trainable, min_accuracy",
+    [("finetune", (1e6, 1e7), 0.6), ("lora", (1e3, 1e6), 0.6), ("scratch", (2e7, 3e7), 0.0)],
+)
+def test_every_trainable_method_fits_as_an_estimator(bbc_train, bbc_test, method, trainable, min_accuracy):
+    """Fine-tuning (1 group) and LoRA start from the probe, so 2 epochs keep them well above chance
+    (20 %); scratch trains all of MiniLM's 22.7 M parameters from random weights."""
+    texts, labels = list(bbc_train.inputs), np.array(bbc_train.classes)[bbc_train.labels]
+    clf = HeadstartClassifier(method=method, epochs=2, unfreeze=1, options=TEXT_OPTIONS).fit(texts, labels)
+    assert trainable[0] < clf.model_.info["trainable_params"] < trainable[1]
+    proba = clf.predict_proba(list(bbc_test.inputs))
+    assert proba.shape == (len(bbc_test), 5) and np.allclose(proba.sum(1), 1, atol=1e-5)
+    assert clf.score(list(bbc_test.inputs), np.array(bbc_test.classes)[bbc_test.labels]) >= min_accuracy
