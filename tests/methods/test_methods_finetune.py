@@ -66,6 +66,9 @@ def test_scratch_starts_from_random_weights(lite0):
     stem_old = lite0.groups[0].state_dict()
     key = next(k for k in stem_old if k.endswith("weight"))
     assert not torch.allclose(stem_new[key], stem_old[key])
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert norms and all(m.momentum == 0.1 and float(m.running_var.mean()) == 1.0 for m in norms)
+    assert all(abs(m.momentum - 0.01) < 1e-9 for m in lite0.modules() if isinstance(m, torch.nn.BatchNorm2d))
 
 
 def test_l2sp_is_zero_at_the_start_and_grows_with_distance(lite0):
