@@ -12,7 +12,7 @@ settings). Three seeds. Results go to bench/results/fewshot.json
 (written after every run under a lock, so an interrupted benchmark resumes and several processes
 can share the work) and the table in docs/benchmarks.md.
 
-    .venv/bin/python bench/fewshot.py                 # everything (about an hour on 2 cores)
+    .venv/bin/python bench/fewshot.py                 # everything: 129 runs, about 5.5 hours of one core
     .venv/bin/python bench/fewshot.py --datasets bbc_news --shots 8 --seeds 0
 """
 
@@ -187,7 +187,7 @@ def write_docs(section: str) -> None:
     start = text.find("## Few-shot transfer")
     if start >= 0:
         end = text.find("\n## ", start + 1)
-        text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
+        text = text[:start] + section + ("\n" + text[end + 1 :] if end >= 0 else "")
     else:
         text = text.rstrip() + "\n\n" + section
     DOCS.write_text(text)
