@@ -34,7 +34,6 @@ def test_regressor_scores_r2(bbc_train):
     assert model.score(texts, y) > 0.0
 
 
-
 @pytest.mark.parametrize(
     "method, trainable, min_accuracy",
     [("finetune", (1e6, 1e7), 0.6), ("lora", (1e3, 1e6), 0.6), ("scratch", (2e7, 3e7), 0.0)],
