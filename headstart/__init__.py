@@ -13,8 +13,8 @@ __version__ = "0.1.0"
 # Public names, imported on first use so that `import headstart.<submodule>` stays light.
 _EXPORTS = {
     "fit": "headstart.api",
-    "Transferred": "headstart.api",
-    "Prediction": "headstart.api",
+    "Transferred": "headstart.fitted",
+    "Prediction": "headstart.fitted",
     "load": "headstart.artifacts",
 }
 __all__ = [*_EXPORTS, "__version__"]

@@ -27,7 +27,7 @@ FORMAT = "headstart-artifact/1"
 CONFIG, WEIGHTS = "config.json", "model.safetensors"
 
 
-def save(fitted: "headstart.api.Transferred", path: str | Path) -> Path:
+def save(fitted: "headstart.fitted.Transferred", path: str | Path) -> Path:
     """Write ``fitted`` to the folder ``path`` (created if needed) and return it."""
     import peft
     import torch
@@ -57,13 +57,13 @@ def save(fitted: "headstart.api.Transferred", path: str | Path) -> Path:
     return folder
 
 
-def load(path: str | Path) -> "headstart.api.Transferred":
+def load(path: str | Path) -> "headstart.fitted.Transferred":
     """Load an artifact folder written by ``save``.
 
     >>> model = headstart.load("runs/bbc")            # doctest: +SKIP
     >>> model.predict(["Shares fell sharply today"]).labels  # doctest: +SKIP
     """
-    from headstart.api import Transferred
+    from headstart.fitted import Transferred
     from headstart.select.baseline_model import is_baseline_artifact, load_baseline
 
     folder = Path(path)

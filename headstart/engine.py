@@ -28,9 +28,7 @@ from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler
 
 from headstart import tasks
-from headstart.data.augment import augment_image
 from headstart.data.dataset import Dataset
-from headstart.data.images import load_image
 from headstart.features import extract_states
 from headstart.methods.base import Method
 from headstart.model import TransferModel
@@ -82,13 +80,8 @@ class _Collate:
         rows = [self.items[i] for i in indices]
         if self.states:
             x = self.backbone.merge_states(rows)
-        elif self.backbone.modality == "image":
-            images = [load_image(r) for r in rows]
-            if self.augment:
-                images = [augment_image(im, self.rng) for im in images]
-            x = self.backbone.preprocess(images)
         else:
-            x = self.backbone.preprocess(rows)
+            x = self.backbone.prepare_inputs(rows, self.rng if self.augment else None)
         return x, self.targets[indices]
 
 

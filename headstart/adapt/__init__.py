@@ -1,7 +1,7 @@
 """Domain adaptation: transfer a model from a labelled source domain to an unlabelled target.
 
 ``adapt(source, target, backbone=..., method=...)`` runs one of the algorithms end to end and
-returns an ordinary model (``headstart.api.Transferred``). The alignment losses are ``nn.Module``
+returns an ordinary model (``headstart.fitted.Transferred``). The alignment losses are ``nn.Module``
 losses called as ``loss(f_s, f_t)`` (CDAN also takes the classifier's logits:
 ``loss(f_s, f_t, logits_s, logits_t)``) returning a scalar to add to the task loss; self-training
 and AdaBN are procedures (``self_training``, ``adabn``). Names are imported on first use, so that

@@ -21,7 +21,7 @@ from headstart.adapt.feature_map import feature_map
 from headstart.adapt.metrics import proxy_a_distance
 from headstart.adapt.procedures import Outcome, Problem, Snapshot, head_probabilities, run_procedure
 from headstart.adapt.train import Labelled, selection_subset
-from headstart.api import Transferred
+from headstart.fitted import Transferred
 from headstart.data.dataset import Dataset
 from headstart.data.images import is_image_file
 from headstart.data.readers import encode_labels, load_data, require_labels

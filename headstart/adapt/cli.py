@@ -14,7 +14,7 @@ from rich.table import Table
 from headstart.report.cli import EVAL_DATA_KEY
 
 if TYPE_CHECKING:
-    from headstart.api import Transferred
+    from headstart.fitted import Transferred
     from headstart.data.dataset import Dataset
 
 console = Console()

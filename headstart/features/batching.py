@@ -17,7 +17,6 @@ import numpy as np
 import torch
 from rich.progress import track
 
-from headstart.data.images import load_image
 from headstart.errors import BackboneError
 from headstart.zoo.base import Backbone
 
@@ -45,11 +44,8 @@ def plan_batches(num_inputs: int, batch_size: int, lengths: np.ndarray | None = 
 
 
 def prepare_batch(backbone: Backbone, items: Sequence[Any]) -> Any:
-    """The backbone's input batch for ``items``: images decoded now and laid out channels-last."""
-    if backbone.modality != "image":
-        return backbone.preprocess(list(items))
-    batch = backbone.preprocess([load_image(item) for item in items])
-    return batch.contiguous(memory_format=torch.channels_last)
+    """The backbone's input batch for raw ``items`` (decoded by the backbone, not augmented)."""
+    return backbone.prepare_inputs(items)
 
 
 @contextmanager

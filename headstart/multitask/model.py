@@ -18,7 +18,7 @@ import torch
 from safetensors.torch import save_file
 
 import headstart
-from headstart.api import Inputs, Prediction, Transferred
+from headstart.fitted import Inputs, Prediction, Transferred
 from headstart.artifacts import CONFIG, WEIGHTS, load_changed_state, read_artifact
 from headstart.data.dataset import Dataset
 from headstart.errors import HeadstartError

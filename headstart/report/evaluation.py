@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from headstart import tasks
-from headstart.api import Transferred
+from headstart.fitted import Transferred
 from headstart.data.dataset import Dataset
 from headstart.data.readers import require_labels
 from headstart.errors import HeadstartError

@@ -19,7 +19,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from PIL import Image
 
-from headstart.api import Transferred
+from headstart.fitted import Transferred
 from headstart.data.dataset import Dataset
 from headstart.data.images import load_image
 from headstart.errors import HeadstartError

@@ -30,7 +30,8 @@ from typing import Any, Sequence
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
-from headstart.api import Transferred, fit
+from headstart.api import fit
+from headstart.fitted import Transferred
 from headstart.data.dataset import Dataset
 from headstart.data.readers import load_data
 from headstart.errors import HeadstartError

@@ -29,7 +29,7 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from headstart import baselines, tasks
-from headstart.api import Prediction
+from headstart.fitted import Prediction
 from headstart.data.dataset import Dataset
 from headstart.data.readers import load_data, require_labels
 from headstart.errors import HeadstartError

@@ -30,7 +30,7 @@ from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax
 from torch import nn
 
-from headstart.api import Inputs, Prediction, Transferred
+from headstart.fitted import Inputs, Prediction, Transferred
 from headstart.data.dataset import Dataset
 from headstart.data.readers import require_labels
 from headstart.errors import HeadstartError

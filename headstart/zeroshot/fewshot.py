@@ -29,7 +29,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from headstart.api import Transferred
+from headstart.fitted import Transferred
 from headstart.data.dataset import Dataset
 from headstart.data.readers import load_data, require_labels
 from headstart.data.splits import sample_shots

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Sequence
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -54,6 +55,13 @@ class Backbone(nn.Module):
     @abstractmethod
     def pool(self, state: Any) -> Tensor:
         """Pool a state of any depth into ``(batch, dim)`` features."""
+
+    def prepare_inputs(self, items: Sequence[Any], rng: "np.random.Generator | None" = None) -> Any:
+        """The batch ``groups[0]`` takes for raw ``items`` (paths, arrays, PIL images, texts …):
+        each item decoded the backbone's way, augmented when ``rng`` is given (training with
+        augmentation), then ``preprocess``-ed. Backbones own their inputs: generic code (feature
+        extraction, training, prediction) calls only this."""
+        return self.preprocess(list(items))
 
     def preprocessing_config(self) -> dict[str, Any]:
         """Everything about ``preprocess`` that changes its output (cache keys, artifacts)."""

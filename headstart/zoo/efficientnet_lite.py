@@ -25,6 +25,8 @@ from efficientnet_lite_pytorch import EfficientNet
 from PIL import Image
 from torch import Tensor, nn
 
+from headstart.data.augment import augment_image
+from headstart.data.images import load_image
 from headstart.errors import BackboneError, DataError
 from headstart.zoo.base import Backbone, file_sha256
 from headstart.zoo.registry import register_backbone
@@ -127,6 +129,14 @@ class EfficientNetLite(Backbone):
         # (B, H, W, 3) storage viewed as (B, 3, H, W) is already the channels-last layout.
         batch = torch.from_numpy(pixels).permute(0, 3, 1, 2).float()
         return ((batch - PIXEL_MEAN) / PIXEL_SCALE).contiguous(memory_format=torch.channels_last)
+
+    def prepare_inputs(self, items: Sequence[Any], rng: np.random.Generator | None = None) -> Tensor:
+        """Images decoded by ``headstart.data.images.load_image`` (EXIF, alpha on white), augmented
+        when ``rng`` is given, as a channels-last batch."""
+        images = [item if isinstance(item, Image.Image) else load_image(item) for item in items]
+        if rng is not None:
+            images = [augment_image(image, rng) for image in images]
+        return self.preprocess(images).contiguous(memory_format=torch.channels_last)
 
     def resized(self, image: Image.Image) -> np.ndarray:
         """``res x res`` RGB pixels: the central crop of the original evaluation, or the whole image.

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import headstart
-from headstart.api import Transferred
+from headstart.fitted import Transferred
 from headstart.data.dataset import Dataset
 from headstart.data.readers import load_data
 from headstart.data.splits import stratified_split
