@@ -19,7 +19,6 @@ _EXPORTS = {
     "DEFAULT_PRIOR_STRENGTH": "headstart.zeroshot.fewshot",
     "fit_fewshot_from_prior": "headstart.zeroshot.fewshot",
     "fit_head_towards_prior": "headstart.zeroshot.fewshot",
-    "ImageTextBackbone": "headstart.zeroshot.image_text",
     "LabelPrompts": "headstart.zeroshot.labels",
     "label_prompts": "headstart.zeroshot.labels",
     "parse_labels": "headstart.zeroshot.labels",

@@ -1,16 +1,20 @@
 r"""Zero-shot classification: compare an input's embedding with embeddings of label descriptions.
 
+Label descriptions are embedded by the backbone's text tower (``Backbone.text_tower``): a text
+backbone embeds them itself, an image-text backbone (a local CLIP folder) with its text side.
 Label ``c`` with descriptions :math:`D_c`, rendered through templates :math:`T` ("This review is
-{}.", ...), is embedded as the normalised mean of the normalised prompt embeddings
+{}.", ...; the tower's own prompts, e.g. CLIP's "a photo of a {}.", when it has them), is embedded
+as the normalised mean of the normalised prompt embeddings
 
-.. math:: e_c = \mathrm{normalize}\Big(\sum_{t \in T,\, d \in D_c} \mathrm{normalize}(f(t(d)))\Big),
+.. math:: e_c = \mathrm{normalize}\Big(\sum_{t \in T,\, d \in D_c} \mathrm{normalize}(g(t(d)))\Big),
 
 and an input ``x`` scores the cosine :math:`s_c(x) = \cos(f(x), e_c)`. Scores become probabilities
-:math:`p = \mathrm{softmax}(s / \tau)`. The default :math:`\tau = 0.05` is the scale (20) with which
-sentence-transformers trains its contrastive encoders (all-MiniLM-L6-v2 among them), so their
-cosines are logits at that temperature; on BBC News topics and Rotten Tomatoes sentiment the
-likelihood-optimal temperatures (about 0.03 and 0.09) lie on either side of it. Given a few
-dozen labelled examples, ``fit_temperature`` picks :math:`\tau` by maximum likelihood instead.
+:math:`p = \mathrm{softmax}(s / \tau)`. The default :math:`\tau` is the inverse of the logit scale
+that the tower's contrastive training multiplied cosines by: CLIP's own, or for text encoders
+0.05, the scale (20) with which sentence-transformers trains them (all-MiniLM-L6-v2 among them);
+on BBC News topics and Rotten Tomatoes sentiment the likelihood-optimal temperatures (about 0.03
+and 0.09) lie on either side of it. Given a few dozen labelled examples, ``fit_temperature``
+picks :math:`\tau` by maximum likelihood instead.
 
 The classifier is a linear head :math:`W = E / \tau`, :math:`b = 0` on the backbone's features, so
 a zero-shot model is an ordinary probe artifact (``save``, ``headstart.load``, ``predict``) and the
@@ -30,15 +34,14 @@ from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax
 from torch import nn
 
-from headstart.fitted import Inputs, Prediction, Transferred
 from headstart.data.dataset import Dataset
 from headstart.data.readers import require_labels
 from headstart.errors import HeadstartError
 from headstart.features import extract_features
+from headstart.fitted import Inputs, Prediction, Transferred
 from headstart.methods import get_method
 from headstart.model import TransferModel
 from headstart.recipe import Recipe
-from headstart.zeroshot.image_text import text_encoder
 from headstart.zeroshot.labels import LabelPrompts, Labels, dataset_codes, label_prompts
 from headstart.zoo import Backbone, load_backbone
 
@@ -49,9 +52,10 @@ TEMPERATURE_RANGE = (1e-3, 1.0)  # bounds of the maximum-likelihood search
 
 def label_embeddings(backbone: Backbone, prompts: LabelPrompts, templates: Sequence[str] | None = None) -> np.ndarray:
     """``(classes, dim)``: the unit vectors :math:`e_c`, divided by the prompts' mean feature norm."""
-    templates = checked_templates(templates)
+    tower = backbone.text_tower()
+    templates = checked_templates(templates or tower.templates)
     texts = [t.replace("{}", d) for descriptions in prompts.descriptions for d in descriptions for t in templates]
-    raw = text_encoder(backbone)(texts).astype(np.float64)
+    raw = extract_features(tower.backbone, texts, progress=False).astype(np.float64)
     norms = np.linalg.norm(raw, axis=1, keepdims=True)
     unit = raw / np.maximum(norms, 1e-12)
     counts = [len(d) * len(templates) for d in prompts.descriptions]
@@ -86,17 +90,21 @@ def zeroshot_model(
 ) -> Transferred:
     """A zero-shot classifier as a probe-format ``Transferred`` (``predict``, ``save``, ``headstart.load``).
 
-    ``temperature`` defaults to ``DEFAULT_TEMPERATURE``, or to ``fit_temperature`` on the labelled
-    ``calibration`` examples when given (their class names must be among the labels).
+    ``backbone`` is a text backbone or an image-text one (a local CLIP folder) for images.
+    ``temperature`` defaults to the inverse of the backbone's logit scale (``DEFAULT_TEMPERATURE``
+    for text encoders), or to ``fit_temperature`` on the labelled ``calibration`` examples when
+    given (their class names must be among the labels).
     """
-    prompts, templates = label_prompts(labels), checked_templates(templates)
-    net = resolve_backbone(backbone)
+    prompts, net = label_prompts(labels), resolve_backbone(backbone)
+    tower = net.text_tower()
+    templates = checked_templates(templates or tower.templates)
     embeddings = label_embeddings(net, prompts, templates)
     if temperature is None and calibration is not None:
         require_labels(calibration, min_classes=1)
         codes = dataset_codes(calibration, prompts)
         temperature = fit_temperature(extract_features(net, calibration, progress=False) @ embeddings.T, codes)
-    temperature = DEFAULT_TEMPERATURE if temperature is None else temperature
+    if temperature is None:
+        temperature = DEFAULT_TEMPERATURE if tower.logit_scale is None else 1 / tower.logit_scale
     if temperature <= 0:
         raise HeadstartError(f"the temperature must be positive, got {temperature}")
     head = nn.Linear(net.feature_dim, len(prompts.names))
@@ -123,7 +131,8 @@ def zeroshot_classify(
     temperature: float | None = None,
     calibration: Dataset | None = None,
 ) -> Prediction:
-    """Label names and calibrated probabilities ``(n, labels)`` for texts, without training examples.
+    """Label names and calibrated probabilities ``(n, labels)`` for texts (or, with an image-text
+    backbone, images), without training examples.
 
     >>> zeroshot_classify(["The striker scored twice"], ["sport", "politics"]).labels
     ['sport']

@@ -29,12 +29,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from headstart.fitted import Transferred
 from headstart.data.dataset import Dataset
 from headstart.data.readers import load_data, require_labels
 from headstart.data.splits import sample_shots
 from headstart.errors import HeadstartError
 from headstart.features import extract_features
+from headstart.fitted import Transferred
 from headstart.zeroshot.classifier import probe_model, resolve_backbone, zeroshot_model
 from headstart.zeroshot.labels import LabelPrompts, Labels, dataset_codes, label_prompts
 from headstart.zoo import Backbone

@@ -18,7 +18,7 @@ import hashlib
 from abc import abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar, NamedTuple, Sequence
 
 import numpy as np
 import torch
@@ -33,6 +33,16 @@ class TokenState:
 
     hidden: Tensor  # (batch, length, dim)
     mask: Tensor  # (batch, length), 1 for real tokens
+
+
+class TextTower(NamedTuple):
+    """The text backbone whose features share another backbone's space; the scale by which their
+    contrastive training multiplies cosines and the prompt templates it reads labels in (``None``:
+    the zero-shot defaults)."""
+
+    backbone: Backbone
+    logit_scale: float | None = None
+    templates: tuple[str, ...] | None = None
 
 
 class Backbone(nn.Module):
@@ -92,6 +102,14 @@ class Backbone(nn.Module):
     def source_logits(self, batch: Any) -> Tensor:
         """Logits of the source task's classifier (e.g. ImageNet's 1,000 classes)."""
         raise BackboneError(f"backbone {self.name!r} has no source classifier")
+
+    def text_tower(self) -> TextTower:
+        """Where texts are embedded in this backbone's feature space (zero-shot embeds labels there):
+        a text backbone is its own tower, an image-text backbone has a text side."""
+        raise BackboneError(
+            f"zero-shot needs a text or image-text backbone; {self.name!r} embeds {self.modality}s only "
+            "(give one, e.g. a local CLIP folder via --backbone PATH)"
+        )
 
     @property
     def has_source_head(self) -> bool:

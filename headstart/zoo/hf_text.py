@@ -25,7 +25,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from headstart.errors import BackboneError, DataError
-from headstart.zoo.base import Backbone, TokenState, file_sha256
+from headstart.zoo.base import Backbone, TextTower, TokenState, file_sha256
 from headstart.zoo.registry import list_backbones, register_backbone
 
 if TYPE_CHECKING:
@@ -238,6 +238,9 @@ class HFTextEncoder(Backbone):
 
     def preprocessing_config(self) -> dict[str, Any]:
         return {"max_length": self.max_length, "pooling": self.pooling, "normalize": self.normalize}
+
+    def text_tower(self) -> TextTower:
+        return TextTower(self)
 
 
 def download_from_hub(repo_id: str) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -25,6 +26,7 @@ class BackboneEntry:
 
 
 _REGISTRY: dict[str, BackboneEntry] = {}
+_FOLDER_LOADERS: dict[str, Callable[[str], Backbone]] = {}  # a folder's config.json model_type -> its loader
 
 
 DEFAULT_BACKBONES = {"text": "minilm-l6", "image": "efficientnet-lite0"}
@@ -58,6 +60,19 @@ def register_backbone(
     return wrap
 
 
+def register_folder_loader(model_type: str, loader: Callable[[str], Backbone]) -> None:
+    """Let ``load_backbone(path)`` build a local folder whose ``config.json`` says ``model_type``."""
+    _FOLDER_LOADERS[model_type] = loader
+
+
+def folder_model_type(key: str) -> str | None:
+    """The ``model_type`` in a local folder's ``config.json``, if it is a folder that has one."""
+    try:
+        return json.loads((Path(key).expanduser() / "config.json").read_text(encoding="utf-8")).get("model_type")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def list_backbones(modality: str | None = None) -> list[BackboneEntry]:
     """Registered backbones, optionally of one modality, in registration order."""
     return [e for e in _REGISTRY.values() if modality is None or e.modality == modality]
@@ -72,7 +87,7 @@ def get_entry(name: str) -> BackboneEntry:
 
 
 def load_backbone(name_or_path: str | Path, **kwargs) -> Backbone:
-    """Build a backbone from a registered name, a local Hugging Face encoder directory or a hub id.
+    """Build a backbone from a registered name, a local folder (CLIP, Hugging Face encoder) or a hub id.
 
     >>> load_backbone("minilm-l6").feature_dim
     384
@@ -80,6 +95,8 @@ def load_backbone(name_or_path: str | Path, **kwargs) -> Backbone:
     key = str(name_or_path)
     if key in _REGISTRY:
         return _REGISTRY[key].builder(**kwargs)
+    if (model_type := folder_model_type(key)) in _FOLDER_LOADERS:
+        return _FOLDER_LOADERS[model_type](key, **kwargs)
     from headstart.zoo.hf_text import load_hf_encoder  # local directory or hub id
 
     return load_hf_encoder(key, **kwargs)
