@@ -11,14 +11,16 @@ from headstart.errors import HeadstartError
 
 
 def zeroshot_command(
-    data: str = typer.Argument(..., help="CSV/TSV/JSONL file of texts (labelled or not) or a catalogue name."),
+    data: str = typer.Argument(..., help="CSV/TSV/JSONL file of texts (labelled or not), a folder of images "
+                               "(one sub-folder per class) or a catalogue name."),
     labels: Optional[str] = typer.Option(
         None, help="Labels, 'a,b' or with descriptions 'a=a glowing review,b=a scathing review' "
         "('|' between alternative descriptions; ';' between items lets descriptions hold commas); "
         "default: the data's class names."
     ),
     labels_file: Optional[Path] = typer.Option(None, help="A file with one label a line: name or name=description."),
-    backbone: str = typer.Option("minilm-l6", help="Text backbone (see `headstart backbones`) or a local model folder."),
+    backbone: str = typer.Option("minilm-l6", help="Text backbone (see `headstart backbones`) or a local model folder; "
+                                 "for images a local CLIP folder."),
     template: list[str] = typer.Option([], help="Prompt template with {} for the description (repeatable); "
                                        "default: a built-in set, averaged."),
     temperature: Optional[float] = typer.Option(None, help="Softmax temperature of the cosine scores (default 0.05)."),

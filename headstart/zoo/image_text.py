@@ -32,7 +32,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from headstart.data.augment import augment_image
-from headstart.data.images import load_image
+from headstart.data.images import load_image, to_rgb
 from headstart.errors import BackboneError, DataError
 from headstart.zoo.base import Backbone, TextTower
 from headstart.zoo.hf_text import WEIGHTS_FILES, weights_sha256
@@ -186,12 +186,11 @@ class CLIPImageTower(Backbone):
         shorter side, centre crop, ``(p / 255 - mean) / std``."""
         if len(raw) == 0:
             raise DataError("no images to preprocess")
-        images = [item.convert("RGB") if isinstance(item, Image.Image) else load_image(item) for item in raw]
-        return self.processor(images=images, return_tensors="pt")["pixel_values"]
+        return self.processor(images=[decoded(item) for item in raw], return_tensors="pt")["pixel_values"]
 
     def prepare_inputs(self, items: Sequence[Any], rng: np.random.Generator | None = None) -> Tensor:
         """Images decoded by ``load_image`` (EXIF, alpha on white), augmented when ``rng`` is given."""
-        images = [item if isinstance(item, Image.Image) else load_image(item) for item in items]
+        images = [decoded(item) for item in items]
         if rng is not None:
             images = [augment_image(image, rng) for image in images]
         return self.preprocess(images)
@@ -212,6 +211,11 @@ class CLIPImageTower(Backbone):
             "mean": list(p.image_mean),
             "std": list(p.image_std),
         }
+
+
+def decoded(item: Any) -> Image.Image:
+    """An RGB image from a PIL image, a path or a ``uint8`` array, by the one image decoder."""
+    return to_rgb(item) if isinstance(item, Image.Image) else load_image(item)
 
 
 def load_clip_folder(directory: str | Path) -> CLIPImageTower:

@@ -72,8 +72,9 @@ def test_templates_must_hold_one_slot(minilm):
         zeroshot_model(["a", "b"], minilm, templates=["no slot here"])
 
 
-def test_an_image_backbone_says_no_image_text_model_ships():
-    with pytest.raises(BackboneError, match="none ships offline yet"):
+def test_an_image_only_backbone_says_zero_shot_needs_an_image_text_one():
+    with pytest.raises(BackboneError, match="zero-shot needs a text or image-text backbone; 'efficientnet-lite0' embeds "
+                       "images only .*a local CLIP folder via --backbone PATH"):
         zeroshot_model(["cat", "dog"], load_backbone("efficientnet-lite0"))
 
 

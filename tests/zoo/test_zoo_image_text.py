@@ -75,9 +75,10 @@ def test_inputs_are_decoded_by_the_one_image_decoder(clip, tmp_path):
     rgba[:20, :, :3] = (200, 10, 10)
     rgba[:20, :, 3] = 255  # the bottom half is transparent, so white once decoded
     Image.fromarray(rgba).save(tmp_path / "half.png")
-    from_path = clip.prepare_inputs([tmp_path / "half.png", rgba])
+    from_path = clip.prepare_inputs([tmp_path / "half.png", rgba, Image.fromarray(rgba)])
     torch.testing.assert_close(from_path[0], clip.preprocess([load_image(rgba)])[0])
     torch.testing.assert_close(from_path[0], from_path[1])
+    torch.testing.assert_close(from_path[0], from_path[2])
     white = clip.preprocess([Image.new("RGB", (40, 40), "white")])[0]
     torch.testing.assert_close(from_path[0][:, -4:], white[:, -4:])
     augmented = [clip.prepare_inputs([rgba], np.random.default_rng(seed)) for seed in (0, 0, 1)]
