@@ -1,4 +1,5 @@
-"""Zero-shot classification from label descriptions, and the few-shot bridge from it to a probe.
+"""Zero-shot classification from label descriptions (texts; images with a local CLIP folder), and the
+few-shot bridge from it to a probe.
 
 >>> from headstart.zeroshot import zeroshot_classify
 >>> zeroshot_classify(["Shares fell after the results"], {"business": "business and finance", "sport": "sports"}).labels

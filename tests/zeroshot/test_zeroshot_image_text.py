@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 import headstart
 from headstart.cli import app
 from headstart.data.readers import load_data
-from headstart.zeroshot import zeroshot_classify, zeroshot_evaluate, zeroshot_model
+from headstart.zeroshot import fit_fewshot_from_prior, zeroshot_classify, zeroshot_evaluate, zeroshot_model
 from headstart.zoo import load_backbone
 from tests.zoo.tiny_clip import COLOURS, colour_photos, save_tiny_clip, write_photo_folder
 
@@ -97,3 +97,15 @@ def test_the_command_classifies_an_image_folder(clip, clip_dir, tmp_path):
     printed = next(line for line in result.stdout.splitlines() if "accuracy" in line)
     expected = zeroshot_evaluate(zeroshot_model(LABELS, clip), load_data(photos))["accuracy"]
     assert float(printed.replace("│", " ").split()[1]) == pytest.approx(expected, abs=1e-3)
+
+
+def test_the_few_shot_bridge_starts_from_the_photo_prompts(clip, tmp_path):
+    photos = load_data(write_photo_folder(tmp_path / "photos", 4))
+    zeroshot = fit_fewshot_from_prior(photos, LABELS, clip, shots=0)
+    fewshot = fit_fewshot_from_prior(photos, LABELS, clip, shots=2)
+    assert fewshot.info["n_train"] == 6 and fewshot.info["zeroshot"]["templates"] == ["a photo of a {}."]
+
+    def nll(model):
+        return -np.log(model.outputs(photos)[np.arange(len(photos)), photos.labels]).mean()
+
+    assert nll(fewshot) < nll(zeroshot)  # pulled from the zero-shot head towards the labelled photos
