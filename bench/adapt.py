@@ -62,8 +62,7 @@ from headstart.data.dataset import Dataset
 from headstart.data.splits import sample_shots, stratified_split
 from headstart.data.transforms import frame_like_mnist
 from headstart.datasets import load_dataset
-from headstart.zoo import Backbone
-from headstart.zoo.efficientnet_lite import as_rgb
+from headstart.zoo.image import ImageBackbone
 from headstart.zoo.registry import register_backbone
 
 RESULTS = Path(__file__).parent / "results" / "adapt.json"
@@ -72,10 +71,10 @@ VIEWS = ("upscaled", "framed")
 ALIGNERS = ("dann", "cdan", "mmd", "coral")
 
 
-class SmallCNN(Backbone):
+class SmallCNN(ImageBackbone):
     """Three conv(3x3)-BatchNorm-ReLU-maxpool blocks on 32x32 RGB, 64-d features (no pre-training)."""
 
-    modality = "image"
+    learning_rates = {"finetune": 3e-4, "lora": 1e-3, "scratch": 2e-3}  # EfficientNet-Lite's
     resolution = 32
 
     def __init__(self) -> None:
@@ -87,9 +86,9 @@ class SmallCNN(Backbone):
 
         self.groups = nn.ModuleList([block(3, 16), block(16, 32), block(32, 64)])
 
-    def preprocess(self, raw: Sequence[Any]) -> Tensor:
+    def transform(self, images: Sequence[Image.Image]) -> Tensor:
         side = (self.resolution, self.resolution)
-        pixels = np.stack([np.asarray(as_rgb(x, i).resize(side, Image.Resampling.BILINEAR)) for i, x in enumerate(raw)])
+        pixels = np.stack([np.asarray(image.resize(side, Image.Resampling.BILINEAR)) for image in images])
         return (torch.from_numpy(pixels).permute(0, 3, 1, 2).float() - 127.5) / 127.5
 
     def pool(self, state: Tensor) -> Tensor:
@@ -100,7 +99,7 @@ class SmallCNN(Backbone):
 
 
 register_backbone(
-    "small-cnn", modality="image", source="random initialisation (bench/adapt.py)", installed=lambda: True,
+    "small-cnn", family=SmallCNN, source="random initialisation (bench/adapt.py)", installed=lambda: True,
     feature_dim=64, num_params=sum(p.numel() for p in SmallCNN().parameters()), description="bench-only CNN",
 )(SmallCNN)
 

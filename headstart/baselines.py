@@ -26,6 +26,7 @@ from headstart.data.dataset import Dataset
 from headstart.data.images import load_image
 from headstart.data.readers import require_labels
 from headstart.errors import HeadstartError
+from headstart.zoo.registry import input_family
 
 C_GRID = np.logspace(-3, 4, 8)  # inverse L2 strengths tried
 PIXEL_SIDE = 32
@@ -67,7 +68,8 @@ def _tuned(pipeline: Pipeline, folds: int, seed: int) -> GridSearchCV:
     )
 
 
-BASELINES = {"text": ("TF-IDF + logistic regression", text_baseline), "image": ("pixels + logistic regression", pixel_baseline)}
+# Baseline builders by name; a backbone family names its own (``Backbone.baseline``).
+BASELINES = {"tfidf": ("TF-IDF + logistic regression", text_baseline), "pixels": ("pixels + logistic regression", pixel_baseline)}
 
 
 @dataclass
@@ -94,11 +96,12 @@ class Baseline:
 
 
 def fit_baseline(train: Dataset, seed: int = 0) -> Baseline:
-    """Fit the modality's baseline on labelled ``train`` data (classification)."""
-    if train.modality not in BASELINES:
+    """Fit the baseline that the family of ``train``'s inputs names on labelled ``train`` data (classification)."""
+    kind = input_family(train.modality).baseline
+    if kind not in BASELINES:
         raise HeadstartError(f"{train.name}: no baseline for {train.modality} data (only text and images)")
     require_labels(train)
-    name, build = BASELINES[train.modality]
+    name, build = BASELINES[kind]
     smallest_class = int(np.bincount(train.labels.astype(int))[np.unique(train.labels.astype(int))].min())
     folds = min(MAX_FOLDS, smallest_class)
     if folds < 2:

@@ -52,8 +52,11 @@ class Budget:
             options = {"unfreeze": 2, "epochs": self.finetune_epochs}
         elif method == "scratch":
             options = {"epochs": self.scratch_epochs}
-        if modality == "text" and self.text_max_length:
-            options["backbone_options"] = {"max_length": self.text_max_length}
+        from headstart.zoo import input_family
+
+        length_option = input_family(modality).length_option
+        if length_option and self.text_max_length:
+            options["backbone_options"] = {length_option: self.text_max_length}
         return options
 
 

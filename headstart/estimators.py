@@ -8,7 +8,6 @@ True
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -53,10 +52,9 @@ class _HeadstartEstimator(BaseEstimator):
             return "text"  # a local Hugging Face encoder directory
 
     def _inputs(self, X: Sequence[Any]) -> list[Any]:
-        items = list(X)
-        if self._modality() == "image":
-            return [Path(x) if isinstance(x, str) else np.asarray(x) for x in items]
-        return [str(x) for x in items]
+        from headstart.zoo import backbone_family
+
+        return backbone_family(self.backbone).as_inputs(X)
 
     def _fit(self, X: Sequence[Any], labels: np.ndarray, classes: list[str] | None) -> None:
         import headstart

@@ -53,7 +53,7 @@ class Transferred:
 
     def outputs(self, inputs: Inputs, *, progress: bool = False) -> np.ndarray:
         """Activated outputs ``(n, outputs)``: probabilities, or values for regression."""
-        items = _as_inputs(inputs, self.model.backbone.modality)
+        items = _as_inputs(inputs, self.model)
         # Cached features are only valid for the untouched pre-trained backbone (the probe).
         features = extract_features(
             self.model.backbone, items, bf16=self.recipe.bf16, cache=not self.method.trains, progress=progress
@@ -89,9 +89,7 @@ class Transferred:
         return save(self, path)
 
 
-def _as_inputs(inputs: Inputs, modality: str) -> Sequence[Any]:
+def _as_inputs(inputs: Inputs, model: TransferModel) -> Sequence[Any]:
     if isinstance(inputs, Dataset):
         return inputs.inputs
-    if modality == "image":
-        return [Path(x) if isinstance(x, str) else x for x in inputs]
-    return list(inputs)
+    return model.backbone.as_inputs(inputs)

@@ -1,4 +1,7 @@
-"""Decode any supported image (a file or a ``uint8`` array) into an RGB ``PIL.Image``."""
+"""Decode any supported image (a file, a ``uint8`` array or a PIL image) into an RGB ``PIL.Image``.
+
+``load_image`` is the one image decoder: every image backbone and the reports decode through it.
+"""
 
 from __future__ import annotations
 
@@ -33,15 +36,19 @@ def decode_image_file(path: Path) -> Image.Image:
         raise DataError(f"{path}: not a readable image ({exc})") from None
 
 
-def load_image(item: Path | str | np.ndarray) -> Image.Image:
-    """An RGB image from a file path or a ``uint8`` array ``(H, W)``, ``(H, W, 1|3|4)``.
+def load_image(item: Path | str | np.ndarray | Image.Image) -> Image.Image:
+    """An RGB image from a file path, a ``uint8`` array ``(H, W)``, ``(H, W, 1|3|4)`` or a PIL image.
 
     Grayscale, palette and 16-bit images become RGB; transparency is composited on white;
-    camera EXIF orientation is applied.
+    camera EXIF orientation is applied (to files and to PIL images that still carry the tag).
     """
     if isinstance(item, np.ndarray):
         return to_rgb(_image_from_array(item))
-    return to_rgb(decode_image_file(Path(item)))
+    if isinstance(item, Image.Image):
+        return to_rgb(ImageOps.exif_transpose(item))
+    if isinstance(item, (str, Path)):
+        return to_rgb(decode_image_file(Path(item)))
+    raise DataError(f"expected a PIL image, a path or a uint8 array, not {type(item).__name__}")
 
 
 def to_rgb(image: Image.Image) -> Image.Image:

@@ -1,15 +1,15 @@
-"""Run a backbone over many inputs in batches: length-sorted text, per-batch image decoding.
+"""Run a backbone over many inputs in batches: sorted by length when inputs vary, decoded per batch.
 
-Text is sorted by token length so that each batch is padded only to its own longest input
-(with n texts of lengths l_i, padding to the global maximum costs n·max(l) token slots; sorted
-batches cost about Σ l_i). Images are decoded batch by batch, never all at once, and handed to
-the network channels-last. Everything runs in eval mode under ``torch.inference_mode``, and
-optionally under bf16 autocast.
+When the backbone measures its inputs (``Backbone.input_lengths``, e.g. tokens of a text) they are
+sorted longest first so that each batch is padded only to its own longest input (with n inputs of
+lengths l_i, padding to the global maximum costs n·max(l) slots; sorted batches cost about Σ l_i).
+Inputs are decoded batch by batch by the backbone, never all at once. Everything runs in eval mode
+under ``torch.inference_mode``, and optionally under bf16 autocast.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -17,24 +17,9 @@ import numpy as np
 import torch
 from rich.progress import track
 
-from headstart.errors import BackboneError
 from headstart.zoo.base import Backbone
 
-LENGTH_PASS_CHUNK = 1024  # texts tokenised together when measuring lengths
 MIN_BATCHES_FOR_PROGRESS = 3
-
-
-def token_lengths(backbone: Backbone, texts: Sequence[str]) -> np.ndarray:
-    """Number of tokens the backbone will see for each text (after its own truncation)."""
-    lengths = []
-    for start in range(0, len(texts), LENGTH_PASS_CHUNK):
-        batch = backbone.preprocess(list(texts[start : start + LENGTH_PASS_CHUNK]))
-        if not (isinstance(batch, Mapping) and "attention_mask" in batch):
-            raise BackboneError(
-                f"text backbone {backbone.name!r}: preprocess must return a mapping with an attention_mask"
-            )
-        lengths.append(np.asarray(batch["attention_mask"]).sum(axis=1))
-    return np.concatenate(lengths).astype(np.int64)
 
 
 def plan_batches(num_inputs: int, batch_size: int, lengths: np.ndarray | None = None) -> list[np.ndarray]:
@@ -70,14 +55,14 @@ def run_batches(
     description: str,
     lengths: np.ndarray | None = None,
 ) -> Iterator[tuple[np.ndarray, Any]]:
-    """Yield ``(indices, compute(batch))`` over batches of ``inputs``, text sorted by length.
+    """Yield ``(indices, compute(batch))`` over batches of ``inputs``, sorted by length if they vary.
 
-    ``compute`` should return numpy arrays; ``lengths`` are the texts' token lengths if already
-    known. The whole loop, the caller's loop body included, runs in eval mode under
+    ``compute`` should return numpy arrays; ``lengths`` are ``backbone.input_lengths(inputs)`` if
+    already known. The whole loop, the caller's loop body included, runs in eval mode under
     ``torch.inference_mode`` (and bf16 autocast if asked).
     """
-    if backbone.modality == "text" and lengths is None:
-        lengths = token_lengths(backbone, inputs)
+    if lengths is None:
+        lengths = backbone.input_lengths(inputs)
     batches = plan_batches(len(inputs), batch_size, lengths)
     show = progress and len(batches) >= MIN_BATCHES_FOR_PROGRESS
     autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16)

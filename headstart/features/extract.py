@@ -17,7 +17,7 @@ import torch
 
 from headstart.data.dataset import Dataset, content_hash
 from headstart.errors import BackboneError, DataError
-from headstart.features.batching import run_batches, token_lengths
+from headstart.features.batching import run_batches
 from headstart.features.cache import ActivationStore, default_cache_root
 from headstart.zoo.base import Backbone
 
@@ -98,7 +98,7 @@ def _rows_per_input(
         return out
 
     store = _store(backbone, kind, depth, bf16, cache_dir)
-    hashes = [_input_hash(x, backbone.modality) for x in inputs]
+    hashes = [content_hash(x) for x in inputs]
     missing = _missing(store, hashes)
     if missing:
         with store.writer(len(missing)) as writer:
@@ -150,7 +150,7 @@ def extract_features_at_depths(
         return out
 
     stores = {d: _store(backbone, "features", d, bf16, cache_dir) for d in wanted}
-    hashes = [_input_hash(x, backbone.modality) for x in inputs]
+    hashes = [content_hash(x) for x in inputs]
     missing = sorted(set().union(*(_missing(store, hashes) for store in stores.values())))
     if missing:
         with ExitStack() as stack:
@@ -175,13 +175,14 @@ def extract_states(
 ) -> list[torch.Tensor]:
     """Per-example output of layer groups ``0 … depth``: the frozen prefix's activations.
 
-    Image states are ``(C, H, W)``; text states ``(length, dim)``, cut to each text's tokens.
+    Fixed-size states (images) are e.g. ``(C, H, W)``; ragged ones (``backbone.ragged_states``,
+    text) ``(length, dim)``, cut to each input's tokens.
     Batch them with ``backbone.merge_states(rows)`` and continue with
     ``backbone.forward_groups(state, depth + 1)``. Cached states are memory-mapped, not loaded.
     """
     inputs = _inputs_of(data, backbone)
     depth = backbone.check_depth(depth)
-    ragged = backbone.modality == "text"
+    ragged = backbone.ragged_states
 
     def batches(items: Sequence[Any], lengths: np.ndarray | None = None) -> Any:
         def compute(batch: Any) -> list[np.ndarray]:
@@ -200,11 +201,11 @@ def extract_states(
         return [torch.from_numpy(s) for s in states]
 
     store = _store(backbone, "states", depth, bf16, cache_dir)
-    hashes = [_input_hash(x, backbone.modality) for x in inputs]
+    hashes = [content_hash(x) for x in inputs]
     missing = _missing(store, hashes)
     if missing:
         missing_inputs = [inputs[i] for i in missing]
-        lengths = token_lengths(backbone, missing_inputs) if ragged else None
+        lengths = backbone.input_lengths(missing_inputs)
         with store.writer(int(lengths.sum()) if ragged else len(missing)) as writer:
             for positions, rows in batches(missing_inputs, lengths):
                 batch_hashes = [hashes[missing[p]] for p in positions]
@@ -217,20 +218,14 @@ def extract_states(
 
 
 def _inputs_of(data: Data, backbone: Backbone) -> Sequence[Any]:
+    """A dataset's inputs (checked to suit the backbone), or raw items as the backbone's family
+    holds them (so that, e.g., an image path string is hashed by the file's bytes)."""
     if isinstance(data, Dataset):
-        if data.modality != backbone.modality:
-            raise DataError(
-                f"{data.name}: {data.modality} inputs cannot go through {backbone.modality} backbone {backbone.name!r}"
-            )
+        backbone.check_input_kind(data)
         return data.inputs
     if len(data) == 0:
         raise DataError("no inputs to extract features from")
-    return data
-
-
-def _input_hash(item: Any, modality: str) -> str:
-    """Content hash; an image path given as a string is hashed by the file's bytes."""
-    return content_hash(Path(item) if modality == "image" and isinstance(item, str) else item)
+    return backbone.as_inputs(data)
 
 
 def _store(backbone: Backbone, kind: str, depth: int, bf16: bool, cache_dir: str | Path | None) -> ActivationStore:

@@ -16,6 +16,7 @@ from headstart.errors import HeadstartError
 from headstart.methods.regularizers import L2SP, BatchSpectralShrinkage
 from headstart.model import TransferModel
 from headstart.recipe import Recipe
+from headstart.zoo.base import Backbone
 
 _METHODS: dict[str, type[Method]] = {}
 
@@ -47,7 +48,7 @@ class Method:
     trains: ClassVar[bool] = True  # False for closed-form methods (probe)
     pretrained: ClassVar[bool] = True  # False for the from-scratch control
     backbone_train_mode: ClassVar[bool] = True  # False: dropout and BatchNorm statistics stay frozen
-    default_lr: ClassVar[dict[str, float]] = {"text": 5e-5, "image": 3e-4}
+    lr_kind: ClassVar[str] = "finetune"  # which of the backbone's default learning rates applies
 
     def __init__(self, recipe: Recipe) -> None:
         self.recipe = recipe
@@ -83,13 +84,14 @@ class Method:
         """Lowest trainable group at ``epoch`` (gradual unfreezing moves it down over time)."""
         return self.first_trainable(num_groups)
 
-    def learning_rate(self, modality: str) -> float:
-        return self.recipe.lr if self.recipe.lr is not None else self.default_lr[modality]
+    def learning_rate(self, backbone: Backbone) -> float:
+        """The recipe's ``lr``, else the backbone's default for this kind of method."""
+        return self.recipe.lr if self.recipe.lr is not None else backbone.default_lr(self.lr_kind)
 
     def parameter_groups(self, model: TransferModel) -> list[dict[str, Any]]:
         """Optimiser groups: one per trained layer group (layer-wise decay) and one for the head."""
         r, n = self.recipe, model.backbone.num_groups
-        lr = self.learning_rate(model.backbone.modality)
+        lr = self.learning_rate(model.backbone)
         groups = [
             {"params": list(model.backbone.groups[i].parameters()), "lr": lr * r.lr_decay ** (n - 1 - i), "name": f"group{i}"}
             for i in range(self.first_trainable(n), n)

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from peft import LoraConfig, inject_adapter_in_model
 from torch import Tensor
 
+from headstart.errors import HeadstartError
 from headstart.methods.base import Method, register_method
 from headstart.model import TransferModel
-
-# Modules adapted when the recipe names none: attention projections of BERT-family encoders, the
-# 1x1 expansion / projection convolutions of EfficientNet-Lite's inverted-residual blocks.
-DEFAULT_TARGETS: dict[str, list[str]] = {"text": ["query", "value"], "image": ["_expand_conv", "_project_conv"]}
+from headstart.zoo.base import Backbone
 
 
 @register_method("lora")
@@ -20,19 +18,22 @@ class LoRA(Method):
     r"""LoRA: low-rank adapters (PEFT) on the frozen backbone, plus the head; only they are saved.
 
     Each adapted weight becomes :math:`W + \frac{\alpha}{r} B A` with :math:`A \in R^{r \times k}`,
-    :math:`B \in R^{d \times r}`, ``B = 0`` at the start (Hu et al., "LoRA", 2021).
+    :math:`B \in R^{d \times r}`, ``B = 0`` at the start (Hu et al., "LoRA", 2021). The adapted
+    modules are the recipe's ``lora_targets``, else those the backbone declares (``lora_targets``).
     """
 
-    default_lr: ClassVar[dict[str, float]] = {"text": 5e-4, "image": 1e-3}
+    lr_kind = "lora"
     backbone_train_mode = False  # BatchNorm statistics and dropout of the base model stay frozen
 
-    def config(self, modality: str) -> LoraConfig:
+    def config(self, backbone: Backbone) -> LoraConfig:
         r = self.recipe
-        targets = r.lora_targets or DEFAULT_TARGETS[modality]
+        targets = r.lora_targets or list(backbone.lora_targets)
+        if not targets:
+            raise HeadstartError(f"backbone {backbone.name!r} declares no LoRA target modules; set lora_targets")
         return LoraConfig(r=r.lora_r, lora_alpha=r.lora_alpha, lora_dropout=r.lora_dropout, target_modules=targets)
 
     def prepare(self, model: TransferModel) -> None:
-        inject_adapter_in_model(self.config(model.backbone.modality), model.backbone)
+        inject_adapter_in_model(self.config(model.backbone), model.backbone)
 
     def configure_trainable(self, model: TransferModel, first_group: int) -> None:
         model.set_trainable(model.backbone.num_groups)
@@ -41,7 +42,7 @@ class LoRA(Method):
 
     def parameter_groups(self, model: TransferModel) -> list[dict[str, Any]]:
         r = self.recipe
-        lr = self.learning_rate(model.backbone.modality)
+        lr = self.learning_rate(model.backbone)
         adapters = [p for n, p in model.backbone.named_parameters() if "lora_" in n]
         head_lr = r.head_lr if r.head_lr is not None else 10 * lr
         return [{"params": adapters, "lr": lr, "name": "adapters"}, {"params": list(model.head.parameters()), "lr": head_lr, "name": "head"}]

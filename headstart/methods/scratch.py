@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import torch
 from torch import nn
 
@@ -16,7 +14,7 @@ class Scratch(Method):
     """No transfer: the same architecture from random initialisation, every group trained."""
 
     pretrained = False
-    default_lr: ClassVar[dict[str, float]] = {"text": 2e-4, "image": 2e-3}
+    lr_kind = "scratch"
     batchnorm_momentum = 0.1
 
     def prepare(self, model: TransferModel) -> None:

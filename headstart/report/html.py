@@ -21,13 +21,13 @@ from PIL import Image
 
 from headstart.fitted import Transferred
 from headstart.data.dataset import Dataset
-from headstart.data.images import load_image
 from headstart.errors import HeadstartError
 from headstart.features import extract_features
 from headstart.recipe import Recipe
 from headstart.report import plots
 from headstart.report.evaluation import RunEvaluation, evaluate_run
 from headstart.report.metrics import Mistake, ReliabilityBins, confident_mistakes, confusion_matrix, reliability_bins
+from headstart.zoo import input_family
 
 REPORT_FILE = "report.html"
 MISTAKES_SHOWN = 8
@@ -259,11 +259,11 @@ def _mistakes_section(evaluation: RunEvaluation, classes: Sequence[str]) -> str:
 
 
 def _mistake_card(mistake: Mistake, data: Dataset, classes: Sequence[str]) -> str:
-    item = data.inputs[mistake.index]
-    if data.modality == "image":
-        shown = _img(_thumbnail(item), f"example {mistake.index}", css_class="thumb")
+    preview = input_family(data.modality).preview(data.inputs[mistake.index])
+    if isinstance(preview, Image.Image):
+        shown = _img(_thumbnail(preview), f"example {mistake.index}", css_class="thumb")
     else:
-        text = str(item)
+        text = str(preview)
         shown = f"<blockquote>{html.escape(text[:SNIPPET_CHARS] + ('…' if len(text) > SNIPPET_CHARS else ''))}</blockquote>"
     return (
         f'<div class="mistake">predicted <b>{html.escape(classes[mistake.predicted])}</b> ({_pct(mistake.confidence)}), '
@@ -272,9 +272,8 @@ def _mistake_card(mistake: Mistake, data: Dataset, classes: Sequence[str]) -> st
     )
 
 
-def _thumbnail(item: Any) -> bytes:
+def _thumbnail(image: Image.Image) -> bytes:
     """A PNG at most ``THUMBNAIL_PX`` on a side; tiny images (8x8 digits) are enlarged pixel by pixel."""
-    image = load_image(item)
     scale = THUMBNAIL_PX / max(image.size)
     size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
     image = image.resize(size, Image.Resampling.NEAREST if scale > 1 else Image.Resampling.LANCZOS)

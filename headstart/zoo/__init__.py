@@ -5,7 +5,27 @@ and the folder loaders (a local CLIP folder).
 """
 
 from headstart.zoo import efficientnet_lite, hf_text, image_text  # noqa: F401  (registers the built-in backbones)
-from headstart.zoo.base import Backbone, TextTower, TokenState
-from headstart.zoo.registry import default_backbone, get_entry, list_backbones, load_backbone, register_backbone
+from headstart.zoo.base import Backbone, TextTower
+from headstart.zoo.registry import (
+    backbone_family,
+    default_backbone,
+    get_entry,
+    input_family,
+    list_backbones,
+    load_backbone,
+    register_backbone,
+)
+from headstart.zoo.text import TokenState
 
-__all__ = ["Backbone", "TextTower", "TokenState", "default_backbone", "get_entry", "list_backbones", "load_backbone", "register_backbone"]
+__all__ = [
+    "Backbone",
+    "TextTower",
+    "TokenState",
+    "backbone_family",
+    "default_backbone",
+    "get_entry",
+    "input_family",
+    "list_backbones",
+    "load_backbone",
+    "register_backbone",
+]

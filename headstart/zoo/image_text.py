@@ -25,18 +25,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-import numpy as np
 import torch
 from PIL import Image
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from headstart.data.augment import augment_image
-from headstart.data.images import load_image, to_rgb
 from headstart.errors import BackboneError, DataError
-from headstart.zoo.base import Backbone, TextTower
+from headstart.zoo.base import TextTower
 from headstart.zoo.hf_text import WEIGHTS_FILES, weights_sha256
-from headstart.zoo.registry import register_folder_loader
+from headstart.zoo.image import ImageBackbone
+from headstart.zoo.registry import register_folder_family
+from headstart.zoo.text import TextBackbone
 
 if TYPE_CHECKING:
     from transformers import CLIPImageProcessorPil, CLIPModel, PreTrainedTokenizerBase
@@ -93,10 +92,10 @@ class TextEncoder(nn.Module):
         return self.projection(pooled)
 
 
-class CLIPTextTower(Backbone):
+class CLIPTextTower(TextBackbone):
     """CLIP's text side as a one-group text backbone: L2-normalised text embeddings ``(B, E)``."""
 
-    modality = "text"
+    ragged_states = False  # one group: only pooled embeddings are ever cached
 
     def __init__(self, model: CLIPModel, tokenizer: PreTrainedTokenizerBase, *, name: str, weights_hash: str) -> None:
         super().__init__()
@@ -124,10 +123,11 @@ class CLIPTextTower(Backbone):
         return {"max_length": self.max_length, "normalize": True}
 
 
-class CLIPImageTower(Backbone):
+class CLIPImageTower(ImageBackbone):
     """CLIP's image side as layer groups (stem, one group per layer, head), with its text tower."""
 
-    modality = "image"
+    lora_targets = ("q_proj", "v_proj")  # the attention projections of the vision layers
+    learning_rates = {"finetune": 1e-5, "lora": 5e-4, "scratch": 2e-4}  # ViT-style: far below a CNN's
 
     def __init__(
         self,
@@ -181,19 +181,10 @@ class CLIPImageTower(Backbone):
         tokenizer.padding_side = "right"
         return cls(model, processor, tokenizer, name=str(directory), weights_hash=weights_sha256(weights)).eval()
 
-    def preprocess(self, raw: Sequence[Any]) -> Tensor:
-        """Images (PIL, paths, ``uint8`` arrays) -> ``(B, 3, S, S)``: the processor's resize of the
-        shorter side, centre crop, ``(p / 255 - mean) / std``."""
-        if len(raw) == 0:
-            raise DataError("no images to preprocess")
-        return self.processor(images=[decoded(item) for item in raw], return_tensors="pt")["pixel_values"]
-
-    def prepare_inputs(self, items: Sequence[Any], rng: np.random.Generator | None = None) -> Tensor:
-        """Images decoded by ``load_image`` (EXIF, alpha on white), augmented when ``rng`` is given."""
-        images = [decoded(item) for item in items]
-        if rng is not None:
-            images = [augment_image(image, rng) for image in images]
-        return self.preprocess(images)
+    def transform(self, images: Sequence[Image.Image]) -> Tensor:
+        """RGB images -> ``(B, 3, S, S)``: the processor's resize of the shorter side, centre crop,
+        ``(p / 255 - mean) / std``."""
+        return self.processor(images=list(images), return_tensors="pt")["pixel_values"]
 
     def pool(self, state: Tensor) -> Tensor:
         """The head's projection L2-normalised; an intermediate state's CLS token."""
@@ -213,14 +204,6 @@ class CLIPImageTower(Backbone):
         }
 
 
-def decoded(item: Any) -> Image.Image:
-    """An RGB image from a PIL image, a path or a ``uint8`` array, by the one image decoder."""
-    return to_rgb(item) if isinstance(item, Image.Image) else load_image(item)
 
 
-def load_clip_folder(directory: str | Path) -> CLIPImageTower:
-    """The image backbone of a local CLIP folder (``load_backbone(path)`` dispatches here)."""
-    return CLIPImageTower.from_directory(directory)
-
-
-register_folder_loader("clip", load_clip_folder)
+register_folder_family("clip", CLIPImageTower)

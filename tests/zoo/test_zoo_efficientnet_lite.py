@@ -110,7 +110,7 @@ def test_split_and_merge_states_round_trip(lite, photos):
 def test_preprocess_accepts_every_pixel_layout(lite, tmp_path):
     rgb = data.astronaut()[::4, ::3]
     gray = rgb[:, :, 0]
-    rgba = np.dstack([rgb, np.full(gray.shape, 9, np.uint8)])
+    rgba = np.dstack([rgb, np.full(gray.shape, 255, np.uint8)])  # opaque
     Image.fromarray(rgb).save(tmp_path / "astronaut.png")
     batch = lite.preprocess([rgb, rgba, Image.fromarray(rgb), tmp_path / "astronaut.png", gray, gray[:, :, None]])
     res = lite.resolution
@@ -143,15 +143,20 @@ def test_centre_crop_keeps_the_middle_and_stretch_keeps_everything(lite):
 @pytest.mark.parametrize(
     ("bad", "message"),
     [
-        (np.zeros((8, 8, 3), np.float32), "image 0: pixels must be uint8"),
-        (np.zeros((8, 8, 2), np.uint8), r"image 0: shape \(8, 8, 2\)"),
-        ("missing.png", "missing.png: cannot read"),
-        (42, "image 0: expected a PIL image"),
+        (np.zeros((8, 8, 3), np.float32), "image 1: image arrays must be uint8"),
+        (np.zeros((8, 8, 2), np.uint8), r"image 1: image arrays must be .*got \(8, 8, 2\)"),
+        ("missing.png", "image 1: missing.png: no such image file"),
+        (42, "image 1: expected a PIL image, a path or a uint8 array, not int"),
     ],
 )
 def test_preprocess_rejects_bad_inputs_by_position(lite, bad, message):
     with pytest.raises(DataError, match=message):
-        lite.preprocess([bad])
+        lite.preprocess([np.zeros((8, 8), np.uint8), bad])
+
+
+def test_no_images_is_a_data_error(lite):
+    with pytest.raises(DataError, match="no images"):
+        lite.prepare_inputs([])
 
 
 def test_describe_identifies_weights_and_preprocessing(lite):

@@ -14,9 +14,14 @@ from PIL import Image
 from headstart.data.dataset import Dataset
 from headstart.datasets import load_dataset
 from headstart.errors import DataError
-from headstart.features import default_cache_root, extract_features, extract_features_at_depths, extract_states
-from headstart.zoo.base import Backbone
+from headstart.features import (
+    default_cache_root,
+    extract_features,
+    extract_features_at_depths,
+    extract_states,
+)
 from headstart.zoo import load_backbone
+from headstart.zoo.base import Backbone
 
 TEXTS = 24
 IMAGES = 8

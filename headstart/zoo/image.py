@@ -1,0 +1,72 @@
+"""What every image backbone shares: one decoder, augmentation, fixed-size states, the pixel baseline.
+
+Every raw image (file path, ``uint8`` array, PIL image) is decoded by
+``headstart.data.images.load_image`` (EXIF orientation applied, transparency composited on
+white), so all image families and the reports see the same pixels. A family implements only
+``transform``: decoded RGB images -> the batch its first layer group takes.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+from torch import Tensor
+
+from headstart.data.augment import augment_image
+from headstart.data.images import load_image
+from headstart.errors import DataError
+from headstart.zoo.base import Backbone
+
+
+class ImageBackbone(Backbone):
+    """A backbone over images; baseline: raw pixels."""
+
+    modality = "image"
+    baseline = "pixels"
+
+    @classmethod
+    def as_inputs(cls, items: Iterable[Any]) -> list[Any]:
+        """Path strings as ``Path`` (hashed by the file's bytes), nested lists as arrays; paths,
+        arrays and PIL images as given."""
+        return [
+            Path(item) if isinstance(item, str)
+            else item if isinstance(item, (Path, np.ndarray, Image.Image))
+            else np.asarray(item)
+            for item in items
+        ]
+
+    @classmethod
+    def preview(cls, item: Any) -> Image.Image:
+        return load_image(item)
+
+    def decode(self, items: Sequence[Any]) -> list[Image.Image]:
+        """RGB images through ``load_image``; a ``DataError`` names the failing item's position."""
+        if len(items) == 0:
+            raise DataError("no images to preprocess")
+        images = []
+        for index, item in enumerate(items):
+            try:
+                images.append(load_image(item))
+            except DataError as exc:
+                raise DataError(f"image {index}: {exc}") from None
+        return images
+
+    @abstractmethod
+    def transform(self, images: Sequence[Image.Image]) -> Tensor:
+        """Decoded RGB images -> the batch ``groups[0]`` takes."""
+
+    def preprocess(self, raw: Sequence[Any]) -> Tensor:
+        """Raw images (paths, ``uint8`` arrays, PIL images) decoded and transformed into a batch."""
+        return self.transform(self.decode(raw))
+
+    def prepare_inputs(self, items: Sequence[Any], rng: np.random.Generator | None = None) -> Tensor:
+        """Decoded, augmented when ``rng`` is given (random crop, flip, colour jitter), transformed."""
+        images = self.decode(items)
+        if rng is not None:
+            images = [augment_image(image, rng) for image in images]
+        return self.transform(images)

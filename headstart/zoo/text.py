@@ -1,0 +1,69 @@
+"""What every text backbone shares: string inputs, token lengths and token states of varying length.
+
+A text family implements ``preprocess(texts)`` returning a mapping with an ``attention_mask``
+(right-padded) and states as ``TokenState``; this base derives from them the lengths used to sort
+batches (padding ``n`` texts of lengths ``l_i`` to the global maximum costs ``n·max(l)`` token
+slots, sorted batches about ``Σ l_i``) and the per-example split and per-batch merge of states.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from headstart.errors import BackboneError
+from headstart.zoo.base import Backbone
+
+LENGTH_PASS_CHUNK = 1024  # texts tokenised together when measuring lengths
+
+
+@dataclass
+class TokenState:
+    """State of a text encoder between layers: hidden vectors and the padding mask."""
+
+    hidden: Tensor  # (batch, length, dim)
+    mask: Tensor  # (batch, length), 1 for real tokens
+
+
+class TextBackbone(Backbone):
+    """A backbone over strings whose states are ``TokenState``; baseline: TF-IDF."""
+
+    modality = "text"
+    baseline = "tfidf"
+    length_option = "max_length"
+    ragged_states = True
+
+    @classmethod
+    def as_inputs(cls, items: Iterable[Any]) -> list[Any]:
+        """Strings (numpy string scalars become ``str``); anything else is left for ``preprocess`` to refuse."""
+        return [str(item) if isinstance(item, str) else item for item in items]
+
+    def input_lengths(self, items: Sequence[str]) -> np.ndarray:
+        """Number of tokens the backbone will see for each text (after its own truncation)."""
+        lengths = []
+        for start in range(0, len(items), LENGTH_PASS_CHUNK):
+            batch = self.preprocess(list(items[start : start + LENGTH_PASS_CHUNK]))
+            if not (isinstance(batch, Mapping) and "attention_mask" in batch):
+                raise BackboneError(f"text backbone {self.name!r}: preprocess must return a mapping with an attention_mask")
+            lengths.append(np.asarray(batch["attention_mask"]).sum(axis=1))
+        return np.concatenate(lengths).astype(np.int64) if lengths else np.zeros(0, np.int64)
+
+    def split_state(self, state: TokenState) -> list[Tensor]:
+        """One ``(length, dim)`` tensor per text, cut to its real tokens."""
+        lengths = state.mask.sum(1).tolist()
+        return [h[: int(n)] for h, n in zip(state.hidden, lengths)]
+
+    def merge_states(self, rows: Sequence[Tensor]) -> TokenState:
+        """Right-pad cached ``(length, dim)`` rows to the batch's longest and rebuild the mask."""
+        length = max(r.shape[0] for r in rows)
+        hidden = rows[0].new_zeros((len(rows), length, rows[0].shape[-1]))
+        mask = torch.zeros((len(rows), length), dtype=torch.long)
+        for i, r in enumerate(rows):
+            hidden[i, : r.shape[0]] = r
+            mask[i, : r.shape[0]] = 1
+        return TokenState(hidden, mask)
