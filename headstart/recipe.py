@@ -65,9 +65,9 @@ class Recipe:
         method = values.get("method", cls.method)
         settings = method_settings(method)
         own = setting_names(settings)
-        for key in sorted(values):
-            if key not in own and key not in shared_settings():
-                raise HeadstartError(_refusal(key, method, own))
+        refused = sorted(set(values) - set(own) - set(shared_settings()))
+        if refused:
+            raise HeadstartError(_refusal(refused, method, own))
         chosen = settings(**{k: v for k, v in values.items() if k in own})
         recipe = cls(**{k: v for k, v in values.items() if k not in own}, **{k: getattr(chosen, k) for k in own})
         recipe.validate()
@@ -153,12 +153,13 @@ def shared_settings() -> list[str]:
     return [f.name for f in fields(Recipe) if f.name not in owned]
 
 
-def _refusal(key: str, method: str, own: list[str]) -> str:
-    """The one-line error for a key ``method`` does not take."""
-    shared = shared_settings()
-    if key in {f.name for f in fields(Recipe)}:
-        return (f"{key} does nothing with method {method}; {method}'s settings: {', '.join(own) or 'none'}; "
-                f"shared settings: {', '.join(shared)}")
-    guess = difflib.get_close_matches(key, own + shared, n=1) or difflib.get_close_matches(key, [f.name for f in fields(Recipe)], n=1)
-    hint = f"did you mean {guess[0]}? " if guess else ""
-    return f"unknown setting {key!r}; {hint}valid with method {method}: {', '.join(own + shared)}"
+def _refusal(keys: list[str], method: str, own: list[str]) -> str:
+    """The one-line error for keys ``method`` does not take: unknown ones first, then other methods'."""
+    shared, names = shared_settings(), [f.name for f in fields(Recipe)]
+    unknown = [k for k in keys if k not in names]
+    if unknown:
+        guess = difflib.get_close_matches(unknown[0], own + shared, n=1) or difflib.get_close_matches(unknown[0], names, n=1)
+        hint = f"did you mean {guess[0]}? " if guess else ""
+        return f"unknown option(s) {', '.join(unknown)}; {hint}valid with method {method}: {', '.join(own + shared)}"
+    return (f"{', '.join(keys)} {'does' if len(keys) == 1 else 'do'} nothing with method {method}; "
+            f"{method}'s settings: {', '.join(own) or 'none'}; shared settings: {', '.join(shared)}")

@@ -61,6 +61,8 @@ def list_methods() -> dict[str, MethodInfo]:
 
 @dataclass
 class LayerDecaySetting(MethodSettings):
+    """Layer-wise learning-rate decay (methods that train backbone groups with their own rates)."""
+
     lr_decay: float = setting(1.0, "layer-wise decay: group i gets lr * lr_decay ** (top - i)")
 
     def __post_init__(self) -> None:
@@ -71,6 +73,8 @@ class LayerDecaySetting(MethodSettings):
 
 @dataclass
 class HeadInitSetting(MethodSettings):
+    """Where the head starts (pre-trained methods that train: LP-FT or random)."""
+
     head_init: str = setting("probe", "probe: start the head from the linear probe's solution (LP-FT) | random")
 
     def __post_init__(self) -> None:
@@ -81,6 +85,8 @@ class HeadInitSetting(MethodSettings):
 
 @dataclass
 class BatchNormSetting(MethodSettings):
+    """What the trained groups' BatchNorm statistics do (methods that train whole groups)."""
+
     batchnorm: str = setting("auto", "trained groups' BatchNorm statistics: train | frozen | auto (frozen unless scratch)")
 
     def __post_init__(self) -> None:

@@ -47,6 +47,8 @@ class BatchSpectralShrinkage:
 
 @dataclass
 class L2SPSetting(MethodSettings):
+    """L2-SP's strength (methods starting from pre-trained weights)."""
+
     l2sp: float = setting(0.0, "strength of the pull towards the pre-trained weights (L2-SP; 0: off)")
 
     def __post_init__(self) -> None:
@@ -57,6 +59,8 @@ class L2SPSetting(MethodSettings):
 
 @dataclass
 class BSSSettings(MethodSettings):
+    """Batch spectral shrinkage's strength and number of singular values."""
+
     bss: float = setting(0.0, "batch spectral shrinkage strength (0: off)")
     bss_k: int = setting(1, "number of smallest singular values shrunk")
 

@@ -84,6 +84,10 @@ def test_another_methods_setting_is_refused_in_one_line_naming_the_valid_ones():
         Recipe.build(method="scratch", l2sp=0.01)
     with pytest.raises(HeadstartError, match="batchnorm does nothing with method probe"):
         Recipe.build(batchnorm="train")  # probe is the default method
+    with pytest.raises(HeadstartError, match="^lora_r, unfreeze do nothing with method probe;"):
+        Recipe.build(unfreeze=1, lora_r=2)
+    with pytest.raises(HeadstartError, match="^unknown option\\(s\\) colour, size; valid"):
+        Recipe.build(unfreeze=1, colour="red", size=3)  # unknown names are reported first
     assert "\n" not in str(probe.value)
 
 
@@ -91,11 +95,11 @@ def test_an_unknown_key_gets_a_suggestion_and_the_valid_keys():
     with pytest.raises(HeadstartError) as error:
         Recipe.build(method="finetune", unfreez=2)
     message = str(error.value)
-    assert message.startswith("unknown setting 'unfreez'; did you mean unfreeze? valid with method finetune: unfreeze, lr_decay")
+    assert message.startswith("unknown option(s) unfreez; did you mean unfreeze? valid with method finetune: unfreeze, lr_decay")
     assert message.endswith("num_nodes, backbone_options") and "lora_r" not in message
     with pytest.raises(HeadstartError, match="did you mean lora_alpha"):
         Recipe.build(method="lora", lora_alfa=8)
-    with pytest.raises(HeadstartError, match="unknown setting 'colour'; valid with method probe: backbone"):
+    with pytest.raises(HeadstartError, match=r"^unknown option\(s\) colour; valid with method probe: backbone, method, task"):
         Recipe.build(colour="red")
 
 
