@@ -98,12 +98,18 @@ class MethodSettings:
     calling ``super().__post_init__()`` so that composed settings all check themselves)."""
 
     def __post_init__(self) -> None:
-        """Validate the values (nothing to check here)."""
+        """Check each value's type (``None`` only where it is the default)."""
+        for f in fields(self):
+            value, kinds = getattr(self, f.name), f.metadata["kinds"]
+            if not (isinstance(value, kinds) or (value is None and f.default is None)):
+                raise HeadstartError(f"{f.name} must be {' or '.join(k.__name__ for k in kinds)}, not {value!r}")
 
 
-def setting(default: Any, doc: str) -> Any:
-    """A settings field with its default and its one-line documentation."""
-    return field(default=default, metadata={"doc": doc})
+def setting(default: Any, doc: str, kinds: tuple[type, ...] | None = None) -> Any:
+    """A settings field with its default, its one-line documentation and the types it accepts
+    (default: the default's type; a float setting takes ints too)."""
+    kinds = kinds or ((int, float) if isinstance(default, float) else (type(default),))
+    return field(default=default, metadata={"doc": doc, "kinds": kinds})
 
 
 @dataclass(frozen=True)

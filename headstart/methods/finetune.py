@@ -20,7 +20,7 @@ from headstart.recipe import setting
 class FineTuneSettings(LayerDecaySetting, HeadInitSetting, BatchNormSetting, L2SPSetting, BSSSettings):
     """Fine-tuning's settings: depth, layer-wise decay, gradual unfreezing, head start, BatchNorm, regularisers."""
 
-    unfreeze: int | str = setting(2, "train the last k layer groups, or 'all'")
+    unfreeze: int | str = setting(2, "train the last k layer groups, or 'all'", (int, str))
     gradual: int = setting(0, "gradual unfreezing: one more group every `gradual` epochs (0: off)")
 
     def __post_init__(self) -> None:

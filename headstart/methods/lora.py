@@ -26,7 +26,7 @@ class LoRASettings(HeadInitSetting, L2SPSetting, BSSSettings):
     lora_r: int = setting(8, "rank r of each adapter")
     lora_alpha: int = setting(16, "scale: the update is alpha / r * B A")
     lora_dropout: float = setting(0.1, "dropout on the adapters' input")
-    lora_targets: list[str] | None = setting(None, "names of the adapted modules (None: the backbone family's default)")
+    lora_targets: list[str] | None = setting(None, "names of the adapted modules (None: the backbone family's default)", (list,))
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -122,6 +122,9 @@ def test_each_method_accepts_its_own_settings():
     (dict(method="finetune", l2sp=-1.0), "l2sp must be >= 0"),
     (dict(method="lora", lora_r=0), "LoRA needs lora_r >= 1"),
     (dict(method="probe", schedule="linear"), "schedule must be cosine, onecycle or constant"),
+    (dict(method="finetune", gradual="two"), "gradual must be int, not 'two'"),
+    (dict(method="lora", lora_targets="query"), "lora_targets must be list, not 'query'"),
+    (dict(method="scratch", lr_decay=None), "lr_decay must be int or float, not None"),
 ])
 def test_values_are_validated_by_the_settings_they_belong_to(values, message):
     with pytest.raises(HeadstartError, match=message.replace("(", r"\(").replace(")", r"\)")):
