@@ -146,7 +146,7 @@ def run_adaptation(
     records = []
     for weight in weights:
         started = time.perf_counter()
-        options = {**setup["options"], "base": base, "seed": seed}
+        options = {**{k: v for k, v in setup["options"].items() if k != "unfreeze" or base == "finetune"}, "base": base, "seed": seed}
         if weight is not None:
             options["weights"] = [weight]
         model = adapt(source, target, backbone=backbone, method=method, **options)

@@ -29,7 +29,7 @@ class _HeadstartEstimator(BaseEstimator):
         method: str = "probe",
         epochs: int | None = None,
         lr: float | None = None,
-        unfreeze: int | str = 2,
+        unfreeze: int | str | None = None,
         seed: int = 0,
         bf16: bool = False,
         options: dict[str, Any] | None = None,
@@ -62,7 +62,7 @@ class _HeadstartEstimator(BaseEstimator):
         data = Dataset(self._inputs(X), labels, classes, self._modality(), self.task, name="estimator")
         self.model_ = headstart.fit(
             data, backbone=self.backbone, method=self.method, epochs=self.epochs, lr=self.lr,
-            unfreeze=self.unfreeze, seed=self.seed, bf16=self.bf16, **(self.options or {}),
+            **({} if self.unfreeze is None else {"unfreeze": self.unfreeze}), seed=self.seed, bf16=self.bf16, **(self.options or {}),
         )
 
     def _outputs(self, X: Sequence[Any]) -> np.ndarray:

@@ -7,6 +7,7 @@ A method decides what is trained (``first_trainable``), with which learning rate
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable, ClassVar
 
 import torch
@@ -15,15 +16,25 @@ from torch import Tensor
 from headstart.errors import HeadstartError
 from headstart.methods.regularizers import L2SP, BatchSpectralShrinkage
 from headstart.model import TransferModel
-from headstart.recipe import Recipe
+from headstart.recipe import (
+    MethodSettings,
+    Recipe,
+    SettingInfo,
+    describe,
+    register_settings,
+    setting,
+)
 from headstart.zoo.base import Backbone
 
 _METHODS: dict[str, type[Method]] = {}
 
 
-def register_method(name: str) -> Callable[[type[Method]], type[Method]]:
+def register_method(name: str, settings: type[MethodSettings]) -> Callable[[type[Method]], type[Method]]:
+    """Register a method under ``name`` with the settings dataclass ``Recipe.build`` checks it by."""
+
     def wrap(cls: type[Method]) -> type[Method]:
-        cls.name = name
+        cls.name, cls.settings = name, settings
+        register_settings(name, settings)
         _METHODS[name] = cls
         return cls
 
@@ -36,15 +47,60 @@ def get_method(name: str) -> type[Method]:
     return _METHODS[name]
 
 
-def list_methods() -> dict[str, str]:
-    """Method name -> the first line of its docstring."""
-    return {name: (cls.__doc__ or "").strip().splitlines()[0] for name, cls in _METHODS.items()}
+@dataclass(frozen=True)
+class MethodInfo:
+    """What the CLI shows of a method: the first line of its docstring and its own settings."""
+
+    summary: str
+    settings: list[SettingInfo]
+
+
+def list_methods() -> dict[str, MethodInfo]:
+    """Method name -> its summary and settings (name, default, doc)."""
+    return {name: MethodInfo((cls.__doc__ or "").strip().splitlines()[0], describe(cls.settings)) for name, cls in _METHODS.items()}
+
+
+@dataclass
+class LayerDecaySetting(MethodSettings):
+    """Layer-wise learning-rate decay (methods that train backbone groups with their own rates)."""
+
+    lr_decay: float = setting(1.0, "layer-wise decay: group i gets lr * lr_decay ** (top - i)")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.lr_decay > 0:
+            raise HeadstartError(f"lr_decay must be > 0, not {self.lr_decay!r}")
+
+
+@dataclass
+class HeadInitSetting(MethodSettings):
+    """Where the head starts (pre-trained methods that train: LP-FT or random)."""
+
+    head_init: str = setting("probe", "probe: start the head from the linear probe's solution (LP-FT) | random")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.head_init not in ("probe", "random"):
+            raise HeadstartError(f"head_init must be probe or random, not {self.head_init!r}")
+
+
+@dataclass
+class BatchNormSetting(MethodSettings):
+    """What the trained groups' BatchNorm statistics do (methods that train whole groups)."""
+
+    batchnorm: str = setting("auto", "trained groups' BatchNorm statistics: train | frozen | auto (frozen unless scratch)")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.batchnorm not in ("auto", "train", "frozen"):
+            raise HeadstartError(f"batchnorm must be auto, train or frozen, not {self.batchnorm!r}")
 
 
 class Method:
     """A way of transferring. Trainable methods override what differs from full fine-tuning."""
 
     name: ClassVar[str]
+    settings: ClassVar[type[MethodSettings]]  # the method's own settings (``register_method``)
     trains: ClassVar[bool] = True  # False for closed-form methods (probe)
     pretrained: ClassVar[bool] = True  # False for the from-scratch control
     backbone_train_mode: ClassVar[bool] = True  # False: dropout and BatchNorm statistics stay frozen

@@ -2,10 +2,40 @@
 
 from __future__ import annotations
 
-from headstart.methods.base import Method, register_method
+from dataclasses import dataclass
+
+from headstart.errors import HeadstartError
+from headstart.methods.base import (
+    BatchNormSetting,
+    HeadInitSetting,
+    LayerDecaySetting,
+    Method,
+    register_method,
+)
+from headstart.methods.regularizers import BSSSettings, L2SPSetting
+from headstart.recipe import setting
 
 
-@register_method("finetune")
+@dataclass
+class FineTuneSettings(LayerDecaySetting, HeadInitSetting, BatchNormSetting, L2SPSetting, BSSSettings):
+    """Fine-tuning's settings: depth, layer-wise decay, gradual unfreezing, head start, BatchNorm, regularisers."""
+
+    unfreeze: int | str = setting(2, "train the last k layer groups, or 'all'", (int, str))
+    gradual: int = setting(0, "gradual unfreezing: one more group every `gradual` epochs (0: off)")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if isinstance(self.unfreeze, str) and self.unfreeze != "all":
+            if not self.unfreeze.isdigit():
+                raise HeadstartError(f"unfreeze must be a number of layer groups or 'all', not {self.unfreeze!r}")
+            self.unfreeze = int(self.unfreeze)
+        if isinstance(self.unfreeze, int) and self.unfreeze < 0:
+            raise HeadstartError("unfreeze must be >= 0")
+        if self.gradual < 0:
+            raise HeadstartError(f"gradual must be >= 0, not {self.gradual!r}")
+
+
+@register_method("finetune", settings=FineTuneSettings)
 class FineTune(Method):
     """Fine-tuning: train the last k layer groups (or all), layer-wise lr decay, gradual unfreezing."""
 

@@ -2,18 +2,37 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from peft import LoraConfig, inject_adapter_in_model
 from torch import Tensor
 
 from headstart.errors import HeadstartError
-from headstart.methods.base import Method, register_method
+from headstart.methods.base import HeadInitSetting, Method, register_method
+from headstart.methods.regularizers import BSSSettings, L2SPSetting
 from headstart.model import TransferModel
+from headstart.recipe import setting
 from headstart.zoo.base import Backbone
 
 
-@register_method("lora")
+@dataclass
+class LoRASettings(HeadInitSetting, L2SPSetting, BSSSettings):
+    """LoRA's settings: the adapters' rank, scale, dropout and targets, the head start, regularisers."""
+
+    lora_r: int = setting(8, "rank r of each adapter")
+    lora_alpha: int = setting(16, "scale: the update is alpha / r * B A")
+    lora_dropout: float = setting(0.1, "dropout on the adapters' input")
+    lora_targets: list[str] | None = setting(None, "names of the adapted modules (None: the backbone family's default)", (list,))
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.lora_r < 1 or self.lora_alpha <= 0 or not 0 <= self.lora_dropout < 1:
+            raise HeadstartError(
+                f"LoRA needs lora_r >= 1, lora_alpha > 0 and 0 <= lora_dropout < 1, not {self.lora_r!r}, {self.lora_alpha!r}, {self.lora_dropout!r}")
+
+
+@register_method("lora", settings=LoRASettings)
 class LoRA(Method):
     r"""LoRA: low-rank adapters (PEFT) on the frozen backbone, plus the head; only they are saved.
 

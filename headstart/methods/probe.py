@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 from sklearn.linear_model import LogisticRegression, LogisticRegressionCV, RidgeCV
@@ -9,12 +11,18 @@ from threadpoolctl import threadpool_limits
 from torch import nn
 
 from headstart.methods.base import Method, register_method
+from headstart.recipe import MethodSettings
 
 C_GRID = np.logspace(-4, 2, 7)  # inverse L2 strengths tried by cross-validation
 RIDGE_GRID = np.logspace(-3, 4, 8)
 
 
-@register_method("probe")
+@dataclass
+class ProbeSettings(MethodSettings):
+    """The probe has no settings of its own: its L2 strength is chosen by cross-validation."""
+
+
+@register_method("probe", settings=ProbeSettings)
 class Probe(Method):
     """Feature extraction: frozen backbone, linear head fit full-batch (L2 chosen by cross-validation)."""
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import Tensor
 
+from headstart.errors import HeadstartError
 from headstart.model import TransferModel
+from headstart.recipe import MethodSettings, setting
 
 
 class L2SP:
@@ -39,3 +43,28 @@ class BatchSpectralShrinkage:
     def __call__(self, model: TransferModel, features: Tensor) -> Tensor:
         singular = torch.linalg.svdvals(features.float())
         return self.strength * (singular[-self.k :] ** 2).sum()
+
+
+@dataclass
+class L2SPSetting(MethodSettings):
+    """L2-SP's strength (methods starting from pre-trained weights)."""
+
+    l2sp: float = setting(0.0, "strength of the pull towards the pre-trained weights (L2-SP; 0: off)")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.l2sp < 0:
+            raise HeadstartError(f"l2sp must be >= 0, not {self.l2sp!r}")
+
+
+@dataclass
+class BSSSettings(MethodSettings):
+    """Batch spectral shrinkage's strength and number of singular values."""
+
+    bss: float = setting(0.0, "batch spectral shrinkage strength (0: off)")
+    bss_k: int = setting(1, "number of smallest singular values shrunk")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.bss < 0 or self.bss_k < 1:
+            raise HeadstartError(f"bss must be >= 0 and bss_k >= 1, not {self.bss!r} and {self.bss_k!r}")

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
-from headstart.methods.base import Method, register_method
+from headstart.methods.base import (
+    BatchNormSetting,
+    LayerDecaySetting,
+    Method,
+    register_method,
+)
+from headstart.methods.regularizers import BSSSettings
 from headstart.model import TransferModel
 
 
-@register_method("scratch")
+@dataclass
+class ScratchSettings(LayerDecaySetting, BatchNormSetting, BSSSettings):
+    """What training from scratch reads: layer-wise decay, BatchNorm statistics, batch spectral
+    shrinkage (no L2-SP: there are no pre-trained weights to pull towards, no probe to start from)."""
+
+
+@register_method("scratch", settings=ScratchSettings)
 class Scratch(Method):
     """No transfer: the same architecture from random initialisation, every group trained."""
 
