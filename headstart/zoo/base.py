@@ -63,6 +63,15 @@ class Backbone(nn.Module):
         extraction, training, prediction) calls only this."""
         return self.preprocess(list(items))
 
+    def check_inputs(self, data: Any, who: str | None = None) -> None:
+        """Raise unless ``data`` (a ``Dataset``, or anything with ``name`` and ``modality``) holds
+        the kind of input this backbone takes; ``who`` names the data in the message."""
+        if data.modality != self.modality:
+            raise BackboneError(
+                f"{who or data.name} holds {data.modality} data; {data.modality} data cannot go through "
+                f"{self.modality} backbone {self.name}"
+            )
+
     def preprocessing_config(self) -> dict[str, Any]:
         """Everything about ``preprocess`` that changes its output (cache keys, artifacts)."""
         return {}
