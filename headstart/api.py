@@ -18,11 +18,11 @@ from headstart.data.splits import sample_shots, stratified_split
 from headstart.fitted import Inputs, Prediction, Transferred  # noqa: F401  (re-exported)
 from headstart.heads import linear_head
 from headstart.methods import get_method
-from headstart.model import TransferModel
 from headstart.recipe import Recipe
 from headstart.training.data import single_task
 from headstart.training.objective import SingleTask
 from headstart.training.prepare import (
+    Prepared,
     prepare,
     probe_head,
     trainable_params,
@@ -79,9 +79,9 @@ def fit(
 
     out_dim = tasks.output_dim(recipe.task, train_data.classes, train_data.labels)
 
-    def warm_start(model: TransferModel, keep: bool) -> None:
+    def warm_start(prepared: Prepared, keep: bool) -> None:
         if keep:
-            model.head = probe_head(model, train_data, recipe.task, out_dim, recipe, progress)
+            prepared.model.head = probe_head(prepared.model, train_data, recipe.task, out_dim, recipe, progress)
 
     prepared = prepare(recipe, {train_data.name: train_data}, lambda net: linear_head(net.feature_dim, out_dim), warm_start)
     model, transfer = prepared.model, prepared.method

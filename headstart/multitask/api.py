@@ -18,7 +18,6 @@ from headstart.data.readers import load_data, require_labels
 from headstart.data.splits import sample_shots, stratified_split
 from headstart.errors import HeadstartError
 from headstart.methods import get_method
-from headstart.model import TransferModel
 from headstart.multitask.model import MultiTaskTransferred, build_model
 from headstart.multitask.objective import MultiTask, TaskData, task_sampled
 from headstart.multitask.spec import (
@@ -28,7 +27,7 @@ from headstart.multitask.spec import (
     read_tasks_file,
 )
 from headstart.recipe import Recipe
-from headstart.training.prepare import prepare, probe_head, val_fraction
+from headstart.training.prepare import Prepared, prepare, probe_head, val_fraction
 from headstart.training.run import run
 
 
@@ -65,10 +64,10 @@ def fit_multitask(
     data = [_prepare(spec, recipe, trains) for spec in specs]
     infos = [TaskInfo(d.name, d.kind, d.train.classes, d.out_dim, d.weight) for d in data]
 
-    def warm_start(model: TransferModel, keep: bool) -> None:
+    def warm_start(prepared: Prepared, keep: bool) -> None:
         if keep and options.hidden is None:
             for d in data:
-                model.head.heads[d.name] = probe_head(model, d.train, d.kind, d.out_dim, recipe, progress)
+                prepared.model.head.heads[d.name] = probe_head(prepared.model, d.train, d.kind, d.out_dim, recipe, progress)
 
     prepared = prepare(recipe, {f"task {d.name}": d.train for d in data}, lambda net: build_model(net, infos, options).head,
                        warm_start, trains=trains)

@@ -41,14 +41,14 @@ def prepare(
     recipe: Recipe,
     data: Mapping[str, Dataset],
     head: Callable[[Backbone], nn.Module],
-    warm_start: Callable[[TransferModel, bool], None],
+    warm_start: Callable[[Prepared, bool], None],
     *,
     trains: bool | None = None,
 ) -> Prepared:
     """Load the recipe's backbone, check that it takes every dataset of ``data`` (by name in the
     message), put ``head(backbone)`` on it, warm-start the head and apply the method.
 
-    With a pre-trained method ``warm_start(model, keep)`` runs before ``method.prepare``; ``keep``
+    With a pre-trained method ``warm_start(prepared, keep)`` runs before ``method.prepare``; ``keep``
     says whether the head starts from the linear probe's solution: always when nothing trains
     (``trains``, default ``method.trains``), else when ``recipe.head_init == "probe"`` (LP-FT).
     """
@@ -57,11 +57,11 @@ def prepare(
     for who, dataset in data.items():
         net.check_inputs(dataset, who)
     method = get_method(recipe.method)(recipe)
-    model = TransferModel(net, head(net))
+    prepared = Prepared(TransferModel(net, head(net)), method, started)
     if method.pretrained:
-        warm_start(model, not (method.trains if trains is None else trains) or recipe.head_init == "probe")
-    method.prepare(model)
-    return Prepared(model, method, started)
+        warm_start(prepared, not (method.trains if trains is None else trains) or recipe.head_init == "probe")
+    method.prepare(prepared.model)
+    return prepared
 
 
 def probe_head(model: TransferModel, data: Dataset, task: str, out_dim: int, recipe: Recipe, progress: bool) -> nn.Linear:
