@@ -52,6 +52,7 @@ def adapt(
     target_labels: Sequence[Any] | None = None,
     target_shots: int | None = None,
     out: str | Path | None = None,
+    resume: bool = False,
     progress: bool = False,
     text_col: str = "text",
     label_col: str = "label",
@@ -67,7 +68,9 @@ def adapt(
     training. ``options`` are ``Recipe`` fields of the base method (``unfreeze=1``, ``epochs=5``,
     ``lr=1e-4``, ...) and ``AdaptConfig`` fields (``base="lora"``, ``weights=[0.1, 1.0]``,
     ``rounds=3``, ...). The result is an ordinary model: ``.save(dir)``, then
-    ``headstart.load(dir).predict(...)``; ``info["adaptation"]`` records what happened.
+    ``headstart.load(dir).predict(...)``; ``info["adaptation"]`` records what happened. With
+    ``out`` each training run writes logs and checkpoints to ``out/<run>/`` (``out/dann-w1/`` …),
+    and ``resume=True`` continues each run from its last checkpoint there.
     """
     config, recipe = _settings(backbone, method, options)
     if target_shots and config.method == "adabn":
@@ -86,7 +89,7 @@ def adapt(
 
     def new_problem(prepared: Prepared) -> Problem:
         return Problem(prepared.model, prepared.method, config, train, val, target_data.without_labels(), source_data.inputs,
-                       shots, progress, Path(out) if out else None)
+                       shots, progress, Path(out) if out else None, resume)
 
     def warm_start(prepared: Prepared, keep: bool) -> None:
         nonlocal problem, before

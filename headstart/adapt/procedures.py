@@ -77,6 +77,7 @@ class Problem:
     shots: Labelled | None = None
     progress: bool = False
     log_dir: Path | None = None
+    resume: bool = False  # continue each training run from its last checkpoint in ``log_dir``, if any
     source_sample: np.ndarray = field(init=False)  # source rows whose features a Snapshot keeps
     _rows: DomainRows | None = field(init=False, default=None)
 
@@ -127,13 +128,17 @@ class Problem:
     ) -> RunResult:
         """Train ``model`` on the source (and ``labelled`` target rows), with ``alignment`` if given, and
         return it at its best epoch by the selection criterion (``RunResult.best``). With ``log_dir``
-        the run's logs and last checkpoint go to ``log_dir/<tag>/``."""
+        the run's logs and checkpoints go to ``log_dir/<tag>/`` (``checkpoints/last.ckpt``, which
+        ``resume`` continues from)."""
         recipe = self.method.recipe
         if recipe.augment:
             raise HeadstartError("adaptation runs without augmentation: set augment=False")
         data = paired_domains(rows, labelled, align=alignment is not None, recipe=recipe)
         run_dir = self.log_dir / tag if self.log_dir is not None else None
-        return run(model, self.method, Adaptation(alignment), lambda start: data, run_dir=run_dir, progress=self.progress)
+        last = run_dir / "checkpoints" / "last.ckpt" if run_dir is not None else None
+        resume = last if self.resume and last is not None and last.exists() else None
+        return run(model, self.method, Adaptation(alignment), lambda start: data, run_dir=run_dir, resume=resume,
+                   progress=self.progress)
 
     def features(self, data: Dataset) -> np.ndarray:
         """Pooled features, cached under the backbone's ``weights_hash`` (see ``state_identity``)."""
