@@ -19,8 +19,6 @@ from headstart.fitted import Inputs, Prediction, Transferred  # noqa: F401  (re-
 from headstart.heads import linear_head
 from headstart.methods import get_method
 from headstart.recipe import Recipe
-from headstart.training.data import single_task
-from headstart.training.objective import SingleTask
 from headstart.training.prepare import (
     Prepared,
     prepare,
@@ -28,7 +26,6 @@ from headstart.training.prepare import (
     trainable_params,
     val_fraction,
 )
-from headstart.training.run import run
 from headstart.zoo import default_backbone
 
 
@@ -86,7 +83,11 @@ def fit(
     prepared = prepare(recipe, {train_data.name: train_data}, lambda net: linear_head(net.feature_dim, out_dim), warm_start)
     model, transfer = prepared.model, prepared.method
     info: dict[str, Any] = {"n_train": len(train_data), "n_val": len(val_data) if val_data else 0, "history": []}
-    if transfer.trains:
+    if transfer.trains:  # Lightning is imported only when something trains
+        from headstart.training.data import single_task
+        from headstart.training.objective import SingleTask
+        from headstart.training.run import run
+
         objective = SingleTask(recipe.task, out_dim)
         result = run(model, transfer, objective, lambda start: single_task(model, train_data, val_data, start, recipe, progress),
                      run_dir=Path(out) if out else None, resume=Path(resume) if resume else None, progress=progress)
