@@ -37,10 +37,14 @@ from headstart.methods import Method, get_method
 from headstart.methods.probe import fit_linear_head
 from headstart.model import TransferModel
 from headstart.recipe import Recipe
-from headstart.training.prepare import Prepared, prepare, trainable_params
+from headstart.training.prepare import (
+    DEFAULT_VAL_FRACTION,
+    Prepared,
+    prepare,
+    trainable_params,
+)
 
 MIN_TARGET = 4  # the proxy A-distance holds out half of each domain and needs two rows per half
-DEFAULT_VAL_FRACTION = 0.2
 
 
 def adapt(

@@ -27,6 +27,7 @@ from torchmetrics import CatMetric
 from headstart.adapt.algorithms import FeatureAlignment
 from headstart.adapt.selection import selection_score
 from headstart.data.dataset import Dataset
+from headstart.errors import HeadstartError
 from headstart.features.batching import eval_mode, plan_batches
 from headstart.model import TransferModel
 from headstart.recipe import Recipe
@@ -140,10 +141,12 @@ class Adaptation(Objective):
         return [{"params": extra, "lr": lr, "name": "objective"}] if extra else []
 
 
-def paired_domains(rows: DomainRows, labelled: Labelled | None, *, align: bool, recipe: Recipe) -> RunData:
+def paired_domains(rows: DomainRows, labelled: Labelled | None, start: int, *, align: bool, recipe: Recipe) -> RunData:
     """Training on ``PairedBatches`` of ``[source | target]`` rows (``targets[:, 0]`` the label, -1:
     none, ``targets[:, 1]`` the domain); validation on the source's held-out rows and the target's
-    selection subset."""
+    selection subset. ``rows`` must have been built for a model run from group ``start``."""
+    if start != rows.start:
+        raise HeadstartError(f"internal: rows built from group {rows.start} for a run from group {start}")
     n_source, n_target = len(rows.source), len(rows.target)
     labels = np.concatenate([rows.source_labels, np.full(n_target, UNLABELLED)])
     if labelled is not None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -133,12 +134,11 @@ class Problem:
         recipe = self.method.recipe
         if recipe.augment:
             raise HeadstartError("adaptation runs without augmentation: set augment=False")
-        data = paired_domains(rows, labelled, align=alignment is not None, recipe=recipe)
         run_dir = self.log_dir / tag if self.log_dir is not None else None
         last = run_dir / "checkpoints" / "last.ckpt" if run_dir is not None else None
         resume = last if self.resume and last is not None and last.exists() else None
-        return run(model, self.method, Adaptation(alignment), lambda start: data, run_dir=run_dir, resume=resume,
-                   progress=self.progress)
+        data = partial(paired_domains, rows, labelled, align=alignment is not None, recipe=recipe)  # data(start)
+        return run(model, self.method, Adaptation(alignment), data, run_dir=run_dir, resume=resume, progress=self.progress)
 
     def features(self, data: Dataset) -> np.ndarray:
         """Pooled features, cached under the backbone's ``weights_hash`` (see ``state_identity``)."""
