@@ -8,7 +8,6 @@ True
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -16,15 +15,18 @@ from headstart import tasks
 from headstart.data.dataset import Dataset
 from headstart.data.readers import load_data, require_labels
 from headstart.data.splits import sample_shots, stratified_split
-from headstart.errors import HeadstartError
-from headstart.features import extract_features
+from headstart.fitted import Inputs, Prediction, Transferred  # noqa: F401  (re-exported)
 from headstart.heads import linear_head
 from headstart.methods import get_method
-from headstart.methods.probe import fit_linear_head
-from headstart.model import TransferModel
-from headstart.fitted import Inputs, Prediction, Transferred  # noqa: F401  (re-exported)
 from headstart.recipe import Recipe
-from headstart.zoo import default_backbone, load_backbone
+from headstart.training.prepare import (
+    Prepared,
+    prepare,
+    probe_head,
+    trainable_params,
+    val_fraction,
+)
+from headstart.zoo import default_backbone
 
 
 def fit(
@@ -68,32 +70,34 @@ def fit(
     if shots:
         train_data = sample_shots(train_data, shots, seed=recipe.seed)
     val_data = _load(val, text_col, label_col, recipe.task) if val is not None else None
-    if val_data is None and (fraction := _val_fraction(train_data, recipe)) > 0:
+    trains = get_method(recipe.method).trains
+    if val_data is None and (fraction := val_fraction(train_data, recipe, trains)) > 0:
         train_data, val_data = stratified_split(train_data, fraction, seed=recipe.seed)
 
-    started = time.perf_counter()
-    net = load_backbone(recipe.backbone, **recipe.backbone_options)
-    if net.modality != train_data.modality:
-        raise HeadstartError(f"{train_data.name} holds {train_data.modality} data but {net.name} is a {net.modality} backbone")
-    transfer = get_method(recipe.method)(recipe)
-    model = TransferModel(net, linear_head(net.feature_dim, tasks.output_dim(recipe.task, train_data.classes, train_data.labels)))
-    if transfer.pretrained and (not transfer.trains or recipe.head_init == "probe"):
-        features = extract_features(net, train_data, bf16=recipe.bf16, progress=progress)
-        model.head = fit_linear_head(features, train_data.labels, recipe.task, model.head.out_features, recipe.seed)
-    transfer.prepare(model)
-    info: dict[str, Any] = {"n_train": len(train_data), "n_val": len(val_data) if val_data else 0, "history": []}
-    if transfer.trains:
-        from headstart.engine import train
+    out_dim = tasks.output_dim(recipe.task, train_data.classes, train_data.labels)
 
-        result = train(model, transfer, train_data, val_data, run_dir=Path(out) if out else None,
-                       resume=Path(resume) if resume else None, progress=progress)
+    def warm_start(prepared: Prepared, keep: bool) -> None:
+        if keep:
+            prepared.model.head = probe_head(prepared.model, train_data, recipe.task, out_dim, recipe, progress)
+
+    prepared = prepare(recipe, {train_data.name: train_data}, lambda net: linear_head(net.feature_dim, out_dim), warm_start)
+    model, transfer = prepared.model, prepared.method
+    info: dict[str, Any] = {"n_train": len(train_data), "n_val": len(val_data) if val_data else 0, "history": []}
+    if transfer.trains:  # Lightning is imported only when something trains
+        from headstart.training.data import single_task
+        from headstart.training.objective import SingleTask
+        from headstart.training.run import run
+
+        objective = SingleTask(recipe.task, out_dim)
+        result = run(model, transfer, objective, lambda start: single_task(model, train_data, val_data, start, recipe, progress),
+                     run_dir=Path(out) if out else None, resume=Path(resume) if resume else None, progress=progress)
         info.update(epochs=result.epochs_run, history=result.history, prefix_cached=result.prefix_cached,
                     world_size=result.world_size)
     else:
-        model.set_trainable(net.num_groups)
+        model.set_trainable(model.backbone.num_groups)
     model.eval()
-    info["train_seconds"] = time.perf_counter() - started
-    info["trainable_params"] = sum(p.numel() for g in transfer.parameter_groups(model) for p in g["params"])
+    info["train_seconds"] = prepared.seconds()
+    info["trainable_params"] = trainable_params(transfer, model)
     info["class_counts"] = train_data.class_counts()
     fitted = Transferred(model, transfer, train_data.classes, info)
     if val_data is not None:
@@ -103,15 +107,3 @@ def fit(
 
 def _load(data: Dataset | str | Path, text_col: str, label_col: str, task: str) -> Dataset:
     return data if isinstance(data, Dataset) else load_data(data, text_col=text_col, label_col=label_col, task=task)
-
-
-def _val_fraction(data: Dataset, recipe: Recipe) -> float:
-    """The recipe's validation share; by default 0.2 for trained methods when every class has >= 10
-    examples (fewer leaves too few to early-stop on; the run then trains for a fixed budget)."""
-    if recipe.val_fraction is not None:
-        return recipe.val_fraction
-    if not get_method(recipe.method).trains:
-        return 0.0
-    counts = data.class_counts()
-    enough = min(counts.values()) >= 10 if counts else len(data) >= 50
-    return 0.2 if enough else 0.0

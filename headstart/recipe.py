@@ -19,7 +19,7 @@ from headstart.errors import HeadstartError
 class Recipe:
     """Typed hyper-parameters of one transfer run (defaults work on a new dataset).
 
-    ``None`` means "choose from the data and the backbone" (see ``headstart.engine``). The fields
+    ``None`` means "choose from the data and the backbone" (see ``headstart.training``). The fields
     from ``unfreeze`` to ``lora_targets`` are methods' settings, documented (with these same
     defaults) on each method's ``settings`` dataclass, e.g. ``headstart.methods.finetune.FineTuneSettings``.
     """
@@ -49,7 +49,7 @@ class Recipe:
     lora_alpha: int = 16
     lora_dropout: float = 0.1
     lora_targets: list[str] | None = None
-    # data and engine
+    # data and training
     augment: bool = False  # images: flip, crop, colour jitter (turns off frozen-prefix caching)
     val_fraction: float | None = None  # None: 0.2 when every class has >= 10 examples, else 0
     patience: int = 5  # early stopping on validation loss (when there is a validation split)

@@ -14,8 +14,9 @@ any of its modules is imported, so a function of that name at the top level coul
 
 import sys
 import types
-from headstart.lazy import lazy_getattr
 from typing import Any
+
+from headstart.lazy import lazy_getattr
 
 _EXPORTS = {
     "adapt": "headstart.adapt.api",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Callable
 
 from torch import Tensor, nn
 
@@ -15,21 +15,27 @@ from headstart.adapt.modules import AdversarialAlignment
 from headstart.errors import HeadstartError
 
 TRAINED_BASES = ("finetune", "lora", "scratch")
+AlignmentLoss = Callable[[int, int, int], nn.Module]  # (feature_dim, num_classes, seed) -> loss module
 
 
 @dataclass(frozen=True)
 class Algorithm:
-    """An adaptation algorithm: the base methods it works with and its alignment-weight grid."""
+    """An adaptation algorithm, registered once: the base methods it works with and, when it
+    aligns the domains, its loss (built by ``loss(feature_dim, num_classes, seed)``), whether that
+    loss also sees the classifier's logits, and its default grid of alignment weights.
+    Procedures (``headstart.adapt.procedures``) consult these declarations."""
 
     name: str
     summary: str
     bases: tuple[str, ...]
     default_base: str
-    weights: tuple[float, ...] = ()  # default grid of alignment weights; empty: no alignment loss
+    loss: AlignmentLoss | None = None
+    weights: tuple[float, ...] = ()  # default grid of alignment weights
+    needs_logits: bool = False
 
     @property
     def aligns(self) -> bool:
-        return bool(self.weights)
+        return self.loss is not None
 
 
 # Weight grids are set a priori from each loss's scale, never from target labels: DANN, CDAN and
@@ -38,10 +44,14 @@ class Algorithm:
 # hence a grid over four orders of magnitude.
 _ALGORITHMS = [
     Algorithm("source_only", "No adaptation: train on the source alone (the baseline).", (*TRAINED_BASES, "probe"), "finetune"),
-    Algorithm("dann", "DANN: domain discriminator behind gradient reversal.", TRAINED_BASES, "finetune", (0.3, 1.0)),
-    Algorithm("cdan", "CDAN+E: discriminator on features x predictions, entropy-weighted.", TRAINED_BASES, "finetune", (0.3, 1.0)),
-    Algorithm("mmd", "DAN: multi-kernel maximum mean discrepancy of the features.", TRAINED_BASES, "finetune", (0.3, 1.0)),
-    Algorithm("coral", "Deep CORAL: match the features' covariances.", TRAINED_BASES, "finetune", (1.0, 1e2, 1e4)),
+    Algorithm("dann", "DANN: domain discriminator behind gradient reversal.", TRAINED_BASES, "finetune",
+              lambda dim, classes, seed: DomainAdversarialLoss(dim), (0.3, 1.0)),
+    Algorithm("cdan", "CDAN+E: discriminator on features x predictions, entropy-weighted.", TRAINED_BASES, "finetune",
+              lambda dim, classes, seed: ConditionalDomainAdversarialLoss(dim, classes, seed=seed), (0.3, 1.0), needs_logits=True),
+    Algorithm("mmd", "DAN: multi-kernel maximum mean discrepancy of the features.", TRAINED_BASES, "finetune",
+              lambda dim, classes, seed: MultipleKernelMMD(), (0.3, 1.0)),
+    Algorithm("coral", "Deep CORAL: match the features' covariances.", TRAINED_BASES, "finetune",
+              lambda dim, classes, seed: CoralLoss(), (1.0, 1e2, 1e4)),
     Algorithm("self_training", "Iterated, class-balanced, confidence-thresholded pseudo-labels.", (*TRAINED_BASES, "probe"), "finetune"),
     Algorithm("adabn", "AdaBN: each domain's own BatchNorm statistics.", ("probe", "finetune", "scratch"), "probe"),
 ]
@@ -87,13 +97,13 @@ class AdaptConfig:
 
 
 class FeatureAlignment(nn.Module):
-    r"""``weight`` times an alignment loss :math:`L(f_s, f_t)` on pooled backbone features (CDAN also
-    sees the logits); adversarial losses warm their gradient reversal up with ``step(progress)``."""
+    r"""``weight`` times an alignment loss :math:`L(f_s, f_t)` on pooled backbone features (or
+    :math:`L(f_s, f_t, g_s, g_t)` with the logits, for losses that need them); adversarial losses
+    warm their gradient reversal up with ``step(progress)``."""
 
-    def __init__(self, loss: nn.Module, weight: float) -> None:
+    def __init__(self, loss: nn.Module, weight: float, *, conditional: bool = False) -> None:
         super().__init__()
-        self.loss, self.weight = loss, weight
-        self.conditional = isinstance(loss, ConditionalDomainAdversarialLoss)
+        self.loss, self.weight, self.conditional = loss, weight, conditional
 
     @property
     def adversarial(self) -> bool:
@@ -111,12 +121,8 @@ class FeatureAlignment(nn.Module):
 
 def build_alignment(name: str, feature_dim: int, num_classes: int, weight: float, seed: int = 0) -> FeatureAlignment:
     """The alignment loss of algorithm ``name`` for ``feature_dim``-d features and ``num_classes`` classes."""
-    builders: dict[str, Any] = {
-        "dann": lambda: DomainAdversarialLoss(feature_dim),
-        "cdan": lambda: ConditionalDomainAdversarialLoss(feature_dim, num_classes, seed=seed),
-        "mmd": lambda: MultipleKernelMMD(),
-        "coral": lambda: CoralLoss(),
-    }
-    if name not in builders:
-        raise HeadstartError(f"{name!r} has no alignment loss; these do: {', '.join(builders)}")
-    return FeatureAlignment(builders[name](), weight)
+    algorithm = get_algorithm(name)
+    if algorithm.loss is None:
+        aligning = ", ".join(a.name for a in _ALGORITHMS if a.aligns)
+        raise HeadstartError(f"{name!r} has no alignment loss; these do: {aligning}")
+    return FeatureAlignment(algorithm.loss(feature_dim, num_classes, seed), weight, conditional=algorithm.needs_logits)

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any, Sequence
@@ -19,23 +18,33 @@ from headstart import tasks
 from headstart.adapt.algorithms import AdaptConfig
 from headstart.adapt.feature_map import feature_map
 from headstart.adapt.metrics import proxy_a_distance
-from headstart.adapt.procedures import Outcome, Problem, Snapshot, head_probabilities, run_procedure
-from headstart.adapt.train import Labelled, selection_subset
-from headstart.fitted import Transferred
+from headstart.adapt.objective import Labelled, selection_subset
+from headstart.adapt.procedures import (
+    Outcome,
+    Problem,
+    Snapshot,
+    head_probabilities,
+    run_procedure,
+)
 from headstart.data.dataset import Dataset
 from headstart.data.images import is_image_file
 from headstart.data.readers import encode_labels, load_data, require_labels
 from headstart.data.splits import sample_shots, stratified_split
 from headstart.errors import DataError, HeadstartError
+from headstart.fitted import Transferred
 from headstart.heads import linear_head
 from headstart.methods import Method, get_method
 from headstart.methods.probe import fit_linear_head
 from headstart.model import TransferModel
 from headstart.recipe import Recipe
-from headstart.zoo import load_backbone
+from headstart.training.prepare import (
+    DEFAULT_VAL_FRACTION,
+    Prepared,
+    prepare,
+    trainable_params,
+)
 
 MIN_TARGET = 4  # the proxy A-distance holds out half of each domain and needs two rows per half
-DEFAULT_VAL_FRACTION = 0.2
 
 
 def adapt(
@@ -47,6 +56,7 @@ def adapt(
     target_labels: Sequence[Any] | None = None,
     target_shots: int | None = None,
     out: str | Path | None = None,
+    resume: bool = False,
     progress: bool = False,
     text_col: str = "text",
     label_col: str = "label",
@@ -62,9 +72,10 @@ def adapt(
     training. ``options`` are ``Recipe`` fields of the base method (``unfreeze=1``, ``epochs=5``,
     ``lr=1e-4``, ...) and ``AdaptConfig`` fields (``base="lora"``, ``weights=[0.1, 1.0]``,
     ``rounds=3``, ...). The result is an ordinary model: ``.save(dir)``, then
-    ``headstart.load(dir).predict(...)``; ``info["adaptation"]`` records what happened.
+    ``headstart.load(dir).predict(...)``; ``info["adaptation"]`` records what happened. With
+    ``out`` each training run writes logs and checkpoints to ``out/<run>/`` (``out/dann-w1/`` …),
+    and ``resume=True`` continues each run from its last checkpoint there.
     """
-    started = time.perf_counter()
     config, recipe = _settings(backbone, method, options)
     if target_shots and config.method == "adabn":
         raise HeadstartError("adabn adapts without labels; drop target_shots (or use another method)")
@@ -77,23 +88,28 @@ def adapt(
     train, val = _source_split(source_data, recipe)
     shots = shot_rows(target_data, target_shots, recipe.seed) if target_shots else None
 
-    net = load_backbone(recipe.backbone, **recipe.backbone_options)
-    if net.modality != source_data.modality:
-        raise HeadstartError(f"{source_data.name} holds {source_data.modality} data but {net.name} is a {net.modality} backbone")
-    base = get_method(config.base)(recipe)
-    model = TransferModel(net, linear_head(net.feature_dim, source_data.num_classes))
-    problem = Problem(
-        model, base, config, train, val, target_data.without_labels(), source_data.inputs, shots, progress, Path(out) if out else None
-    )
-    before = _source_probe(problem) if base.pretrained else None
-    base.prepare(model)
+    problem: Problem | None = None
+    before: Snapshot | None = None
+
+    def new_problem(prepared: Prepared) -> Problem:
+        return Problem(prepared.model, prepared.method, config, train, val, target_data.without_labels(), source_data.inputs,
+                       shots, progress, Path(out) if out else None, resume)
+
+    def warm_start(prepared: Prepared, keep: bool) -> None:
+        nonlocal problem, before
+        problem = new_problem(prepared)
+        before = _source_probe(problem, keep)
+
+    domains = {f"the source {source_data.name}": source_data, f"the target {target_data.name}": target_data}
+    prepared = prepare(recipe, domains, lambda net: linear_head(net.feature_dim, source_data.num_classes), warm_start)
+    problem = problem or new_problem(prepared)
     outcome = run_procedure(problem)
-    model = outcome.model
+    model, base = outcome.model, prepared.method
     info = _info(problem, outcome, before, target_data)
-    info["trainable_params"] = sum(p.numel() for g in base.parameter_groups(model) for p in g["params"])
-    model.set_trainable(net.num_groups)
+    info["trainable_params"] = trainable_params(base, model)
+    model.set_trainable(model.backbone.num_groups)
     model.eval()
-    info["train_seconds"] = time.perf_counter() - started
+    info["train_seconds"] = prepared.seconds()
     return Transferred(model, _artifact_method(base, config), source_data.classes, info)
 
 
@@ -118,10 +134,6 @@ def load_target(target: Dataset | str | Path, *, text_col: str = "text", label_c
 def check_domains(source: Dataset, target: Dataset) -> Dataset:
     """Raise unless the target can be adapted to from the source; the target with its labels (if
     any) encoded like the source's."""
-    if target.modality != source.modality:
-        raise HeadstartError(
-            f"the source {source.name} holds {source.modality} data but the target {target.name} holds {target.modality} data"
-        )
     if len(target) < MIN_TARGET:
         raise DataError(f"{target.name}: the target has {len(target)} examples; adaptation needs at least {MIN_TARGET}")
     if source.task != "classification" or target.task != "classification":
@@ -179,14 +191,14 @@ def _source_split(source: Dataset, recipe: Recipe) -> tuple[Dataset, Dataset]:
     return stratified_split(source, fraction, seed=recipe.seed)
 
 
-def _source_probe(problem: Problem) -> Snapshot:
-    """Fit a linear probe on the source's pre-trained features; the model's head starts from it
-    (LP-FT) unless ``head_init="random"``. Returns the probe seen from both domains: "before"."""
-    model, method = problem.model, problem.method
+def _source_probe(problem: Problem, keep: bool) -> Snapshot:
+    """Fit a linear probe on the source's pre-trained features; with ``keep`` the model's head
+    starts from it (LP-FT). Returns the probe seen from both domains: "before"."""
+    model = problem.model
     source, val, target = problem.pretrained_features()
     head = fit_linear_head(source, problem.source.labels, "classification", problem.num_classes, problem.seed)
     probe = TransferModel(model.backbone, head)
-    if method.recipe.head_init == "probe" or not method.trains:
+    if keep:
         model.head = head
     return Snapshot(source[problem.source_sample], target, head_probabilities(probe, val), head_probabilities(probe, target))
 

@@ -14,8 +14,8 @@ from rich.table import Table
 from headstart.report.cli import EVAL_DATA_KEY
 
 if TYPE_CHECKING:
-    from headstart.fitted import Transferred
     from headstart.data.dataset import Dataset
+    from headstart.fitted import Transferred
 
 console = Console()
 REPORT_SOURCE_EXAMPLES = 500  # source examples in the report's feature map (each costs a backbone pass)

@@ -15,23 +15,41 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
 
-from headstart.adapt.adabn import reestimate_batchnorm, require_batchnorm, state_identity
-from headstart.adapt.algorithms import AdaptConfig, build_alignment
+from headstart.adapt.adabn import (
+    reestimate_batchnorm,
+    require_batchnorm,
+    state_identity,
+)
+from headstart.adapt.algorithms import (
+    AdaptConfig,
+    FeatureAlignment,
+    build_alignment,
+    get_algorithm,
+)
+from headstart.adapt.objective import (
+    Adaptation,
+    DomainRows,
+    Labelled,
+    encode,
+    paired_domains,
+    selection_subset,
+)
 from headstart.adapt.selection import selection_score
 from headstart.adapt.self_training import round_fractions, select_pseudo_labels
-from headstart.adapt.train import AdaptationRun, DomainRows, Labelled, encode, selection_subset, train_adapted
 from headstart.data.dataset import Dataset
 from headstart.errors import HeadstartError
 from headstart.features import extract_features
 from headstart.methods.base import Method
 from headstart.methods.probe import fit_linear_head
 from headstart.model import TransferModel
+from headstart.training.run import RunResult, run
 
 
 @dataclass
@@ -60,6 +78,7 @@ class Problem:
     shots: Labelled | None = None
     progress: bool = False
     log_dir: Path | None = None
+    resume: bool = False  # continue each training run from its last checkpoint in ``log_dir``, if any
     source_sample: np.ndarray = field(init=False)  # source rows whose features a Snapshot keeps
     _rows: DomainRows | None = field(init=False, default=None)
 
@@ -91,8 +110,8 @@ class Problem:
     def build_rows(self) -> DomainRows:
         """Training rows of the backbone as it is now (states cached under its ``weights_hash``)."""
         return DomainRows.build(
-            self.model, self.start, self.source, self.val, self.target, bf16=self.method.recipe.bf16,
-            progress=self.progress, selection_size=self.config.selection_size, seed=self.seed,
+            self.model, self.start, self.source, self.val, self.target, recipe=self.method.recipe,
+            progress=self.progress, selection_size=self.config.selection_size,
         )
 
     def pretrained_features(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -101,11 +120,25 @@ class Problem:
         features (one backbone pass per dataset either way)."""
         if self.start > 0:
             rows = self.rows()
-            return tuple(encode(self.model, items, self.start)[0] for items in (rows.source, rows.val, rows.target))
+            return tuple(encode(self.model, domain, self.start)[0] for domain in (rows.source, rows.val, rows.target))
         return tuple(self.features(d) for d in (self.source, self.val, self.target))
 
-    def train(self, model: TransferModel, rows: DomainRows, tag: str, **kwargs: Any) -> AdaptationRun:
-        return train_adapted(model, self.method, rows, progress=self.progress, log_dir=self.log_dir, tag=tag, **kwargs)
+    def train(
+        self, model: TransferModel, rows: DomainRows, tag: str, *, alignment: FeatureAlignment | None = None,
+        labelled: Labelled | None = None,
+    ) -> RunResult:
+        """Train ``model`` on the source (and ``labelled`` target rows), with ``alignment`` if given, and
+        return it at its best epoch by the selection criterion (``RunResult.best``). With ``log_dir``
+        the run's logs and checkpoints go to ``log_dir/<tag>/`` (``checkpoints/last.ckpt``, which
+        ``resume`` continues from)."""
+        recipe = self.method.recipe
+        if recipe.augment:
+            raise HeadstartError("adaptation runs without augmentation: set augment=False")
+        run_dir = self.log_dir / tag if self.log_dir is not None else None
+        last = run_dir / "checkpoints" / "last.ckpt" if run_dir is not None else None
+        resume = last if self.resume and last is not None and last.exists() else None
+        data = partial(paired_domains, rows, labelled, align=alignment is not None, recipe=recipe)  # data(start)
+        return run(model, self.method, Adaptation(alignment), data, run_dir=run_dir, resume=resume, progress=self.progress)
 
     def features(self, data: Dataset) -> np.ndarray:
         """Pooled features, cached under the backbone's ``weights_hash`` (see ``state_identity``)."""
@@ -128,28 +161,24 @@ class Outcome:
 
 
 def run_procedure(problem: Problem) -> Outcome:
-    """Adapt ``problem.model`` with the algorithm ``problem.config.method``."""
-    method = problem.config.method
-    if method in ("dann", "cdan", "mmd", "coral"):
-        return align(problem)
-    procedures: dict[str, Callable[[Problem], Outcome]] = {
-        "source_only": source_only, "self_training": self_training, "adabn": adabn,
-    }
-    return procedures[method](problem)
+    """Adapt ``problem.model`` with the algorithm ``problem.config.method``: ``align`` for every
+    algorithm with an alignment loss, else the algorithm's own procedure."""
+    algorithm = get_algorithm(problem.config.method)
+    return align(problem) if algorithm.aligns else PROCEDURES[algorithm.name](problem)
 
 
 def align(problem: Problem) -> Outcome:
     """Train with the alignment loss at every weight of the grid; keep the criterion's favourite."""
     config, rows = problem.config, problem.rows()
-    runs: list[tuple[float, AdaptationRun]] = []
+    runs: list[tuple[float, RunResult]] = []
     for weight in config.weights:
         model = copy.deepcopy(problem.model)
         torch.manual_seed(problem.seed)  # the same discriminator initialisation for every weight
         alignment = build_alignment(config.method, model.backbone.feature_dim, problem.num_classes, weight, problem.seed)
         runs.append((weight, problem.train(model, rows, f"{config.method}-w{weight:g}", alignment=alignment, labelled=problem.shots)))
-    weight, best = max(runs, key=lambda wr: wr[1].selection["selection_score"])
-    candidates = [{"weight": w, **run.selection, "epochs_run": run.epochs_run} for w, run in runs]
-    return Outcome(best.model, trained_snapshot(problem, best.model, rows), best.selection, {"weight": weight}, candidates, best.history)
+    weight, best = max(runs, key=lambda wr: wr[1].best["selection_score"])
+    candidates = [{"weight": w, **result.best, "epochs_run": result.epochs_run} for w, result in runs]
+    return Outcome(best.model, trained_snapshot(problem, best.model, rows), best.best, {"weight": weight}, candidates, best.history)
 
 
 def source_only(problem: Problem) -> Outcome:
@@ -157,8 +186,8 @@ def source_only(problem: Problem) -> Outcome:
     if not problem.method.trains:
         return _probe_rounds(problem, rounds=[])
     rows = problem.rows()
-    run = problem.train(problem.model, rows, "source_only", labelled=problem.shots)
-    return Outcome(run.model, trained_snapshot(problem, run.model, rows), run.selection, history=run.history)
+    result = problem.train(problem.model, rows, "source_only", labelled=problem.shots)
+    return Outcome(result.model, trained_snapshot(problem, result.model, rows), result.best, history=result.history)
 
 
 def self_training(problem: Problem) -> Outcome:
@@ -168,18 +197,18 @@ def self_training(problem: Problem) -> Outcome:
     if not problem.method.trains:
         return _probe_rounds(problem, fractions)
     model, rows = problem.model, problem.rows()
-    run = problem.train(model, rows, "round0", labelled=problem.shots)
-    candidates = [{"round": 0, "pseudo_labels": 0, **run.selection}]
-    history = [{**h, "round": 0} for h in run.history]
-    best = (run.selection, copy.deepcopy(model.state_dict()), 0)
+    result = problem.train(model, rows, "round0", labelled=problem.shots)
+    candidates = [{"round": 0, "pseudo_labels": 0, **result.best}]
+    history = [{**h, "round": 0} for h in result.history]
+    best = (result.best, copy.deepcopy(model.state_dict()), 0)
     for r, fraction in enumerate(fractions, 1):
         _, probabilities = encode(model, rows.target, rows.start)
         labelled = pseudo_labelled(probabilities, config, fraction, problem.shots)
-        run = problem.train(model, rows, f"round{r}", labelled=labelled)
-        candidates.append({"round": r, "pseudo_labels": len(labelled.indices), **run.selection})
-        history += [{**h, "round": r} for h in run.history]
-        if run.selection["selection_score"] > best[0]["selection_score"]:
-            best = (run.selection, copy.deepcopy(model.state_dict()), r)
+        result = problem.train(model, rows, f"round{r}", labelled=labelled)
+        candidates.append({"round": r, "pseudo_labels": len(labelled.indices), **result.best})
+        history += [{**h, "round": r} for h in result.history]
+        if result.best["selection_score"] > best[0]["selection_score"]:
+            best = (result.best, copy.deepcopy(model.state_dict()), r)
     model.load_state_dict(best[1])
     return Outcome(model, trained_snapshot(problem, model, rows), best[0], {"rounds": best[2]}, candidates, history)
 
@@ -198,7 +227,7 @@ def adabn(problem: Problem) -> Outcome:
         with state_identity(backbone):
             rows = problem.build_rows()
         history = problem.train(model, rows, "adabn-source").history
-        source_features, _ = encode(model, [rows.source[i] for i in problem.source_sample], rows.start)
+        source_features, _ = encode(model, rows.source.subset(problem.source_sample), rows.start)
         _, val_probabilities = encode(model, rows.val, rows.start)
     else:
         with state_identity(backbone):
@@ -224,7 +253,7 @@ def pseudo_labelled(probabilities: np.ndarray, config: AdaptConfig, fraction: fl
 
 
 def trained_snapshot(problem: Problem, model: TransferModel, rows: DomainRows) -> Snapshot:
-    source_features, _ = encode(model, [rows.source[i] for i in problem.source_sample], rows.start)
+    source_features, _ = encode(model, rows.source.subset(problem.source_sample), rows.start)
     _, val_probabilities = encode(model, rows.val, rows.start)
     target_features, target_probabilities = encode(model, rows.target, rows.start)
     return Snapshot(source_features, target_features, val_probabilities, target_probabilities)
@@ -267,3 +296,6 @@ def _probe_rounds(problem: Problem, rounds: list[float]) -> Outcome:
     model.head = best[1]
     chosen = {"rounds": best[2]} if rounds else {}
     return Outcome(model, snapshot(), best[0], chosen, candidates if rounds else [])
+
+
+PROCEDURES: dict[str, Callable[[Problem], Outcome]] = {"source_only": source_only, "self_training": self_training, "adabn": adabn}

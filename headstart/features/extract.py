@@ -221,7 +221,7 @@ def _inputs_of(data: Data, backbone: Backbone) -> Sequence[Any]:
     """A dataset's inputs (checked to suit the backbone), or raw items as the backbone's family
     holds them (so that, e.g., an image path string is hashed by the file's bytes)."""
     if isinstance(data, Dataset):
-        backbone.check_input_kind(data)
+        backbone.check_inputs(data)
         return data.inputs
     if len(data) == 0:
         raise DataError("no inputs to extract features from")

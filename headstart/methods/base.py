@@ -2,7 +2,7 @@
 
 A method decides what is trained (``first_trainable``), with which learning rates
 (``parameter_groups``), which extra loss terms apply (``penalty``), and what it saves
-(``changed_state``). The engine (``headstart.engine``) does the rest, the same way for all.
+(``changed_state``). The training path (``headstart.training``) does the rest, the same way for all.
 """
 
 from __future__ import annotations

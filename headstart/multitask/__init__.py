@@ -1,7 +1,7 @@
 """Multi-task learning: one backbone, one head per task, trained jointly (also ``headstart.methods.multitask``).
 
 Modules: ``spec`` (tasks, options, tasks files), ``sampling`` (which task each batch comes from),
-``heads`` (task heads and loss weighting), ``training`` (the Lightning loop), ``model`` (the
+``heads`` (task heads and loss weighting), ``objective`` (its objective and batches on the shared training path), ``model`` (the
 trained model and its artifact), ``api`` (``fit_multitask``), ``cli`` (``headstart multitask``).
 """
 

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,14 +17,18 @@ from headstart.data.dataset import Dataset
 from headstart.data.readers import load_data, require_labels
 from headstart.data.splits import sample_shots, stratified_split
 from headstart.errors import HeadstartError
-from headstart.features import extract_features
 from headstart.methods import get_method
-from headstart.methods.probe import fit_linear_head
 from headstart.multitask.model import MultiTaskTransferred, build_model
-from headstart.multitask.spec import MultiTaskOptions, TaskInfo, TaskSpec, read_tasks_file
-from headstart.multitask.training import TaskData, train_multitask
+from headstart.multitask.objective import MultiTask, TaskData, task_sampled
+from headstart.multitask.spec import (
+    MultiTaskOptions,
+    TaskInfo,
+    TaskSpec,
+    read_tasks_file,
+)
 from headstart.recipe import Recipe
-from headstart.zoo import load_backbone
+from headstart.training.prepare import Prepared, prepare, probe_head, val_fraction
+from headstart.training.run import run
 
 
 def fit_multitask(
@@ -57,33 +60,28 @@ def fit_multitask(
     options, recipe_values = MultiTaskOptions.split(settings)
     recipe = Recipe.build(**recipe_values)
     _check_names(specs)
-    transfer = get_method(recipe.method)(recipe)
-    trains = transfer.trains or options.hidden is not None
+    trains = get_method(recipe.method).trains or options.hidden is not None
     data = [_prepare(spec, recipe, trains) for spec in specs]
-
-    started = time.perf_counter()
-    net = load_backbone(recipe.backbone, **recipe.backbone_options)
-    for d in data:
-        if d.train.modality != net.modality:
-            raise HeadstartError(
-                f"task {d.name}: {d.train.modality} data cannot go through {net.modality} backbone {net.name}")
     infos = [TaskInfo(d.name, d.kind, d.train.classes, d.out_dim, d.weight) for d in data]
-    model = build_model(net, infos, options)
-    if transfer.pretrained and options.hidden is None and (not trains or recipe.head_init == "probe"):
-        for d in data:
-            features = extract_features(net, d.train, bf16=recipe.bf16, progress=progress)
-            model.head.heads[d.name] = fit_linear_head(features, d.train.labels, d.kind, d.out_dim, recipe.seed)
-    transfer.prepare(model)
+
+    def warm_start(prepared: Prepared, keep: bool) -> None:
+        if keep and options.hidden is None:
+            for d in data:
+                prepared.model.head.heads[d.name] = probe_head(prepared.model, d.train, d.kind, d.out_dim, recipe, progress)
+
+    prepared = prepare(recipe, {f"task {d.name}": d.train for d in data}, lambda net: build_model(net, infos, options).head,
+                       warm_start, trains=trains)
+    model, transfer = prepared.model, prepared.method
     info: dict[str, Any] = {"n_train": {d.name: len(d.train) for d in data},
                             "n_val": {d.name: len(d.val) if d.val else 0 for d in data}, "history": []}
     if trains:
-        result = train_multitask(model, transfer, data, options, run_dir=Path(out) if out else None,
-                                 resume=Path(resume) if resume else None, progress=progress)
+        result = run(model, transfer, MultiTask(data), lambda start: task_sampled(model, data, options, start, recipe, progress),
+                     run_dir=Path(out) if out else None, resume=Path(resume) if resume else None, progress=progress)
         info.update(epochs=result.epochs_run, history=result.history, prefix_cached=result.prefix_cached)
     else:
-        model.set_trainable(net.num_groups)
+        model.set_trainable(model.backbone.num_groups)
     model.eval()
-    info["train_seconds"] = time.perf_counter() - started
+    info["train_seconds"] = prepared.seconds()
     fitted = MultiTaskTransferred(model, transfer, infos, options, info)
     info["task_weights"] = fitted.task_weights()
     info["val_metrics"] = {d.name: fitted.evaluate(d.val, task=d.name) for d in data if d.val is not None}
@@ -105,7 +103,7 @@ def _prepare(spec: TaskSpec, recipe: Recipe, trains: bool) -> TaskData:
     if spec.shots:
         train = sample_shots(train, spec.shots, seed=recipe.seed)
     val = _load(spec, spec.val) if spec.val is not None else None
-    if val is None and (fraction := _validation_fraction(train, recipe, trains)) > 0:
+    if val is None and (fraction := val_fraction(train, recipe, trains)) > 0:
         train, val = stratified_split(train, fraction, seed=recipe.seed)
     return TaskData(spec.name, spec.task, train, val, spec.weight)
 
@@ -117,14 +115,3 @@ def _load(spec: TaskSpec, source: Dataset | str | Path) -> Dataset:
         raise HeadstartError(f"task {spec.name}: its data {data.name} is {data.task}, but the task says {spec.task}")
     require_labels(data)
     return data
-
-
-def _validation_fraction(data: Dataset, recipe: Recipe, trains: bool) -> float:
-    """As for one task: the recipe's share, else 0.2 for trained runs when every class has >= 10
-    examples (or, without classes, >= 50 examples), else none."""
-    if recipe.val_fraction is not None:
-        return recipe.val_fraction
-    counts = data.class_counts()
-    enough = min(counts.values()) >= 10 if counts else len(data) >= 50
-    return 0.2 if trains and enough else 0.0
-

@@ -18,10 +18,10 @@ import torch
 from safetensors.torch import save_file
 
 import headstart
-from headstart.fitted import Inputs, Prediction, Transferred
 from headstart.artifacts import CONFIG, WEIGHTS, load_changed_state, read_artifact
 from headstart.data.dataset import Dataset
 from headstart.errors import HeadstartError
+from headstart.fitted import Inputs, Prediction, Transferred
 from headstart.methods import Method, get_method
 from headstart.model import TransferModel
 from headstart.multitask.heads import MultiHead, TaskWeighting

@@ -87,13 +87,6 @@ class Backbone(nn.Module):
             raise BackboneError(f"{cls.__name__} declares no default {kind} learning rate; set lr explicitly")
         return cls.learning_rates[kind]
 
-    def check_input_kind(self, data: Any) -> None:
-        """Refuse a ``Dataset`` whose inputs this backbone cannot take (``DataError``)."""
-        if data.modality != self.modality:
-            raise DataError(
-                f"{data.name}: {data.modality} inputs cannot go through {self.modality} backbone {self.name!r}"
-            )
-
     def input_lengths(self, items: Sequence[Any]) -> np.ndarray | None:
         """Length of each raw item as the backbone will see it (tokens after truncation), so that
         batches can be sorted and padded per batch; ``None`` for fixed-size inputs."""
@@ -105,6 +98,15 @@ class Backbone(nn.Module):
         augmentation), then ``preprocess``-ed. Backbones own their inputs: generic code (feature
         extraction, training, prediction) calls only this."""
         return self.preprocess(list(items))
+
+    def check_inputs(self, data: Any, who: str | None = None) -> None:
+        """Raise unless ``data`` (a ``Dataset``, or anything with ``name`` and ``modality``) holds
+        the kind of input this backbone takes; ``who`` names the data in the message."""
+        if data.modality != self.modality:
+            raise DataError(
+                f"{who or data.name} holds {data.modality} data; {data.modality} data cannot go through "
+                f"{self.modality} backbone {self.name}"
+            )
 
     def preprocessing_config(self) -> dict[str, Any]:
         """Everything about ``preprocess`` that changes its output (cache keys, artifacts)."""

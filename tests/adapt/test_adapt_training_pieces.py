@@ -8,8 +8,8 @@ from headstart.adapt.algorithms import AdaptConfig, FeatureAlignment, build_alig
 from headstart.adapt.cdan import ConditionalDomainAdversarialLoss
 from headstart.adapt.coral import CoralLoss
 from headstart.adapt.dann import DomainAdversarialLoss
-from headstart.adapt.train import PairedBatches
 from headstart.errors import HeadstartError
+from headstart.training.data import PairedBatches
 
 
 def test_config_fills_the_algorithms_defaults():

@@ -244,5 +244,5 @@ def test_without_cache_nothing_is_written(
 
 def test_modality_mismatch_is_a_data_error(lite0: Backbone, tmp_path: Path) -> None:
     reviews = Dataset(["a fine film"], None, None, "text", name="reviews")
-    with pytest.raises(DataError, match="reviews: text inputs cannot go through image backbone"):
+    with pytest.raises(DataError, match="reviews holds text data; text data cannot go through image backbone"):
         extract_features(lite0, reviews, cache_dir=tmp_path)

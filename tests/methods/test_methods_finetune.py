@@ -3,7 +3,7 @@ import pytest
 import torch
 
 import headstart
-from headstart.engine import auto_epochs
+from headstart.training.run import auto_epochs
 from headstart.methods import get_method
 from headstart.methods.regularizers import L2SP, BatchSpectralShrinkage
 from headstart.model import TransferModel

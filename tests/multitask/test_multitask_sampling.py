@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 
 from headstart.errors import HeadstartError
-from headstart.multitask.sampling import TaskBatchSampler, sequential_batches, task_offsets, task_probabilities
+from headstart.multitask.sampling import (
+    TaskBatchSampler,
+    sequential_batches,
+    task_offsets,
+    task_probabilities,
+)
 
 SIZES = [900, 100, 25]
 

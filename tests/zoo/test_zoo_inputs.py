@@ -158,5 +158,5 @@ def test_previews_are_images_or_strings(photo):
 
 def test_a_dataset_of_another_kind_is_refused(lite0):
     texts = Dataset(["a", "b"], np.array([0, 1]), ["x", "y"], "text", name="tiny")
-    with pytest.raises(DataError, match="tiny: text inputs cannot go through image backbone 'efficientnet-lite0'"):
-        lite0.check_input_kind(texts)
+    with pytest.raises(DataError, match="tiny holds text data; text data cannot go through image backbone efficientnet-lite0"):
+        lite0.check_inputs(texts)

@@ -1,0 +1,58 @@
+"""Small real data for the training-path tests: short texts through MiniLM-L6."""
+
+from contextlib import contextmanager
+
+import pytest
+import torch
+
+from headstart.data.splits import sample_shots
+from headstart.datasets import load_dataset
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """One thread: two shared cores run these small matrices faster without oversubscription."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def bbc_train():
+    """20 BBC News articles, 4 per topic."""
+    return sample_shots(load_dataset("bbc_news", "train"), 4, seed=0)
+
+
+@pytest.fixture(scope="session")
+def bbc_test():
+    return sample_shots(load_dataset("bbc_news", "test"), 10, seed=0)
+
+
+@pytest.fixture(scope="session")
+def reviews():
+    """16 Rotten Tomatoes reviews, 8 per class."""
+    return sample_shots(load_dataset("rotten_tomatoes", "train"), 8, seed=0)
+
+
+@pytest.fixture
+def interrupted(monkeypatch):
+    """``with interrupted():`` every ``Trainer`` stops after epoch 2, whatever its schedule says
+    (as if the run were killed after writing its epoch-2 checkpoint)."""
+    import lightning
+
+    original = lightning.Trainer.__init__
+
+    def stop_after_two_epochs(self, *args, **kwargs):
+        kwargs["max_epochs"] = 2
+        original(self, *args, **kwargs)
+
+    @contextmanager
+    def interruption():
+        monkeypatch.setattr(lightning.Trainer, "__init__", stop_after_two_epochs)
+        try:
+            yield
+        finally:
+            monkeypatch.setattr(lightning.Trainer, "__init__", original)
+
+    return interruption
