@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from headstart.datasets import load_dataset
+from headstart.data.catalogue import load_dataset
 from headstart.features import extract_features
 from headstart.zoo import Backbone, load_backbone
 

@@ -35,8 +35,8 @@ import torch
 
 import headstart
 from headstart.baselines import fit_baseline
+from headstart.data.catalogue import load_dataset
 from headstart.data.splits import sample_shots, stratified_split
-from headstart.datasets import load_dataset
 from headstart.zeroshot.fewshot import fit_fewshot_from_prior
 from zeroshot import DESCRIPTIONS  # bench/zeroshot.py: the class descriptions used for zero-shot
 

@@ -32,9 +32,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from headstart.data.catalogue import load_dataset
 from headstart.data.dataset import Dataset
 from headstart.data.splits import sample_shots
-from headstart.datasets import load_dataset
 from headstart.features import extract_features
 from headstart.methods.probe import fit_linear_head
 from headstart.zeroshot import DEFAULT_TEMPERATURE, fit_temperature, label_embeddings, label_prompts

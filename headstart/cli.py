@@ -43,7 +43,7 @@ def datasets() -> None:
 
     Example: headstart datasets
     """
-    from headstart.datasets import list_datasets
+    from headstart.data.catalogue import list_datasets
 
     rows = [[d.name, d.modality, str(d.size), str(len(d.classes)), d.licence, d.source] for d in list_datasets()]
     _print_table("Catalogue datasets", ["name", "modality", "examples", "classes", "licence", "source"], rows)

@@ -132,7 +132,7 @@ def run_demo(
 
 def _split(dataset: str, data: str | Path | None, seed: int, text_col: str, label_col: str) -> tuple[Dataset, Dataset, str | None]:
     """Training pool, test set, and the test set's ``load_data`` spec when one reproduces it."""
-    from headstart.data.readers import load_data
+    from headstart.data.sources import load_data
     from headstart.data.splits import stratified_split
     from headstart.datasets import catalogue_names
 

@@ -21,10 +21,10 @@ from headstart.adapt.feature_map import feature_map
 from headstart.adapt.metrics import proxy_a_distance
 from headstart.adapt.procedures import Outcome, Problem, Snapshot, head_probabilities, run_procedure
 from headstart.adapt.train import Labelled, selection_subset
+from headstart.data import encode_labels, load_data, require_labels
 from headstart.fitted import Transferred
 from headstart.data.dataset import Dataset
 from headstart.data.images import is_image_file
-from headstart.data.readers import encode_labels, load_data, require_labels
 from headstart.data.splits import sample_shots, stratified_split
 from headstart.errors import DataError, HeadstartError
 from headstart.heads import linear_head

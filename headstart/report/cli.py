@@ -30,7 +30,7 @@ def report_command(
     Example: headstart report runs/demo --data bbc_news:test
     """
     import headstart
-    from headstart.data.readers import load_data
+    from headstart.data.sources import load_data
     from headstart.report import write_report
 
     fitted = headstart.load(run)

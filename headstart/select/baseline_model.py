@@ -29,9 +29,9 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from headstart import baselines, tasks
+from headstart.data import load_data, require_labels
 from headstart.fitted import Prediction
 from headstart.data.dataset import Dataset
-from headstart.data.readers import load_data, require_labels
 from headstart.errors import HeadstartError
 
 FORMAT = "headstart-baseline/1"

@@ -33,7 +33,7 @@ def zeroshot_command(
     Example: headstart zeroshot bbc_news:test --labels "business=business and finance,entertainment,politics,sports,tech"
     """
     from headstart.cli import _print_metrics, console
-    from headstart.data.readers import load_data
+    from headstart.data.sources import load_data
     from headstart.zeroshot.classifier import zeroshot_evaluate, zeroshot_model
     from headstart.zeroshot.labels import dataset_codes, label_prompts, parse_labels, read_labels_file
 

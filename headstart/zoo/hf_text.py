@@ -26,7 +26,7 @@ from torch.nn import functional as F
 
 from headstart.errors import BackboneError, DataError
 from headstart.zoo.base import Backbone, TokenState, file_sha256
-from headstart.zoo.registry import list_backbones, register_backbone
+from headstart.zoo.registry import list_backbones, register_backbone, register_fallback_loader
 
 if TYPE_CHECKING:
     from transformers import PretrainedConfig, PreTrainedModel, PreTrainedTokenizerBase
@@ -253,6 +253,7 @@ def download_from_hub(repo_id: str) -> Path:
         ) from exc
 
 
+@register_fallback_loader
 def load_hf_encoder(name_or_path: str | Path, **kwargs: Any) -> HFTextEncoder:
     """Build an encoder from a local directory, or from a hub id ``org/name`` when online."""
     key = str(name_or_path)

@@ -25,6 +25,7 @@ class BackboneEntry:
 
 
 _REGISTRY: dict[str, BackboneEntry] = {}
+_FALLBACK: dict[str, Callable[..., Backbone]] = {}  # "loader": builds any name not registered (a folder, a hub id)
 
 
 DEFAULT_BACKBONES = {"text": "minilm-l6", "image": "efficientnet-lite0"}
@@ -58,6 +59,15 @@ def register_backbone(
     return wrap
 
 
+def register_fallback_loader(loader: Callable[..., Backbone]) -> Callable[..., Backbone]:
+    """Decorator: ``loader(name_or_path, **kwargs)`` builds what ``load_backbone`` gets that is not a
+    registered name, e.g. a local model directory or a hub id (one family registers it)."""
+    if "loader" in _FALLBACK:
+        raise ValueError(f"a second fallback backbone loader: {loader.__qualname__}")
+    _FALLBACK["loader"] = loader
+    return loader
+
+
 def list_backbones(modality: str | None = None) -> list[BackboneEntry]:
     """Registered backbones, optionally of one modality, in registration order."""
     return [e for e in _REGISTRY.values() if modality is None or e.modality == modality]
@@ -80,6 +90,6 @@ def load_backbone(name_or_path: str | Path, **kwargs) -> Backbone:
     key = str(name_or_path)
     if key in _REGISTRY:
         return _REGISTRY[key].builder(**kwargs)
-    from headstart.zoo.hf_text import load_hf_encoder  # local directory or hub id
-
-    return load_hf_encoder(key, **kwargs)
+    if "loader" not in _FALLBACK:
+        raise BackboneError(f"unknown backbone {key!r}; registered: {', '.join(_REGISTRY) or 'none'}")
+    return _FALLBACK["loader"](key, **kwargs)

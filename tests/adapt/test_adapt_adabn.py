@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from headstart.adapt.adabn import batchnorm_statistics, reestimate_batchnorm, state_identity
-from headstart.datasets import load_dataset
+from headstart.data.catalogue import load_dataset
 from headstart.errors import HeadstartError
 from headstart.zoo import load_backbone
 

@@ -17,8 +17,8 @@ def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def reviews(tmp_path_factory):
     """A small CSV of real Rotten Tomatoes snippets with `text` and `label` columns."""
+    from headstart.data.catalogue import load_dataset
     from headstart.data.splits import sample_shots
-    from headstart.datasets import load_dataset
 
     data = sample_shots(load_dataset("rotten_tomatoes", "train"), 12, seed=0)
     path = tmp_path_factory.mktemp("data") / "reviews.csv"

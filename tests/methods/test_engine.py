@@ -8,7 +8,7 @@ import numpy as np
 
 import headstart
 from headstart.api import fit
-from headstart.datasets import load_dataset
+from headstart.data.catalogue import load_dataset
 
 from short_text import TEXT_OPTIONS
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 import headstart
+from headstart.data.sources import load_data
 from headstart.fitted import Transferred
 from headstart.data.dataset import Dataset
-from headstart.data.readers import load_data
 from headstart.data.splits import stratified_split
 from headstart.report import write_report
 
