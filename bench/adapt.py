@@ -58,10 +58,10 @@ from torch import Tensor, nn
 
 import headstart
 from headstart.adapt import ALGORITHMS, adapt
+from headstart.data.catalogue import load_dataset
 from headstart.data.dataset import Dataset
 from headstart.data.splits import sample_shots, stratified_split
 from headstart.data.transforms import frame_like_mnist
-from headstart.datasets import load_dataset
 from headstart.zoo.image import ImageBackbone
 from headstart.zoo.registry import register_backbone
 

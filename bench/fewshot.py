@@ -32,13 +32,15 @@ from typing import Callable
 
 import numpy as np
 import torch
+from zeroshot import (
+    DESCRIPTIONS,  # bench/zeroshot.py: the class descriptions used for zero-shot
+)
 
 import headstart
 from headstart.baselines import fit_baseline
+from headstart.data.catalogue import load_dataset
 from headstart.data.splits import sample_shots, stratified_split
-from headstart.datasets import load_dataset
 from headstart.zeroshot.fewshot import fit_fewshot_from_prior
-from zeroshot import DESCRIPTIONS  # bench/zeroshot.py: the class descriptions used for zero-shot
 
 RESULTS = Path(__file__).parent / "results" / "fewshot.json"
 DOCS = Path(__file__).parent.parent / "docs" / "benchmarks.md"

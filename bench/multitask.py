@@ -33,9 +33,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from headstart.data.catalogue import load_dataset
 from headstart.data.dataset import Dataset
 from headstart.data.splits import sample_shots
-from headstart.datasets import load_dataset
 from headstart.features import extract_states
 from headstart.multitask import MultiTaskTransferred, TaskSpec, fit_multitask
 

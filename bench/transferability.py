@@ -45,9 +45,9 @@ from scipy.special import softmax  # noqa: E402
 from scipy.stats import kendalltau, weightedtau  # noqa: E402
 
 import headstart  # noqa: E402
+from headstart.data.catalogue import load_dataset  # noqa: E402
 from headstart.data.dataset import Dataset  # noqa: E402
 from headstart.data.splits import sample_shots, stratified_split  # noqa: E402
-from headstart.datasets import load_dataset  # noqa: E402
 from headstart.features import extract_features_at_depths, extract_source_logits  # noqa: E402
 from headstart.methods.probe import fit_linear_head  # noqa: E402
 from headstart.select.baseline_model import fit_baseline_model  # noqa: E402

@@ -32,12 +32,17 @@ from typing import Any
 import numpy as np
 import torch
 
+from headstart.data.catalogue import load_dataset
 from headstart.data.dataset import Dataset
 from headstart.data.splits import sample_shots
-from headstart.datasets import load_dataset
 from headstart.features import extract_features
 from headstart.methods.probe import fit_linear_head
-from headstart.zeroshot import DEFAULT_TEMPERATURE, fit_temperature, label_embeddings, label_prompts
+from headstart.zeroshot import (
+    DEFAULT_TEMPERATURE,
+    fit_temperature,
+    label_embeddings,
+    label_prompts,
+)
 from headstart.zeroshot.classifier import zeroshot_model
 from headstart.zeroshot.fewshot import fit_head_towards_prior
 from headstart.zoo import Backbone, load_backbone

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from headstart import tasks
+from headstart.data import load_data, require_labels
 from headstart.data.dataset import Dataset
-from headstart.data.readers import load_data, require_labels
 from headstart.data.splits import sample_shots, stratified_split
 from headstart.fitted import Inputs, Prediction, Transferred  # noqa: F401  (re-exported)
 from headstart.heads import linear_head

@@ -13,17 +13,14 @@ The best run is saved as an artifact folder with its HTML report.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable
 
-import typer
-from rich.console import Console
 from rich.table import Table
 
 from headstart.errors import HeadstartError
-from headstart.report.cli import EVAL_DATA_KEY
+from headstart.report import EVAL_DATA_KEY
 
 if TYPE_CHECKING:
     from headstart.data.dataset import Dataset
@@ -135,9 +132,9 @@ def run_demo(
 
 def _split(dataset: str, data: str | Path | None, seed: int, text_col: str, label_col: str) -> tuple[Dataset, Dataset, str | None]:
     """Training pool, test set, and the test set's ``load_data`` spec when one reproduces it."""
-    from headstart.data.readers import load_data
+    from headstart.data.sources import load_data
     from headstart.data.splits import stratified_split
-    from headstart.datasets import catalogue_names
+    from headstart.data.catalogue import catalogue_names
 
     if data is not None:
         pool, test = stratified_split(load_data(data, text_col=text_col, label_col=label_col), HELD_OUT, seed=seed)
@@ -194,31 +191,3 @@ def comparison_table(rows: list[dict[str, Any]], best: str) -> Table:
             f"{row['train_seconds']:.1f} s", f"{row['trainable_params']:,}", style="bold" if row["method"] == best else None,
         )
     return table
-
-
-def demo_command(
-    dataset: str = typer.Option(DEFAULT_DATASET, help="Catalogue dataset (see `headstart datasets`); its fixed test split is used."),
-    data: Optional[str] = typer.Option(None, help="Your own image folder or CSV/TSV/JSONL file instead (20% held out for testing)."),
-    backbone: Optional[str] = typer.Option(None, help="Backbone (default: minilm-l6 for text, efficientnet-lite0 for images)."),
-    shots: int = typer.Option(8, help="Labelled training examples per class."),
-    seed: int = typer.Option(0, help="Random seed (which examples are drawn, initial weights)."),
-    quick: bool = typer.Option(False, "--quick", help="Fewer epochs and a 100-example test subset: under a minute."),
-    out: Path = typer.Option(Path("runs/demo"), "--out", "-o", help="Where the best run's artifact and report go."),
-    text_col: str = typer.Option("text", help="Text column of your CSV/TSV/JSONL file."),
-    label_col: str = typer.Option("label", help="Label column of your CSV/TSV/JSONL file."),
-) -> None:
-    """Show transfer learning at work: baseline, scratch, probe and finetune on the same few labels.
-
-    Example: headstart demo --quick
-    """
-    console = Console(emoji=False)  # names like "bbc_news:train:8-shot" are not emoji codes
-    with warnings.catch_warnings():  # libraries' deprecation notices say nothing about the user's data
-        warnings.filterwarnings("ignore", category=FutureWarning, module=r"sklearn\.")
-        warnings.filterwarnings("ignore", module=r"lightning\.")
-        result = run_demo(
-            dataset, data=data, backbone=backbone, shots=shots, seed=seed, quick=quick, out=out,
-            text_col=text_col, label_col=label_col, say=lambda line: console.print(line, markup=False, highlight=False),
-        )
-    console.print(comparison_table(result.rows, result.best))
-    console.print(result.verdict)
-    console.print(f"best run ({result.best}): {result.artifact}\nreport: {result.report}", highlight=False)

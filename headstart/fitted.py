@@ -10,8 +10,8 @@ import numpy as np
 import torch
 
 from headstart import tasks
+from headstart.data import load_data, require_labels
 from headstart.data.dataset import Dataset
-from headstart.data.readers import load_data, require_labels
 from headstart.errors import HeadstartError
 from headstart.features import extract_features
 from headstart.methods import Method

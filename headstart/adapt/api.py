@@ -26,9 +26,9 @@ from headstart.adapt.procedures import (
     head_probabilities,
     run_procedure,
 )
+from headstart.data import encode_labels, load_data, require_labels
 from headstart.data.dataset import Dataset
 from headstart.data.images import is_image_file
-from headstart.data.readers import encode_labels, load_data, require_labels
 from headstart.data.splits import sample_shots, stratified_split
 from headstart.errors import DataError, HeadstartError
 from headstart.fitted import Transferred

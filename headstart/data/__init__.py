@@ -1,15 +1,17 @@
-"""Data in: readers for image folders, text tables and arrays; splits and K-shot sampling."""
+"""Data in: readers for image folders, text tables and arrays; the catalogue of real datasets;
+splits and K-shot sampling."""
 
+from headstart.data.catalogue import catalogue_names, list_datasets, load_dataset
 from headstart.data.dataset import Dataset, Modality, Task, content_hash
 from headstart.data.images import IMAGE_EXTENSIONS, load_image
 from headstart.data.readers import (
     encode_labels,
     from_arrays,
-    load_data,
     read_image_folder,
     read_table,
     require_labels,
 )
+from headstart.data.sources import load_data, read_inputs
 from headstart.data.splits import sample_shots, stratified_split
 
 __all__ = [
@@ -17,12 +19,16 @@ __all__ = [
     "Dataset",
     "Modality",
     "Task",
+    "catalogue_names",
     "content_hash",
     "encode_labels",
     "from_arrays",
+    "list_datasets",
     "load_data",
+    "load_dataset",
     "load_image",
     "read_image_folder",
+    "read_inputs",
     "read_table",
     "require_labels",
     "sample_shots",

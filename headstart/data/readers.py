@@ -1,4 +1,4 @@
-"""Readers that turn a folder, a table or arrays into a ``Dataset``, and ``load_data`` to pick one.
+"""Readers that turn a folder, a table or arrays into a ``Dataset`` (``headstart.data.sources`` picks one).
 
 Every reader checks its input up front and raises ``DataError`` with a one-line message naming
 the file, row or column at fault, so that a bad example never surfaces halfway through training.
@@ -332,40 +332,6 @@ def _encode_array_labels(
         raise DataError(f"{name}: class labels are fractional numbers; pass task='regression' for targets")
     names = [str(v) for v in (y.astype(np.int64) if np.issubdtype(y.dtype, np.floating) else y)]
     return encode_labels(names, classes)
-
-
-# ----------------------------------------------------------------------------- dispatch
-
-
-def load_data(
-    spec: Path | str,
-    *,
-    text_col: str = "text",
-    label_col: str | None = "label",
-    task: Task = "classification",
-    label_sep: str = "|",
-    on_error: OnError = "fail",
-    allow_unlabelled: bool = False,
-) -> Dataset:
-    """The dataset ``spec`` names: a folder of images, a .csv/.tsv/.jsonl file, or a catalogue
-    dataset (``"digits"``, or ``"digits:train"`` / ``"digits:test"`` for its fixed split).
-
-    An existing path wins over a catalogue name of the same spelling.
-    """
-    path = Path(spec)
-    if path.is_dir():
-        return read_image_folder(path, on_error)
-    if path.is_file():
-        if path.suffix.lower() not in TABLE_SUFFIXES:
-            raise DataError(f"{path}: unsupported file type; expected an image folder or a .csv, .tsv or .jsonl file")
-        return read_table(path, text_col, label_col, task, label_sep, allow_unlabelled=allow_unlabelled)
-    from headstart import datasets  # imported here: the catalogue itself builds on these readers
-
-    name, _, split = str(spec).partition(":")
-    if name in datasets.catalogue_names():
-        return datasets.load_dataset(name, split or "all")
-    catalogue = ", ".join(datasets.catalogue_names())
-    raise DataError(f"no such file, folder or catalogue dataset: {spec}; catalogue: {catalogue}")
 
 
 def require_labels(dataset: Dataset, min_classes: int = 2) -> None:

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from headstart.data import load_data, require_labels
 from headstart.data.dataset import Dataset
-from headstart.data.readers import load_data, require_labels
 from headstart.data.splits import sample_shots, stratified_split
 from headstart.errors import HeadstartError
 from headstart.methods import get_method

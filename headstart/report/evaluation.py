@@ -9,11 +9,11 @@ import numpy as np
 import torch
 
 from headstart import tasks
-from headstart.fitted import Transferred
 from headstart.data.dataset import Dataset
 from headstart.data.readers import require_labels
 from headstart.errors import HeadstartError
 from headstart.features import extract_features
+from headstart.fitted import Transferred
 
 
 @dataclass

@@ -19,14 +19,20 @@ import numpy as np
 from matplotlib.figure import Figure
 from PIL import Image
 
-from headstart.fitted import Transferred
 from headstart.data.dataset import Dataset
 from headstart.errors import HeadstartError
 from headstart.features import extract_features
+from headstart.fitted import Transferred
 from headstart.recipe import Recipe
 from headstart.report import plots
 from headstart.report.evaluation import RunEvaluation, evaluate_run
-from headstart.report.metrics import Mistake, ReliabilityBins, confident_mistakes, confusion_matrix, reliability_bins
+from headstart.report.metrics import (
+    Mistake,
+    ReliabilityBins,
+    confident_mistakes,
+    confusion_matrix,
+    reliability_bins,
+)
 from headstart.zoo import input_family
 
 REPORT_FILE = "report.html"

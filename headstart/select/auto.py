@@ -31,10 +31,10 @@ import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
 from headstart.api import fit
-from headstart.fitted import Transferred
 from headstart.data.dataset import Dataset
-from headstart.data.readers import load_data
+from headstart.data.sources import load_data
 from headstart.errors import HeadstartError
+from headstart.fitted import Transferred
 from headstart.select.baseline_model import BaselineModel, fit_baseline_model
 from headstart.select.rank import (
     DEFAULT_SCORES,

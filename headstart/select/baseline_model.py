@@ -29,10 +29,10 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from headstart import baselines, tasks
-from headstart.fitted import Prediction
+from headstart.data import load_data, require_labels
 from headstart.data.dataset import Dataset
-from headstart.data.readers import load_data, require_labels
 from headstart.errors import HeadstartError
+from headstart.fitted import Prediction
 
 FORMAT = "headstart-baseline/1"
 CONFIG, WEIGHTS = "config.json", "model.safetensors"

@@ -9,7 +9,12 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from headstart.select._inputs import class_codes, feature_matrix, one_hot, regression_targets
+from headstart.select._inputs import (
+    class_codes,
+    feature_matrix,
+    one_hot,
+    regression_targets,
+)
 
 MAX_ITERATIONS = 100
 RELATIVE_TOLERANCE = 1e-8

@@ -15,11 +15,15 @@ import numpy as np
 from scipy.special import softmax
 from threadpoolctl import threadpool_limits
 
+from headstart.data import load_data, require_labels
 from headstart.data.dataset import Dataset
-from headstart.data.readers import load_data, require_labels
 from headstart.data.splits import sample_shots
 from headstart.errors import HeadstartError
-from headstart.features import extract_features, extract_features_at_depths, extract_source_logits
+from headstart.features import (
+    extract_features,
+    extract_features_at_depths,
+    extract_source_logits,
+)
 from headstart.select import SCORES, logme
 from headstart.zoo import Backbone, list_backbones, load_backbone
 

@@ -29,8 +29,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from headstart.data import load_data, require_labels
 from headstart.data.dataset import Dataset
-from headstart.data.readers import load_data, require_labels
 from headstart.data.splits import sample_shots
 from headstart.errors import HeadstartError
 from headstart.features import extract_features

@@ -26,7 +26,7 @@ from torch.nn import functional as F
 
 from headstart.errors import BackboneError, DataError
 from headstart.zoo.base import TextTower, file_sha256
-from headstart.zoo.registry import list_backbones, register_backbone
+from headstart.zoo.registry import list_backbones, register_backbone, register_loader
 from headstart.zoo.text import TextBackbone, TokenState
 
 if TYPE_CHECKING:
@@ -291,3 +291,6 @@ def _minilm_dir() -> Path:
 def minilm_l6(max_length: int | None = None) -> HFTextEncoder:
     """The packaged all-MiniLM-L6-v2 (truncates at 256 tokens unless ``max_length`` says otherwise)."""
     return HFTextEncoder.from_directory(_minilm_dir(), name="minilm-l6", max_length=max_length)
+
+
+register_loader(HFTextEncoder, load_hf_encoder)

@@ -34,7 +34,7 @@ from headstart.errors import BackboneError, DataError
 from headstart.zoo.base import TextTower
 from headstart.zoo.hf_text import WEIGHTS_FILES, weights_sha256
 from headstart.zoo.image import ImageBackbone
-from headstart.zoo.registry import register_folder_family
+from headstart.zoo.registry import register_loader
 from headstart.zoo.text import TextBackbone
 
 if TYPE_CHECKING:
@@ -206,4 +206,4 @@ class CLIPImageTower(ImageBackbone):
 
 
 
-register_folder_family("clip", CLIPImageTower)
+register_loader(CLIPImageTower, CLIPImageTower.from_directory, model_type="clip")

@@ -30,7 +30,9 @@ class BackboneEntry:
 
 
 _REGISTRY: dict[str, BackboneEntry] = {}
-_FOLDER_FAMILIES: dict[str, type[Backbone]] = {}  # a folder's config.json model_type -> the family that loads it
+# Loaders of what is not a registered name: a local folder whose config.json names a model_type,
+# or (key None) anything else, a local model directory or a hub id; each with the family it builds.
+_LOADERS: dict[str | None, tuple[type[Backbone], Callable[..., Backbone]]] = {}
 
 
 DEFAULT_BACKBONES = {"text": "minilm-l6", "image": "efficientnet-lite0"}
@@ -64,10 +66,13 @@ def register_backbone(
     return wrap
 
 
-def register_folder_family(model_type: str, family: type[Backbone]) -> None:
-    """Let ``load_backbone(path)`` build a local folder whose ``config.json`` says ``model_type``
-    with ``family.from_directory(path, **options)``."""
-    _FOLDER_FAMILIES[model_type] = family
+def register_loader(family: type[Backbone], loader: Callable[..., Backbone], model_type: str | None = None) -> None:
+    """Let ``load_backbone(path)`` build, with ``loader(path, **options)``, a local folder whose
+    ``config.json`` says ``model_type``; with ``model_type=None`` anything else that is not a
+    registered name (a local model directory or a hub id). One family registers each."""
+    if model_type in _LOADERS:
+        raise ValueError(f"a second backbone loader for model type {model_type!r}: {loader.__qualname__}")
+    _LOADERS[model_type] = (family, loader)
 
 
 def folder_model_type(key: str) -> str | None:
@@ -76,6 +81,15 @@ def folder_model_type(key: str) -> str | None:
         return json.loads((Path(key).expanduser() / "config.json").read_text(encoding="utf-8")).get("model_type")
     except (OSError, ValueError, AttributeError):
         return None
+
+
+def _loader_for(key: str) -> tuple[type[Backbone], Callable[..., Backbone]]:
+    model_type = folder_model_type(key)
+    if model_type is not None and model_type in _LOADERS:
+        return _LOADERS[model_type]
+    if None not in _LOADERS:
+        raise BackboneError(f"unknown backbone {key!r}; registered: {', '.join(_REGISTRY) or 'none'}")
+    return _LOADERS[None]
 
 
 def list_backbones(modality: str | None = None) -> list[BackboneEntry]:
@@ -100,24 +114,15 @@ def load_backbone(name_or_path: str | Path, **kwargs) -> Backbone:
     key = str(name_or_path)
     if key in _REGISTRY:
         return _REGISTRY[key].builder(**kwargs)
-    if (model_type := folder_model_type(key)) in _FOLDER_FAMILIES:
-        return _FOLDER_FAMILIES[model_type].from_directory(key, **kwargs)
-    from headstart.zoo.hf_text import load_hf_encoder  # local directory or hub id
-
-    return load_hf_encoder(key, **kwargs)
+    return _loader_for(key)[1](key, **kwargs)
 
 
 def backbone_family(name_or_path: str | Path) -> type[Backbone]:
-    """The class ``load_backbone(name_or_path)`` builds, without building it (a directory or hub
-    id is a Hugging Face text encoder)."""
+    """The class ``load_backbone(name_or_path)`` builds, without building it."""
     key = str(name_or_path)
     if key in _REGISTRY:
         return _REGISTRY[key].family
-    if (model_type := folder_model_type(key)) in _FOLDER_FAMILIES:
-        return _FOLDER_FAMILIES[model_type]
-    from headstart.zoo.hf_text import HFTextEncoder
-
-    return HFTextEncoder
+    return _loader_for(key)[0]
 
 
 def input_family(modality: str) -> type[Backbone]:

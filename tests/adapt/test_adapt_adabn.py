@@ -10,7 +10,7 @@ from headstart.adapt.adabn import (
     reestimate_batchnorm,
     state_identity,
 )
-from headstart.datasets import load_dataset
+from headstart.data.catalogue import load_dataset
 from headstart.errors import HeadstartError
 from headstart.zoo import load_backbone
 

@@ -13,9 +13,9 @@ import torch
 import headstart
 import headstart.adapt
 from headstart.adapt import ALGORITHMS, adapt
+from headstart.data.catalogue import load_dataset
 from headstart.data.dataset import Dataset
 from headstart.data.splits import sample_shots
-from headstart.datasets import load_dataset
 from headstart.errors import DataError, HeadstartError
 
 OPTIONS = {"backbone": "efficientnet-lite0", "backbone_options": {"resize": "stretch"}, "unfreeze": 1, "epochs": 1, "rounds": 1}

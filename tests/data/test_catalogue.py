@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from headstart.datasets import cache_root, list_datasets, load_dataset
+from headstart.data.catalogue import cache_root, list_datasets, load_dataset
 from headstart.errors import DataError
 
 EXPECTED = {

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from headstart.data import from_arrays, sample_shots, stratified_split
-from headstart.datasets import load_dataset
+from headstart.data.catalogue import load_dataset
 from headstart.errors import DataError
 
 

@@ -4,9 +4,9 @@ from PIL import Image
 from sklearn.linear_model import LogisticRegression
 
 from headstart.data import from_arrays
+from headstart.data.catalogue import load_dataset
 from headstart.data.splits import sample_shots
 from headstart.data.transforms import frame_like_mnist, pad_to_frame
-from headstart.datasets import load_dataset
 from headstart.errors import DataError
 
 

@@ -11,8 +11,8 @@ import pytest
 import torch
 from PIL import Image
 
+from headstart.data.catalogue import load_dataset
 from headstart.data.dataset import Dataset
-from headstart.datasets import load_dataset
 from headstart.errors import DataError
 from headstart.features import (
     default_cache_root,

@@ -2,9 +2,8 @@
 
 import pytest
 
+from headstart.data.catalogue import load_dataset
 from headstart.data.splits import sample_shots
-from headstart.datasets import load_dataset
-
 
 
 @pytest.fixture(scope="session")

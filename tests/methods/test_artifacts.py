@@ -2,11 +2,10 @@ import json
 
 import numpy as np
 import pytest
+from short_text import TEXT_OPTIONS
 
 import headstart
 from headstart.errors import BackboneError, HeadstartError
-
-from short_text import TEXT_OPTIONS
 
 
 @pytest.mark.parametrize("method, options", [("probe", {}), ("finetune", {"unfreeze": 1, "epochs": 1}), ("scratch", {"epochs": 1})])

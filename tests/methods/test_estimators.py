@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
+from short_text import TEXT_OPTIONS
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from headstart.estimators import HeadstartClassifier, HeadstartRegressor
-from short_text import TEXT_OPTIONS
 
 
 def test_classifier_in_cross_val_score(bbc_train):

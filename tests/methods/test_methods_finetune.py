@@ -1,16 +1,15 @@
 import numpy as np
 import pytest
 import torch
+from short_text import TEXT_OPTIONS
 
 import headstart
-from headstart.training.run import auto_epochs
 from headstart.methods import get_method
 from headstart.methods.regularizers import L2SP, BatchSpectralShrinkage
 from headstart.model import TransferModel
 from headstart.recipe import Recipe
+from headstart.training.run import auto_epochs
 from headstart.zoo import load_backbone
-
-from short_text import TEXT_OPTIONS
 
 
 @pytest.fixture(scope="module")

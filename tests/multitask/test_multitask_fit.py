@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import headstart
+from headstart.data.catalogue import load_dataset
 from headstart.data.splits import sample_shots
-from headstart.datasets import load_dataset
 from headstart.errors import HeadstartError
 from headstart.multitask import TaskSpec, fit_multitask, load_multitask
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 import headstart
-from headstart.fitted import Transferred
 from headstart.data.dataset import Dataset
-from headstart.data.readers import load_data
+from headstart.data.sources import load_data
 from headstart.data.splits import stratified_split
+from headstart.fitted import Transferred
 from headstart.report import write_report
 
 COMPARISON = [

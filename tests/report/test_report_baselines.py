@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from headstart.baselines import PIXEL_SIDE, fit_baseline, pixels
-from headstart.data.readers import load_data
+from headstart.data.sources import load_data
 from headstart.data.splits import sample_shots, stratified_split
 from headstart.errors import HeadstartError
 

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 import headstart
 from headstart.cli import app
-from headstart.data.readers import load_data
+from headstart.data.sources import load_data
 from headstart.data.splits import sample_shots
 from headstart.demo import verdict
 

@@ -96,7 +96,7 @@ def test_evaluation_can_be_reused_and_a_probe_report_says_it_has_no_curves(digit
 
 
 def test_data_with_other_classes_is_refused(digits_run, tmp_path):
-    from headstart.data.readers import load_data
+    from headstart.data.sources import load_data
 
     fitted, _, _ = digits_run
     with pytest.raises(HeadstartError, match="differ from the model's"):

@@ -3,7 +3,11 @@
 import numpy as np
 import pytest
 
-from headstart.report.metrics import confident_mistakes, confusion_matrix, reliability_bins
+from headstart.report.metrics import (
+    confident_mistakes,
+    confusion_matrix,
+    reliability_bins,
+)
 
 
 def test_confusion_matrix_counts_true_rows_and_predicted_columns():

@@ -7,10 +7,14 @@ import numpy as np
 import pytest
 
 import headstart
+from headstart.data.catalogue import load_dataset
 from headstart.data.splits import sample_shots
-from headstart.datasets import load_dataset
 from headstart.errors import HeadstartError
-from headstart.select.auto import NegativeTransferWarning, plan_transfer, validation_splits
+from headstart.select.auto import (
+    NegativeTransferWarning,
+    plan_transfer,
+    validation_splits,
+)
 from headstart.select.baseline_model import BaselineModel
 from headstart.select.rank import rank_backbones
 

@@ -7,9 +7,9 @@ import pytest
 import torch
 from scipy.special import softmax
 
+from headstart.data.catalogue import load_dataset
 from headstart.data.dataset import Dataset
 from headstart.data.splits import sample_shots
-from headstart.datasets import load_dataset
 from headstart.errors import HeadstartError
 from headstart.features import extract_source_logits
 from headstart.select import SCORES

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from headstart.data.catalogue import load_dataset
 from headstart.data.splits import sample_shots
-from headstart.datasets import load_dataset
 from headstart.errors import HeadstartError
 from headstart.features import extract_features, extract_features_at_depths
 from headstart.select.rank import rank_depths, suggest_unfreeze

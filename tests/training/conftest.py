@@ -4,9 +4,9 @@ from contextlib import contextmanager
 
 import pytest
 import torch
+from headstart.data.catalogue import load_dataset
 
 from headstart.data.splits import sample_shots
-from headstart.datasets import load_dataset
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -22,7 +22,7 @@ SCRIPT = """
 import json, os, sys
 import torch.distributed as dist
 from headstart.data.splits import sample_shots
-from headstart.datasets import load_dataset
+from headstart.data.catalogue import load_dataset
 
 kind, out = sys.argv[1], sys.argv[2]
 options = dict(backbone="minilm-l6", method="finetune", unfreeze=1, epochs=2, devices=2,
@@ -86,6 +86,6 @@ def test_two_process_ddp_run_from_the_command_line(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     model = headstart.load(out)
     assert model.info["world_size"] == 2
-    from headstart.datasets import load_dataset
+    from headstart.data.catalogue import load_dataset
 
     assert len(model.predict(load_dataset("digits", "test").inputs[:5]).labels) == 5

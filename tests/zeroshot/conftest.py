@@ -2,8 +2,8 @@
 
 import pytest
 
+from headstart.data.catalogue import load_dataset
 from headstart.data.splits import sample_shots
-from headstart.datasets import load_dataset
 from headstart.zoo import load_backbone
 
 _BBC_LABELS = {

@@ -7,7 +7,12 @@ import headstart
 from headstart.errors import BackboneError, HeadstartError
 from headstart.features import extract_features
 from headstart.zeroshot import (
-    DEFAULT_TEMPERATURE, fit_temperature, label_embeddings, label_prompts, zeroshot_classify, zeroshot_evaluate,
+    DEFAULT_TEMPERATURE,
+    fit_temperature,
+    label_embeddings,
+    label_prompts,
+    zeroshot_classify,
+    zeroshot_evaluate,
     zeroshot_model,
 )
 from headstart.zoo import load_backbone

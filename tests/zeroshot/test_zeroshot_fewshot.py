@@ -9,7 +9,12 @@ from headstart.data.splits import sample_shots
 from headstart.errors import HeadstartError
 from headstart.features import extract_features
 from headstart.methods.probe import fit_linear_head
-from headstart.zeroshot import fit_fewshot_from_prior, fit_head_towards_prior, zeroshot_evaluate, zeroshot_model
+from headstart.zeroshot import (
+    fit_fewshot_from_prior,
+    fit_head_towards_prior,
+    zeroshot_evaluate,
+    zeroshot_model,
+)
 
 
 def accuracy(model, data):

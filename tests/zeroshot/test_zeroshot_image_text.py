@@ -14,9 +14,19 @@ from typer.testing import CliRunner
 import headstart
 from headstart.cli import app
 from headstart.data.readers import load_data
-from headstart.zeroshot import fit_fewshot_from_prior, zeroshot_classify, zeroshot_evaluate, zeroshot_model
+from headstart.zeroshot import (
+    fit_fewshot_from_prior,
+    zeroshot_classify,
+    zeroshot_evaluate,
+    zeroshot_model,
+)
 from headstart.zoo import load_backbone
-from tests.zoo.tiny_clip import COLOURS, colour_photos, save_tiny_clip, write_photo_folder
+from tests.zoo.tiny_clip import (
+    COLOURS,
+    colour_photos,
+    save_tiny_clip,
+    write_photo_folder,
+)
 
 LABELS = list(COLOURS)
 

@@ -5,7 +5,12 @@ import pytest
 
 from headstart.data.dataset import Dataset
 from headstart.errors import DataError, HeadstartError
-from headstart.zeroshot.labels import dataset_codes, label_prompts, parse_labels, read_labels_file
+from headstart.zeroshot.labels import (
+    dataset_codes,
+    label_prompts,
+    parse_labels,
+    read_labels_file,
+)
 
 
 def test_names_describe_themselves():

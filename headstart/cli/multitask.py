@@ -6,15 +6,18 @@ from pathlib import Path
 from typing import Any, Optional
 
 import typer
+from rich.table import Table
+
+from headstart.cli.console import PROGRESS, console, parse_set
 
 
-def multitask_command(
+def multitask(
     tasks_file: Path = typer.Argument(..., help="TOML (or YAML) file: run settings, then one [[tasks]] table per task."),
     out: Path = typer.Option(..., "--out", "-o", help="Run folder: the artifact, checkpoints and logs go here."),
     backbone: Optional[str] = typer.Option(None, help="Backbone (overrides the file; default minilm-l6)."),
     method: Optional[str] = typer.Option(None, help="probe | finetune | lora | scratch (overrides the file; default probe)."),
     set_: list[str] = typer.Option([], "--set", help="Any other setting as key=value, e.g. --set weighting=uncertainty."),
-    progress: bool = typer.Option(True, help="Show progress bars."),
+    progress: bool = PROGRESS,
 ) -> None:
     """Train one shared backbone with one head per task and write the multi-task artifact.
 
@@ -24,19 +27,14 @@ def multitask_command(
 
     Example: headstart multitask tasks.toml --out runs/multitask --method finetune --set unfreeze=2
     """
-    from headstart.cli import _parse_set
-
-    run_multitask(tasks_file, out, backbone, method, _parse_set(set_), progress)
+    run_multitask(tasks_file, out, backbone, method, parse_set(set_), progress)
 
 
 def run_multitask(
     tasks_file: Path, out: Path, backbone: str | None, method: str | None, options: dict[str, Any], progress: bool
 ) -> None:
     """Train, save to ``out`` and print one row per task (``headstart multitask`` and ``fit --tasks``)."""
-    from rich.table import Table
-
     from headstart import tasks
-    from headstart.cli import console
     from headstart.multitask.api import fit_multitask
 
     fitted = fit_multitask(tasks_file, backbone, method, out=out, progress=progress, **options)

@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from headstart.cli import app
+from headstart.data.catalogue import load_dataset
 from headstart.data.splits import sample_shots
 from headstart.errors import HeadstartError
 
@@ -23,7 +24,9 @@ def write_csv(path, header, rows):
 
 
 @pytest.fixture(scope="module")
-def labelled_reviews(tmp_path_factory, reviews_test):
+def labelled_reviews(tmp_path_factory):
+    """15 fresh and 15 rotten real snippets, drawn from the 300 the zero-shot tests use."""
+    reviews_test = sample_shots(load_dataset("rotten_tomatoes", "test"), 150, seed=0)
     data = sample_shots(reviews_test, 15, seed=1)
     rows = [(t, data.classes[y]) for t, y in zip(data.inputs, data.labels)]
     return write_csv(tmp_path_factory.mktemp("data") / "reviews.csv", ["text", "label"], rows)

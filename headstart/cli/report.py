@@ -6,21 +6,20 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 
+from headstart.cli.console import LABEL_COL, TEXT_COL, console
 from headstart.errors import HeadstartError
+from headstart.report import EVAL_DATA_KEY
 
-EVAL_DATA_KEY = "eval_data"  # artifact info: the load_data spec of the run's held-out data
 
-
-def report_command(
+def report(
     run: Path = typer.Argument(..., help="Artifact folder written by `headstart fit` or `headstart demo`."),
     data: Optional[str] = typer.Option(
         None, help="Labelled held-out data (image folder, CSV/TSV/JSONL file or catalogue name); "
         "default: the held-out data the run recorded."
     ),
-    text_col: str = typer.Option("text", help="Text column of a CSV/TSV/JSONL file."),
-    label_col: str = typer.Option("label", help="Label column of a CSV/TSV/JSONL file."),
+    text_col: str = TEXT_COL,
+    label_col: str = LABEL_COL,
 ) -> None:
     """Write RUN/report.html, a self-contained page on how the saved run does on held-out data.
 
@@ -30,7 +29,7 @@ def report_command(
     Example: headstart report runs/demo --data bbc_news:test
     """
     import headstart
-    from headstart.data.readers import load_data
+    from headstart.data.sources import load_data
     from headstart.report import write_report
 
     fitted = headstart.load(run)
@@ -39,4 +38,4 @@ def report_command(
         raise HeadstartError(f"{run}: the run recorded no held-out data; pass it with --data")
     eval_data = load_data(spec, text_col=text_col, label_col=label_col, task=fitted.task)
     path = write_report(fitted, eval_data, run, comparison=fitted.info.get("comparison"))
-    Console().print(f"report: {path}")
+    console.print(f"report: {path}")

@@ -6,8 +6,8 @@ import pytest
 from typer.testing import CliRunner
 
 from headstart.cli import app
+from headstart.data.catalogue import load_dataset
 from headstart.data.splits import sample_shots
-from headstart.datasets import load_dataset
 from headstart.errors import DataError, HeadstartError
 from headstart.multitask import load_multitask, read_tasks_file
 

@@ -1,4 +1,4 @@
-"""The ``headstart adapt`` command (registered in ``headstart.cli``)."""
+"""``headstart adapt --source S --target T --out RUN``: domain adaptation from the command line."""
 
 from __future__ import annotations
 
@@ -8,20 +8,19 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from headstart.report.cli import EVAL_DATA_KEY
+from headstart.cli.console import PROGRESS, SEED, console, parse_set
+from headstart.report import EVAL_DATA_KEY
 
 if TYPE_CHECKING:
     from headstart.data.dataset import Dataset
     from headstart.fitted import Transferred
 
-console = Console()
 REPORT_SOURCE_EXAMPLES = 500  # source examples in the report's feature map (each costs a backbone pass)
 
 
-def adapt_command(
+def adapt(
     source: str = typer.Option(..., "--source", help="Labelled source data: image folder, CSV/TSV/JSONL file or catalogue name."),
     target: str = typer.Option(..., "--target", help="Target data: the same kinds, or a flat folder of images; labels optional."),
     out: Path = typer.Option(..., "--out", "-o", help="Run folder: the artifact and the training logs go here."),
@@ -36,9 +35,9 @@ def adapt_command(
     unfreeze: Optional[str] = typer.Option(None, help="finetune: train the last K layer groups, or 'all'."),
     epochs: Optional[int] = typer.Option(None, help="Training epochs (default: chosen from the data size)."),
     lr: Optional[float] = typer.Option(None, help="Peak learning rate of the backbone."),
-    seed: int = typer.Option(0, help="Random seed: the same seed gives the same model."),
+    seed: int = SEED,
     set_: list[str] = typer.Option([], "--set", help="Any other recipe or adaptation option as key=value, e.g. --set rounds=2."),
-    progress: bool = typer.Option(True, help="Show progress bars."),
+    progress: bool = PROGRESS,
 ) -> None:
     """Adapt a model from a labelled source domain to an unlabelled target domain and save it.
 
@@ -47,17 +46,16 @@ def adapt_command(
 
     Example: headstart adapt --source mnist5k --target digits --backbone efficientnet-lite0 --method adabn --out runs/digits
     """
-    from headstart.adapt import adapt
+    from headstart.adapt import adapt as adapt_domains
     from headstart.adapt.api import data_of, load_target
-    from headstart.cli import _parse_set
 
-    options: dict[str, Any] = _parse_set(set_)
+    options: dict[str, Any] = parse_set(set_)
     options.update({k: v for k, v in dict(base=base, unfreeze=unfreeze, epochs=epochs, lr=lr).items() if v is not None})
     if weight:
         options["weights"] = weight
     source_data = data_of(source, text_col, label_col)  # read once: for training, then for the report
     target_data = load_target(target, text_col=text_col, label_col=target_label_col)
-    model = adapt(
+    model = adapt_domains(
         source_data, target_data, backbone=backbone, method=method, target_shots=target_shots, out=out, progress=progress,
         text_col=text_col, label_col=label_col, target_label_col=target_label_col, seed=seed, **options,
     )

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 import headstart
 from headstart.adapt import ALGORITHMS
 from headstart.cli import app, main
+from headstart.data.catalogue import load_dataset
 from headstart.data.splits import sample_shots
-from headstart.datasets import load_dataset
 
 SIX = ["dann", "cdan", "mmd", "coral", "self_training", "adabn"]
 OPTIONS = ["--unfreeze", "1", "--epochs", "1", "--no-progress", "--set", 'backbone_options={"resize": "stretch"}', "--set", "rounds=1"]

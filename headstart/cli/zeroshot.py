@@ -7,10 +7,11 @@ from typing import Optional
 
 import typer
 
+from headstart.cli.console import TEXT_COL, console, print_metrics
 from headstart.errors import HeadstartError
 
 
-def zeroshot_command(
+def zeroshot(
     data: str = typer.Argument(..., help="CSV/TSV/JSONL file of texts (labelled or not), a folder of images "
                                "(one sub-folder per class) or a catalogue name."),
     labels: Optional[str] = typer.Option(
@@ -24,7 +25,7 @@ def zeroshot_command(
     template: list[str] = typer.Option([], help="Prompt template with {} for the description (repeatable); "
                                        "default: a built-in set, averaged."),
     temperature: Optional[float] = typer.Option(None, help="Softmax temperature of the cosine scores (default 0.05)."),
-    text_col: str = typer.Option("text", help="Text column of a CSV/TSV/JSONL file."),
+    text_col: str = TEXT_COL,
     label_col: str = typer.Option("label", help="Label column; when the file has it, accuracy and macro-F1 are printed."),
 ) -> None:
     """Classify texts by their similarity to label descriptions; no training examples needed.
@@ -34,10 +35,14 @@ def zeroshot_command(
 
     Example: headstart zeroshot bbc_news:test --labels "business=business and finance,entertainment,politics,sports,tech"
     """
-    from headstart.cli import _print_metrics, console
-    from headstart.data.readers import load_data
+    from headstart.data.sources import load_data
     from headstart.zeroshot.classifier import zeroshot_evaluate, zeroshot_model
-    from headstart.zeroshot.labels import dataset_codes, label_prompts, parse_labels, read_labels_file
+    from headstart.zeroshot.labels import (
+        dataset_codes,
+        label_prompts,
+        parse_labels,
+        read_labels_file,
+    )
 
     if labels is not None and labels_file is not None:
         raise HeadstartError("give the labels with --labels or with --labels-file, not both")
@@ -54,7 +59,7 @@ def zeroshot_command(
         dataset_codes(dataset, prompts)  # fail on unmatched class names before embedding anything
     model = zeroshot_model(prompts, backbone, template or None, temperature=temperature)
     if dataset.is_labelled:
-        _print_metrics(zeroshot_evaluate(model, dataset), f"{data} (zero-shot)")
+        print_metrics(zeroshot_evaluate(model, dataset), f"{data} (zero-shot)")
         return
     prediction = model.predict(dataset)
     for text, label, probs in zip(dataset.inputs, prediction.labels, prediction.probabilities):

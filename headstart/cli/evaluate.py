@@ -1,0 +1,28 @@
+"""``headstart evaluate RUN DATA``: metrics of a saved run on labelled data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from headstart.cli.console import console, print_metrics
+
+
+def evaluate(
+    run: Path = typer.Argument(..., help="Artifact folder written by `headstart fit`."),
+    data: str = typer.Argument(..., help="Labelled data: image folder, CSV/TSV/JSONL file or catalogue name."),
+    json_out: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
+) -> None:
+    """Evaluate a trained model on labelled data: accuracy, macro-F1, per-class report.
+
+    Example: headstart evaluate runs/bbc bbc_news:test
+    """
+    import headstart
+
+    metrics = headstart.load(run).evaluate(data, progress=True)
+    if json_out:
+        console.print_json(json.dumps(metrics))
+    else:
+        print_metrics(metrics, str(data))

@@ -1,0 +1,43 @@
+"""What the command-line tests share: running ``headstart`` as a user does, a small real CSV, one torch thread."""
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """``python -m headstart ARGS`` in a fresh process; with ``check``, assert that it succeeded."""
+    done = subprocess.run([sys.executable, "-m", "headstart", *args], capture_output=True, text=True, timeout=600)
+    if check:
+        assert done.returncode == 0, done.stderr[-2000:]
+    return done
+
+
+def write_reviews_csv(folder: Path) -> Path:
+    """A small CSV of real Rotten Tomatoes snippets (12 per class) with `text` and `label` columns."""
+    from headstart.data.catalogue import load_dataset
+    from headstart.data.splits import sample_shots
+
+    data = sample_shots(load_dataset("rotten_tomatoes", "train"), 12, seed=0)
+    path = folder / "reviews.csv"
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["text", "label"])
+        writer.writerows((t, data.classes[y]) for t, y in zip(data.inputs, data.labels))
+    return path
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """One thread: on two shared cores, two threads oversubscribe and run the small convolutions
+    and matrices of these tests several times slower. Module-wide, so that module fixtures (a model
+    adapted once for several tests) compute with the same single thread as the tests."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

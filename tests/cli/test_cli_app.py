@@ -1,0 +1,27 @@
+"""The `headstart` app: user errors are one line with exit status 2; every --help shows an example."""
+
+import pytest
+
+from tests.cli.helpers import run
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["fit", "no/such/file.csv", "--out", "x"], "no such file"),
+        (["fit", "digits", "--method", "nonsense", "--out", "x"], "unknown method"),
+        (["fit", "digits", "--backbone", "nonsense", "--out", "x"], "unknown backbone"),
+        (["fit", "digits", "--set", "bogus=1", "--out", "x"], "unknown option"),
+        (["evaluate", "no/such/run", "digits"], "not a headstart artifact"),
+    ],
+)
+def test_bad_input_gives_one_line_and_exit_code_2(args, message):
+    done = run(*args, check=False)
+    assert done.returncode == 2
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", ["fit", "evaluate", "predict", "backbones", "datasets"])
+def test_help_shows_a_runnable_example(command):
+    assert "Example: headstart" in run(command, "--help").stdout
