@@ -1,4 +1,4 @@
-"""Multi-task learning: one backbone, one head per task, trained jointly (also ``headstart.methods.multitask``).
+"""Multi-task learning: one backbone, one head per task, trained jointly.
 
 Modules: ``spec`` (tasks, options, tasks files), ``sampling`` (which task each batch comes from),
 ``heads`` (task heads and loss weighting), ``objective`` (its objective and batches on the shared training path), ``model`` (the

@@ -42,7 +42,10 @@ def test_every_algorithm_gives_a_loadable_artifact(method, source, target, tmp_p
     model = run(source, target, method)
     report = model.info["adaptation"]
     assert report["method"] == method
-    assert all(-2.0 <= d <= 2.0 for d in report["proxy_a_distance"].values())
+    distance = report["proxy_a_distance"]
+    assert distance["before"] > 1.9  # 28x28 MNIST and 8x8 digits are told apart perfectly: measured 2.0
+    if method == "adabn":  # per-domain BatchNorm statistics make the domains hard to tell apart
+        assert distance["after"] < 0.5  # measured -1.18 (the other five, after one epoch: 1.91 to 2.0)
     assert set(report["selection"]) >= {"selection_score", "source_val_accuracy", "target_im"}
     after = report["feature_map"]["after"]
     assert np.shape(after["target"]) == (len(target), 2) and after["target_labels"] == target.labels.tolist()
@@ -61,8 +64,9 @@ def test_target_labels_are_reported_but_never_trained_on(method, source, target)
     other = run(source, shuffled, method)
     state, other_state = model.model.state_dict(), other.model.state_dict()
     assert all(torch.equal(state[k], other_state[k]) for k in state)
-    accuracy = model.info["adaptation"]["target_accuracy"]
-    assert 0 <= accuracy["before"] <= 1 and 0 <= accuracy["after"] <= 1
+    # the reported accuracy is the adapted model's, scored against the labels it was given
+    assert model.info["adaptation"]["target_accuracy"]["after"] == pytest.approx(model.evaluate(target)["accuracy"])
+    assert other.info["adaptation"]["target_accuracy"]["after"] == pytest.approx(other.evaluate(shuffled)["accuracy"])
     assert model.info["target_metrics"]["n"] == len(target)
 
 

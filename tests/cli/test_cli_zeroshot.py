@@ -57,9 +57,15 @@ def test_descriptions_with_commas(labelled_reviews):
 def test_labels_file_and_templates(labelled_reviews, tmp_path):
     labels = tmp_path / "labels.txt"
     labels.write_text("# one label a line\nfresh=a positive review|a rave\nrotten=a negative review\n")
-    result = zeroshot(labelled_reviews, "--labels-file", labels, "--template", "Critics say: {}", "--temperature", "0.1")
+    options = ["--template", "Critics say: {}", "--temperature", "0.1"]
+    result = zeroshot(labelled_reviews, "--labels-file", labels, *options)
     assert result.exit_code == 0, result.output
-    assert 0.0 <= accuracy_of(result.stdout) <= 1.0
+    # the file reads as the same labels given inline (comment skipped, "|" alternatives kept);
+    # accuracy measured 0.467 with and without the template, so it is compared, not bounded
+    inline = zeroshot(labelled_reviews, "--labels", "fresh=a positive review|a rave;rotten=a negative review", *options)
+    assert result.stdout == inline.stdout
+    names_only = zeroshot(labelled_reviews, "--labels", "fresh;rotten", *options)
+    assert names_only.exit_code == 0 and names_only.stdout != result.stdout
 
 
 def test_unlabelled_data_prints_one_prediction_per_text(tmp_path):
@@ -69,7 +75,7 @@ def test_unlabelled_data_prints_one_prediction_per_text(tmp_path):
     assert result.exit_code == 0, result.output
     lines = result.stdout.strip().splitlines()
     assert [line.split()[0] for line in lines] == ["pos", "neg", "pos"]
-    assert all(0.5 <= float(line.split()[1]) <= 1.0 for line in lines)
+    assert all(float(line.split()[1]) > 0.6 for line in lines)  # confident, not near 0.5: measured 0.72, 0.68, 0.91
 
 
 @pytest.mark.parametrize(

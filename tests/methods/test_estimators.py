@@ -16,9 +16,11 @@ def test_classifier_in_cross_val_score(bbc_train):
 
 def test_classifier_in_pipeline_and_grid_search(bbc_train):
     texts, labels = list(bbc_train.inputs), bbc_train.labels
-    pipe = Pipeline([("strip", FunctionTransformer(lambda xs: [x.strip() for x in xs])), ("clf", HeadstartClassifier())])
-    search = GridSearchCV(pipe, {"clf__method": ["probe"], "clf__seed": [0, 1]}, cv=2).fit(texts, labels)
-    assert search.best_params_["clf__method"] == "probe"
+    pipe = Pipeline([("strip", FunctionTransformer(lambda xs: [x.strip() for x in xs])), ("clf", HeadstartClassifier(epochs=2, options=TEXT_OPTIONS))])
+    search = GridSearchCV(pipe, {"clf__method": ["probe", "scratch"]}, cv=2).fit(texts, labels)
+    assert search.best_params_["clf__method"] == "probe"  # pre-trained features beat random weights
+    probe, scratch = search.cv_results_["mean_test_score"]
+    assert probe > scratch + 0.2  # measured 0.80 vs 0.35
     proba = search.predict_proba(texts[:3])
     assert proba.shape == (3, 5) and np.allclose(proba.sum(1), 1, atol=1e-5)
     assert set(search.predict(texts)) <= set(labels)
@@ -31,19 +33,24 @@ def test_regressor_scores_r2(bbc_train):
     y = np.array([len(t.split()) for t in texts], dtype=float)  # article length is visible in the text
     model = HeadstartRegressor().fit(texts, y)
     assert model.predict(texts).shape == (len(texts),)
-    assert model.score(texts, y) > 0.0
+    assert model.score(texts, y) > 0.3  # measured R^2 0.52
 
 
 @pytest.mark.parametrize(
     "method, trainable, min_accuracy",
-    [("finetune", (1e6, 1e7), 0.6), ("lora", (1e3, 1e6), 0.6), ("scratch", (2e7, 3e7), 0.0)],
+    [("finetune", (1e6, 1e7), 0.6), ("lora", (1e3, 1e6), 0.6), ("scratch", (2e7, 3e7), None)],
 )
 def test_every_trainable_method_fits_as_an_estimator(bbc_train, bbc_test, method, trainable, min_accuracy):
     """Fine-tuning (1 group) and LoRA start from the probe, so 2 epochs keep them well above chance
-    (20 %); scratch trains all of MiniLM's 22.7 M parameters from random weights."""
+    (20 %); scratch trains all of MiniLM's 22.7 M parameters from random weights: its test accuracy
+    stays at chance (measured 0.20), so its training loss must fall instead (measured 1.649 -> 1.612)."""
     texts, labels = list(bbc_train.inputs), np.array(bbc_train.classes)[bbc_train.labels]
     clf = HeadstartClassifier(method=method, epochs=2, unfreeze=1 if method == "finetune" else None, options=TEXT_OPTIONS).fit(texts, labels)
     assert trainable[0] < clf.model_.info["trainable_params"] < trainable[1]
     proba = clf.predict_proba(list(bbc_test.inputs))
     assert proba.shape == (len(bbc_test), 5) and np.allclose(proba.sum(1), 1, atol=1e-5)
-    assert clf.score(list(bbc_test.inputs), np.array(bbc_test.classes)[bbc_test.labels]) >= min_accuracy
+    if min_accuracy is None:
+        losses = [row["train_loss"] for row in clf.model_.info["history"]]
+        assert losses[-1] < losses[0]
+    else:
+        assert clf.score(list(bbc_test.inputs), np.array(bbc_test.classes)[bbc_test.labels]) >= min_accuracy
