@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 import headstart
 from headstart.cli import app
-from headstart.data.readers import load_data
+from headstart.data import load_data
 from headstart.zeroshot import (
     fit_fewshot_from_prior,
     zeroshot_classify,
