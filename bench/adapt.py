@@ -277,12 +277,16 @@ def markdown(summary: dict[str, Any]) -> str:
 
 
 def main() -> None:
+    global RESULTS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--backbones", nargs="+", default=list(SETUPS), choices=list(SETUPS))
     parser.add_argument("--targets", nargs="+", default=[t for _, t in DIRECTIONS], help="Target domains to run (one direction each).")
+    parser.add_argument("--views", nargs="+", default=list(VIEWS), choices=list(VIEWS))
     parser.add_argument("--report-only", action="store_true", help="Only re-summarise the saved runs and print the tables.")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where runs are saved (another file: a rerun to compare)")
     args = parser.parse_args()
+    RESULTS = args.results
     if args.report_only:
         _save([], started="")
         print(markdown(summarise(_saved_runs())))
@@ -293,7 +297,7 @@ def main() -> None:
         setup = SETUPS[backbone]
         views = domains(setup["per_class"])
         for source_name, target_name in [d for d in DIRECTIONS if d[1] in args.targets]:
-            for view in VIEWS:
+            for view in args.views:
                 source, target = views[view][source_name], views[view][target_name]
                 setting = {"backbone": backbone, "direction": f"{source_name} -> {target_name}", "view": view}
                 for seed in args.seeds:

@@ -7,7 +7,7 @@ trained model and its artifact), ``api`` (``fit_multitask``), ``cli`` (``headsta
 
 from headstart.lazy import lazy_getattr
 
-# Public names, imported on first use so that the CLI can import ``headstart.multitask.cli`` cheaply.
+# Public names, imported on first use so that ``headstart.cli.multitask`` imports cheaply.
 _EXPORTS = {
     "fit_multitask": "headstart.multitask.api",
     "MultiTaskTransferred": "headstart.multitask.model",

@@ -8,7 +8,7 @@ few-shot bridge from it to a probe.
 
 from headstart.lazy import lazy_getattr
 
-# Public names, imported on first use so that the CLI can import ``headstart.zeroshot.cli`` cheaply.
+# Public names, imported on first use so that ``headstart.cli.zeroshot`` imports cheaply.
 _EXPORTS = {
     "DEFAULT_TEMPERATURE": "headstart.zeroshot.classifier",
     "DEFAULT_TEMPLATES": "headstart.zeroshot.classifier",
