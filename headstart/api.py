@@ -22,7 +22,7 @@ from headstart.heads import linear_head
 from headstart.methods import get_method
 from headstart.methods.probe import fit_linear_head
 from headstart.model import TransferModel
-from headstart.fitted import Inputs, Prediction, Transferred  # noqa: F401  (re-exported)
+from headstart.fitted import FittedModel, Inputs, Prediction, Transferred  # noqa: F401  (re-exported)
 from headstart.recipe import Recipe
 from headstart.zoo import default_backbone, load_backbone
 
@@ -40,7 +40,7 @@ def fit(
     text_col: str = "text",
     label_col: str = "label",
     **options: Any,
-) -> Transferred:
+) -> FittedModel:
     """Transfer ``backbone`` to ``data`` with ``method`` and return the trained model.
 
     ``data`` is a ``Dataset``, an image folder, a CSV/TSV/JSONL file or a catalogue name;

@@ -8,7 +8,6 @@ True
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -16,6 +15,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from headstart.data.dataset import Dataset
+from headstart.data.inputs import as_batch
 from headstart.errors import BackboneError
 
 
@@ -53,10 +53,8 @@ class _HeadstartEstimator(BaseEstimator):
             return "text"  # a local Hugging Face encoder directory
 
     def _inputs(self, X: Sequence[Any]) -> list[Any]:
-        items = list(X)
-        if self._modality() == "image":
-            return [Path(x) if isinstance(x, str) else np.asarray(x) for x in items]
-        return [str(x) for x in items]
+        """The rows of ``X`` (always a batch) as the model's inputs (``headstart.data.inputs.as_batch``)."""
+        return as_batch(list(X), self._modality())
 
     def _fit(self, X: Sequence[Any], labels: np.ndarray, classes: list[str] | None) -> None:
         import headstart

@@ -31,10 +31,10 @@ import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
 from headstart.api import fit
-from headstart.fitted import Transferred
 from headstart.data.dataset import Dataset
 from headstart.data.readers import load_data
 from headstart.errors import HeadstartError
+from headstart.fitted import FittedModel, Transferred
 from headstart.select.baseline_model import BaselineModel, fit_baseline_model
 from headstart.select.rank import (
     DEFAULT_SCORES,
@@ -99,7 +99,7 @@ def fit_auto(
     text_col: str = "text",
     label_col: str = "label",
     **options: Any,
-) -> Transferred | BaselineModel:
+) -> FittedModel:
     """Choose, train and guard a transfer (see the module docstring); return the better model.
 
     ``options`` are ``Recipe`` fields passed to the transfer runs (``seed``, ``epochs``, ``bf16`` …);
@@ -127,7 +127,7 @@ def fit_auto(
         f"{len(splits)}-fold cross-validation" if len(splits) > 1 else "validation on a held-out stratified fold")
     transferred, baseline, comparison = _compare(plan, splits, protocol, seed, out, progress, options)
 
-    keep: Transferred | BaselineModel
+    keep: FittedModel
     if len(splits) > 1:  # cross-validated: refit the winner on every training example
         keep = (fit(train, **plan.recipe_options(), out=out, progress=progress, **options) if comparison.transfer_wins
                 else fit_baseline_model(train, seed))
