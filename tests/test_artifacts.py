@@ -10,7 +10,7 @@ from headstart import artifacts
 from headstart.errors import BackboneError, HeadstartError
 from headstart.multitask.model import MultiTaskTransferred
 from headstart.select.baseline_model import BaselineModel
-from tests.fitted_kinds import KINDS, SHORT, digits, fitted_kinds, reviews  # noqa: F401  (fixtures)
+from tests.fitted_kinds import KINDS, SHORT
 
 FORMATS = {"image_probe": "headstart-artifact/1", "text_probe": "headstart-artifact/1", "multitask": "headstart-multitask/1",
            "image_baseline": "headstart-baseline/1", "text_baseline": "headstart-baseline/1"}
@@ -32,7 +32,7 @@ def test_every_kind_reloads_through_headstart_load_and_predicts_identically(kind
 
 
 @pytest.mark.parametrize("method, options", [("probe", {}), ("finetune", {"unfreeze": 1, "epochs": 1}), ("scratch", {"epochs": 1})])
-def test_reloaded_predictions_equal_the_originals(method, options, digits, tmp_path):  # noqa: F811
+def test_reloaded_predictions_equal_the_originals(method, options, digits, tmp_path):
     train, test = digits
     model = headstart.fit(train, backbone="efficientnet-lite0", method=method, **options)
     folder = model.save(tmp_path / method)
@@ -44,7 +44,7 @@ def test_reloaded_predictions_equal_the_originals(method, options, digits, tmp_p
     assert {"torch", "transformers", "headstart"} <= set(config["versions"])
 
 
-def test_artifact_stores_only_what_changed(reviews, tmp_path):  # noqa: F811
+def test_artifact_stores_only_what_changed(reviews, tmp_path):
     from safetensors import safe_open
 
     model = headstart.fit(reviews[0], backbone="minilm-l6", method="finetune", unfreeze=1, epochs=1, **SHORT)

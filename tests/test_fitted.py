@@ -6,7 +6,7 @@ from PIL import Image
 
 import headstart
 from headstart.fitted import FittedModel
-from tests.fitted_kinds import KINDS, digits, fitted_kinds, reviews  # noqa: F401  (fixtures)
+from tests.fitted_kinds import KINDS
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -35,7 +35,7 @@ def test_one_string_is_a_batch_of_one(kind, fitted_kinds):
     assert one.labels == model.predict(["A triumph."]).labels
 
 
-def test_a_multitask_model_with_several_tasks_asks_which(reviews):  # noqa: F811
+def test_a_multitask_model_with_several_tasks_asks_which(reviews):
     from headstart.errors import HeadstartError
     from headstart.multitask import TaskSpec, fit_multitask
     from tests.fitted_kinds import SHORT
