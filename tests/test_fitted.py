@@ -47,3 +47,12 @@ def test_a_multitask_model_with_several_tasks_asks_which(reviews):
     with pytest.raises(HeadstartError, match="several tasks"):
         model.evaluate(test)
     assert model.evaluate(test, task="a") == model.for_task("a").evaluate(test)
+
+
+@pytest.mark.parametrize("kind", ["image_baseline", "text_baseline", "image_probe"])
+def test_the_report_accepts_any_single_task_kind(kind, fitted_kinds, tmp_path):
+    from headstart.report import write_report
+
+    model, held_out = fitted_kinds[kind]
+    page = write_report(model, held_out, tmp_path).read_text()
+    assert model.describe()["method"] in page and "Feature map" in page
