@@ -13,9 +13,10 @@ __version__ = "0.1.0"
 # Public names, imported on first use so that `import headstart.<submodule>` stays light.
 _EXPORTS = {
     "fit": "headstart.api",
+    "FittedModel": "headstart.fitted",
     "Transferred": "headstart.fitted",
     "Prediction": "headstart.fitted",
-    "load": "headstart.artifacts",
+    "load": "headstart.loading",
 }
 __all__ = [*_EXPORTS, "__version__"]
 

@@ -1,119 +1,162 @@
-"""Artifact folders: ``config.json`` + ``model.safetensors`` holding only what the run changed.
+"""Artifact folders: one writer, one reader, and a registry of the formats ``headstart.load`` opens.
 
-Loading rebuilds the backbone from its registry entry (refusing one whose weights hash differs
-from the one trained on), re-applies the method's changes (e.g. LoRA adapters) and loads the saved
-tensors. Nothing is unpickled.
+Every kind of fitted model (single-task, adapted, multi-task, baseline) is a folder with
+``config.json`` (its ``format``, the library versions, a SHA-256 manifest of every other file,
+and whatever the kind records) and ``model.safetensors`` (its tensors). The write is atomic:
+the files go into a temporary sibling folder that is then renamed into place, so a failed write
+leaves the previous artifact as it was. Reading checks the manifest first; loading never
+unpickles anything. Each kind registers its format name and loader (``register_format``) and
+``load_artifact`` dispatches on the format the folder names.
 """
 
 from __future__ import annotations
 
 import json
 import platform
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from safetensors.torch import load_file, save_file
 
-import headstart
-from headstart.errors import BackboneError, HeadstartError
-from headstart.heads import linear_head
-from headstart.methods import Method, get_method
-from headstart.model import TransferModel
-from headstart.recipe import Recipe
-from headstart.zoo import Backbone, load_backbone
+from headstart.errors import HeadstartError
+from headstart.zoo.base import file_sha256
 
-FORMAT = "headstart-artifact/1"
 CONFIG, WEIGHTS = "config.json", "model.safetensors"
+VERSIONED = ("torch", "transformers", "peft", "scikit-learn")
 
 
-def save(fitted: "headstart.fitted.Transferred", path: str | Path) -> Path:
-    """Write ``fitted`` to the folder ``path`` (created if needed) and return it."""
-    import peft
-    import torch
-    import transformers
+@dataclass
+class Artifact:
+    """A verified artifact folder: its config and its tensors."""
 
+    folder: Path
+    config: dict[str, Any]
+    tensors: dict[str, torch.Tensor]
+
+
+Loader = Callable[[Artifact], Any]
+_FORMATS: dict[str, Loader] = {}
+
+
+def register_format(name: str, loader: Loader) -> None:
+    """Make ``load_artifact`` open folders whose config says ``"format": name`` with ``loader``."""
+    _FORMATS[name] = loader
+
+
+def write_artifact(path: str | Path, fmt: str, config: Mapping[str, Any], tensors: Mapping[str, torch.Tensor | np.ndarray]) -> Path:
+    """Write ``config`` (made JSON by ``to_json``) and ``tensors`` as the artifact folder ``path``.
+
+    An existing artifact there is replaced whole; other entries of the folder (a run's
+    checkpoints and logs) are kept.
+    """
     folder = Path(path)
-    folder.mkdir(parents=True, exist_ok=True)
-    model, method = fitted.model, fitted.method
-    tensors = {k: v.detach().contiguous() for k, v in method.changed_state(model).items()}
-    config = {
-        "format": FORMAT,
-        "recipe": fitted.recipe.to_dict(),
-        "classes": fitted.classes,
-        "backbone": model.backbone.describe(),
-        "head": {"in_features": model.head.in_features, "out_features": model.head.out_features},
-        "info": _jsonable(fitted.info),
-        "versions": {
-            "headstart": headstart.__version__,
-            "torch": torch.__version__,
-            "transformers": transformers.__version__,
-            "peft": peft.__version__,
-            "python": platform.python_version(),
-        },
-    }
-    save_file(tensors, str(folder / WEIGHTS))
-    (folder / CONFIG).write_text(json.dumps(config, indent=2))
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        save_file({k: _tensor(v) for k, v in tensors.items()}, str(staging / WEIGHTS))
+        files = {WEIGHTS: file_sha256(staging / WEIGHTS)}
+        document = {"format": fmt, **to_json(dict(config)), "versions": _versions(), "files": files}
+        (staging / CONFIG).write_text(json.dumps(document, indent=2))
+        _replace(folder, staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     return folder
 
 
-def load(path: str | Path) -> "headstart.fitted.Transferred":
-    """Load an artifact folder written by ``save``.
-
-    >>> model = headstart.load("runs/bbc")            # doctest: +SKIP
-    >>> model.predict(["Shares fell sharply today"]).labels  # doctest: +SKIP
-    """
-    from headstart.fitted import Transferred
-    from headstart.select.baseline_model import is_baseline_artifact, load_baseline
-
+def read_artifact(path: str | Path) -> Artifact:
+    """The folder's config and tensors, after checking that it is an artifact and that every file
+    matches the SHA-256 its manifest records."""
     folder = Path(path)
-    if is_baseline_artifact(folder):  # kept by method="auto" when transfer did not beat it
-        return load_baseline(folder)
-    config, method, net = read_artifact(folder, FORMAT)
-    model = TransferModel(net, linear_head(config["head"]["in_features"], config["head"]["out_features"]))
-    load_changed_state(folder, method, model)
-    return Transferred(model, method, config["classes"], config["info"])
-
-
-def read_artifact(folder: Path, expected_format: str) -> tuple[dict[str, Any], Method, Backbone]:
-    """The folder's config, its method and the backbone it was trained on, after checking the files,
-    the format and (for pre-trained methods) that the installed weights are the ones trained on."""
     if not (folder / CONFIG).is_file() or not (folder / WEIGHTS).is_file():
         raise HeadstartError(f"{folder}: not a headstart artifact (expected {CONFIG} and {WEIGHTS})")
     config = json.loads((folder / CONFIG).read_text())
-    if config.get("format") != expected_format:
-        raise HeadstartError(f"{folder / CONFIG}: format {config.get('format')!r} is not {expected_format}")
-    recipe = Recipe(**config["recipe"])
-    method = get_method(recipe.method)(recipe)
-    net = load_backbone(recipe.backbone, **recipe.backbone_options)
-    expected = config["backbone"]["weights_hash"]
-    if method.pretrained and net.weights_hash != expected:
-        raise BackboneError(
-            f"{folder}: trained on {recipe.backbone} weights {expected[:12]}…, but the installed weights are "
-            f"{net.weights_hash[:12]}…; install the original weights to use this model"
-        )
-    return config, method, net
+    manifest = config.get("files")
+    if not isinstance(manifest, dict) or WEIGHTS not in manifest:
+        raise HeadstartError(f"{folder / CONFIG}: no file manifest (written by an older headstart? save the model again)")
+    for name, digest in manifest.items():
+        if not (folder / name).is_file() or file_sha256(folder / name) != digest:
+            raise HeadstartError(f"{folder / name}: missing or changed since it was saved (SHA-256 differs from the manifest)")
+    return Artifact(folder, config, load_file(str(folder / WEIGHTS)))
 
 
-def load_changed_state(folder: Path, method: Method, model: TransferModel) -> None:
-    """Re-apply the method's changes to ``model`` (e.g. LoRA adapters), load the saved tensors,
-    refusing a file whose tensors are not exactly what the method changes, and leave it in eval mode."""
-    method.prepare(model)
-    state = load_file(str(folder / WEIGHTS))
-    wanted = set(method.changed_state(model))
-    if set(state) != wanted:
-        odd = sorted(set(state) ^ wanted)[:3]
-        raise HeadstartError(f"{folder / WEIGHTS}: tensors do not match the {method.recipe.method} model (e.g. {odd})")
-    model.load_state_dict(state, strict=False)
-    model.set_trainable(model.backbone.num_groups)
-    model.eval()
+def load_artifact(path: str | Path) -> Any:
+    """Open the artifact folder ``path`` with the loader registered for its format."""
+    artifact = read_artifact(path)
+    fmt = artifact.config.get("format")
+    if fmt not in _FORMATS:
+        known = ", ".join(sorted(_FORMATS)) or "none registered"
+        raise HeadstartError(f"{artifact.folder / CONFIG}: unknown artifact format {fmt!r} (known: {known})")
+    return _FORMATS[fmt](artifact)
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+def expect_format(artifact: Artifact, fmt: str) -> None:
+    """Refuse an artifact of another format (for loaders called directly)."""
+    if artifact.config.get("format") != fmt:
+        raise HeadstartError(f"{artifact.folder / CONFIG}: format {artifact.config.get('format')!r} is not {fmt}")
+
+
+def to_json(value: Any) -> Any:
+    """``value`` with numpy scalars and arrays as Python numbers and lists, tuples as lists, paths
+    as strings and dictionary keys as strings (the one numpy-to-JSON conversion)."""
+    if isinstance(value, Mapping):
+        return {str(k): to_json(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
+        return [to_json(v) for v in value]
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
     return value
+
+
+def _tensor(value: torch.Tensor | np.ndarray) -> torch.Tensor:
+    tensor = torch.from_numpy(np.ascontiguousarray(value)) if isinstance(value, np.ndarray) else value.detach()
+    return tensor.contiguous()
+
+
+def _replace(folder: Path, staging: Path) -> None:
+    """Move ``staging`` to ``folder``; an existing artifact there goes whole, other entries move over."""
+    if not folder.exists():
+        staging.rename(folder)
+        return
+    retired = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old.", dir=folder.parent)) / folder.name
+    folder.rename(retired)
+    try:
+        staging.rename(folder)
+    except BaseException:
+        retired.rename(folder)
+        raise
+    old_files = _artifact_files(retired)
+    for entry in retired.iterdir():
+        if entry.name not in old_files:
+            entry.rename(folder / entry.name)
+    shutil.rmtree(retired.parent)
+
+
+def _artifact_files(folder: Path) -> set[str]:
+    """The names that belong to the artifact in ``folder`` (its config and manifest's files)."""
+    try:
+        manifest = json.loads((folder / CONFIG).read_text()).get("files", {})
+    except (OSError, ValueError):
+        manifest = {}
+    return {CONFIG, WEIGHTS, *manifest}
+
+
+def _versions() -> dict[str, str]:
+    import headstart
+
+    versions = {"python": platform.python_version(), "headstart": headstart.__version__}
+    for package in VERSIONED:
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            pass
+    return versions

@@ -132,9 +132,9 @@ def run_demo(
 
 def _split(dataset: str, data: str | Path | None, seed: int, text_col: str, label_col: str) -> tuple[Dataset, Dataset, str | None]:
     """Training pool, test set, and the test set's ``load_data`` spec when one reproduces it."""
+    from headstart.data.catalogue import catalogue_names
     from headstart.data.sources import load_data
     from headstart.data.splits import stratified_split
-    from headstart.data.catalogue import catalogue_names
 
     if data is not None:
         pool, test = stratified_split(load_data(data, text_col=text_col, label_col=label_col), HELD_OUT, seed=seed)

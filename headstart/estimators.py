@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from headstart.data.dataset import Dataset
 from headstart.errors import BackboneError
+from headstart.fitted import as_batch
 
 
 class _HeadstartEstimator(BaseEstimator):
@@ -52,9 +53,8 @@ class _HeadstartEstimator(BaseEstimator):
             return "text"  # a local Hugging Face encoder directory
 
     def _inputs(self, X: Sequence[Any]) -> list[Any]:
-        from headstart.zoo import backbone_family
-
-        return backbone_family(self.backbone).as_inputs(X)
+        """The rows of ``X`` (always a batch) as the model's inputs (``headstart.fitted.as_batch``)."""
+        return as_batch(list(X), self._modality())
 
     def _fit(self, X: Sequence[Any], labels: np.ndarray, classes: list[str] | None) -> None:
         import headstart

@@ -1,24 +1,59 @@
-"""Trained models: what ``fit`` (and every other kind of run) returns, and ``Prediction``."""
+"""Trained models: the ``FittedModel`` contract every kind of run returns, ``Prediction``, and
+``Transferred`` (a single-task or adapted transfer model) with its artifact format.
+
+Every fitted model takes the same inputs (``as_batch``: a ``Dataset``,
+texts, image paths, ``uint8`` arrays or PIL images, or one of them alone) and saves an artifact
+folder that ``headstart.load`` opens.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Literal, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 import torch
+from PIL import Image
 
 from headstart import tasks
+from headstart.artifacts import (
+    Artifact,
+    expect_format,
+    read_artifact,
+    register_format,
+    write_artifact,
+)
 from headstart.data import load_data, require_labels
 from headstart.data.dataset import Dataset
-from headstart.errors import HeadstartError
+from headstart.errors import BackboneError, DataError, HeadstartError
 from headstart.features import extract_features
-from headstart.methods import Method
+from headstart.heads import linear_head
+from headstart.methods import Method, get_method
 from headstart.model import TransferModel
 from headstart.recipe import Recipe
+from headstart.zoo import Backbone, input_family, load_backbone
 
-Inputs = Dataset | Sequence[Any]
+FORMAT = "headstart-artifact/1"
+StoredState = Literal["method", "all"]  # what the model's weights file holds; see ``stored_state``
+
+
+Inputs = Dataset | Sequence[Any] | str | Path | Image.Image | np.ndarray
+
+
+def as_batch(inputs: Inputs, modality: str) -> list[Any]:
+    """What every fitted model's ``outputs``/``predict`` accept, as one batch of raw inputs: a
+    ``Dataset``'s inputs; a list (or array) as a batch; one input (a string, a path, a PIL image,
+    one image array, one feature row: the family's ``is_single_input``) as a batch of one; each
+    coerced by the modality's family (``Backbone.as_inputs``)."""
+    if isinstance(inputs, Dataset):
+        inputs.require_modality(modality)
+        return list(inputs.inputs)
+    family = input_family(modality)
+    items = [inputs] if family.is_single_input(inputs) else list(inputs)
+    if not items:
+        raise DataError("no inputs to predict")
+    return family.as_inputs(items)
 
 
 @dataclass
@@ -29,15 +64,74 @@ class Prediction:
     labels: list[Any]
     probabilities: np.ndarray
 
+    @classmethod
+    def from_outputs(cls, task: str, classes: list[str] | None, out: np.ndarray) -> Prediction:
+        """Labels from activated outputs: the most probable class, every label with probability
+        >= 0.5 (multilabel), or the values (regression; one float per input for one target)."""
+        names = classes or []
+        if task == "classification":
+            labels: list[Any] = [names[i] for i in out.argmax(1)]
+        elif task == "multilabel":
+            labels = [[names[j] for j in np.flatnonzero(row >= 0.5)] for row in out]
+        else:
+            labels = out.squeeze(1).tolist() if out.shape[1] == 1 else out.tolist()
+        return cls(labels, out)
+
+
+@runtime_checkable
+class FittedModel(Protocol):
+    """What every trained thing offers, whatever the run that made it."""
+
+    classes: list[str] | None
+    task: str  # classification | multilabel | regression ("multitask" for several)
+    modality: str
+    info: dict[str, Any]  # the run's facts: n_train, train_seconds, history, val_metrics …
+
+    def describe(self) -> dict[str, Any]:
+        """What the model is, as JSON values: at least ``method`` and ``backbone`` (or ``None``)."""
+
+    def features(self, inputs: Inputs, *, progress: bool = False) -> Any:
+        """The representation the output layer sees: ``(n, d)`` array or sparse matrix."""
+
+    def outputs_from(self, features: Any) -> np.ndarray:
+        """Activated outputs of ``features``: ``outputs(x) == outputs_from(features(x))``."""
+
+    def outputs(self, inputs: Inputs, *, progress: bool = False) -> np.ndarray:
+        """Activated outputs ``(n, outputs)``: probabilities, or values for regression."""
+
+    def predict(self, inputs: Inputs, *, progress: bool = False) -> Prediction: ...
+
+    def evaluate(self, data: Dataset | str | Path, *, progress: bool = False) -> dict[str, Any]:
+        """Metrics on labelled data (``headstart.tasks.evaluate``)."""
+
+    def save(self, path: str | Path) -> Path:
+        """Write the artifact folder that ``headstart.load`` opens; return it."""
+
+
+def evaluate_model(model: FittedModel, data: Dataset | str | Path, *, progress: bool = False) -> dict[str, Any]:
+    """``model``'s metrics on labelled ``data`` (a ``Dataset`` or a ``load_data`` spec), refusing
+    data whose classes differ from the model's."""
+    dataset = data if isinstance(data, Dataset) else load_data(data, task=model.task)
+    require_labels(dataset, min_classes=1)
+    if dataset.classes != model.classes and model.task != "regression":
+        raise HeadstartError(f"{dataset.name}: its classes {dataset.classes} differ from the model's {model.classes}")
+    return tasks.evaluate(model.task, model.outputs(dataset, progress=progress), dataset.labels, model.classes)
+
 
 @dataclass
 class Transferred:
-    """A trained transfer model: a ``TransferModel`` with its recipe, label names and run facts."""
+    """A trained transfer model: a ``TransferModel`` with its recipe, label names and run facts.
+
+    ``state`` says what the artifact stores: ``"method"``, what the method changes (the head,
+    trained groups or adapters); ``"all"``, every layer group and the head (e.g. AdaBN, which
+    re-estimates every BatchNorm layer's statistics whatever the method).
+    """
 
     model: TransferModel
     method: Method
     classes: list[str] | None
     info: dict[str, Any] = field(default_factory=dict)
+    state: StoredState = "method"
 
     @property
     def recipe(self) -> Recipe:
@@ -51,45 +145,94 @@ class Transferred:
     def modality(self) -> str:
         return self.model.backbone.modality
 
-    def outputs(self, inputs: Inputs, *, progress: bool = False) -> np.ndarray:
-        """Activated outputs ``(n, outputs)``: probabilities, or values for regression."""
-        items = _as_inputs(inputs, self.model)
-        # Cached features are only valid for the untouched pre-trained backbone (the probe).
-        features = extract_features(
-            self.model.backbone, items, bf16=self.recipe.bf16, cache=not self.method.trains, progress=progress
-        )
+    @property
+    def pretrained_features(self) -> bool:
+        """Whether the backbone is the untouched pre-trained one (its features may come from the cache)."""
+        return not self.method.trains and self.state == "method"
+
+    def describe(self) -> dict[str, Any]:
+        return self.recipe.to_dict()
+
+    def features(self, inputs: Inputs, *, progress: bool = False) -> np.ndarray:
+        return extract_features(self.model.backbone, as_batch(inputs, self.modality), bf16=self.recipe.bf16,
+                                cache=self.pretrained_features, progress=progress)
+
+    def outputs_from(self, features: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
             logits = self.model.head(torch.from_numpy(features))
         return tasks.activate(self.task, logits).numpy()
 
+    def outputs(self, inputs: Inputs, *, progress: bool = False) -> np.ndarray:
+        return self.outputs_from(self.features(inputs, progress=progress))
+
     def predict(self, inputs: Inputs, *, progress: bool = False) -> Prediction:
-        """Labels and probabilities for texts, images (paths or arrays) or a ``Dataset``."""
-        out = self.outputs(inputs, progress=progress)
-        names = self.classes or []
-        if self.task == "classification":
-            labels: list[Any] = [names[i] for i in out.argmax(1)]
-        elif self.task == "multilabel":
-            labels = [[names[j] for j in np.flatnonzero(row >= 0.5)] for row in out]
-        else:
-            labels = out.squeeze(1).tolist() if out.shape[1] == 1 else out.tolist()
-        return Prediction(labels, out)
+        """Labels and probabilities for texts, images (paths, arrays, PIL images) or a ``Dataset``."""
+        return Prediction.from_outputs(self.task, self.classes, self.outputs(inputs, progress=progress))
 
     def evaluate(self, data: Dataset | str | Path, *, progress: bool = False) -> dict[str, Any]:
         """Accuracy, macro-F1 and a per-class report (or regression errors) on labelled data."""
-        dataset = data if isinstance(data, Dataset) else load_data(data, task=self.task)
-        require_labels(dataset, min_classes=1)
-        if dataset.classes != self.classes and self.task != "regression":
-            raise HeadstartError(f"{dataset.name}: its classes {dataset.classes} differ from the model's {self.classes}")
-        return tasks.evaluate(self.task, self.outputs(dataset, progress=progress), dataset.labels, self.classes)
+        return evaluate_model(self, data, progress=progress)
 
     def save(self, path: str | Path) -> Path:
-        """Write the artifact folder (``config.json`` + ``model.safetensors``); see ``headstart.artifacts``."""
-        from headstart.artifacts import save
+        """Write ``config.json`` (recipe, classes, backbone identity, head shape, info) and
+        ``model.safetensors`` (only what changed, see ``state``)."""
+        model = self.model
+        config = {
+            "recipe": self.recipe.to_dict(),
+            "classes": self.classes,
+            "backbone": model.backbone.describe(),
+            "head": {"in_features": model.head.in_features, "out_features": model.head.out_features},
+            "state": self.state,
+            "info": self.info,
+        }
+        return write_artifact(path, FORMAT, config, stored_state(model, self.method, self.state))
 
-        return save(self, path)
+
+def stored_state(model: TransferModel, method: Method, state: StoredState) -> dict[str, torch.Tensor]:
+    """The tensors an artifact holds: ``method.changed_state``, or every group and the head."""
+    if state == "method":
+        return method.changed_state(model)
+    return {k: v for k, v in model.state_dict().items() if k.startswith(("backbone.groups.", "head."))}
 
 
-def _as_inputs(inputs: Inputs, model: TransferModel) -> Sequence[Any]:
-    if isinstance(inputs, Dataset):
-        return inputs.inputs
-    return model.backbone.as_inputs(inputs)
+def rebuild(artifact: Artifact) -> tuple[Method, Backbone]:
+    """The method and the backbone an artifact was trained with, refusing (for pre-trained
+    methods) installed weights that differ from the ones trained on."""
+    recipe = Recipe(**artifact.config["recipe"])
+    method = get_method(recipe.method)(recipe)
+    net = load_backbone(recipe.backbone, **recipe.backbone_options)
+    expected = artifact.config["backbone"]["weights_hash"]
+    if method.pretrained and net.weights_hash != expected:
+        raise BackboneError(
+            f"{artifact.folder}: trained on {recipe.backbone} weights {expected[:12]}…, but the installed weights are "
+            f"{net.weights_hash[:12]}…; install the original weights to use this model"
+        )
+    return method, net
+
+
+def restore_state(artifact: Artifact, method: Method, model: TransferModel, state: StoredState) -> None:
+    """Re-apply the method's changes to ``model`` (e.g. LoRA adapters), load the artifact's tensors,
+    refusing a file whose tensors are not exactly the ones ``state`` stores, and leave it in eval mode."""
+    method.prepare(model)
+    wanted = set(stored_state(model, method, state))
+    if set(artifact.tensors) != wanted:
+        odd = sorted(set(artifact.tensors) ^ wanted)[:3]
+        raise HeadstartError(f"{artifact.folder}: tensors do not match the {method.recipe.method} model (e.g. {odd})")
+    model.load_state_dict(artifact.tensors, strict=False)
+    model.set_trainable(model.backbone.num_groups)
+    model.eval()
+
+
+def load_transferred(source: str | Path | Artifact) -> Transferred:
+    """A ``Transferred`` from an artifact folder written by ``Transferred.save``."""
+    artifact = source if isinstance(source, Artifact) else read_artifact(source)
+    expect_format(artifact, FORMAT)
+    config = artifact.config
+    method, net = rebuild(artifact)
+    model = TransferModel(net, linear_head(config["head"]["in_features"], config["head"]["out_features"]))
+    state = config.get("state", "method")
+    restore_state(artifact, method, model, state)
+    return Transferred(model, method, config["classes"], config["info"], state)
+
+
+register_format(FORMAT, load_transferred)

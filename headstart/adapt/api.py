@@ -33,7 +33,6 @@ from headstart.data.splits import sample_shots, stratified_split
 from headstart.errors import DataError, HeadstartError
 from headstart.fitted import Transferred
 from headstart.heads import linear_head
-from headstart.methods import Method, get_method
 from headstart.methods.probe import fit_linear_head
 from headstart.model import TransferModel
 from headstart.recipe import Recipe
@@ -110,7 +109,7 @@ def adapt(
     model.set_trainable(model.backbone.num_groups)
     model.eval()
     info["train_seconds"] = prepared.seconds()
-    return Transferred(model, _artifact_method(base, config), source_data.classes, info)
+    return Transferred(model, base, source_data.classes, info, state=_stored_state(config))
 
 
 def data_of(data: Dataset | str | Path, text_col: str, label_col: str) -> Dataset:
@@ -272,10 +271,7 @@ def _scored_rows(target: Dataset, shots: Labelled | None) -> np.ndarray:
     return np.flatnonzero(keep)
 
 
-def _artifact_method(base: Method, config: AdaptConfig) -> Method:
-    """The method an artifact is saved and loaded with. AdaBN changes every BatchNorm layer, so its
-    artifact stores every group: a fine-tuning recipe with ``unfreeze="all"`` (the scratch recipe
-    already stores everything)."""
-    if config.method != "adabn" or base.name == "scratch":
-        return base
-    return get_method("finetune")(replace(base.recipe, method="finetune", unfreeze="all"))
+def _stored_state(config: AdaptConfig) -> str:
+    """What the artifact stores: AdaBN re-estimates every BatchNorm layer's statistics, so its
+    artifact holds every layer group (``"all"``); other algorithms change what their base method does."""
+    return "all" if config.method == "adabn" else "method"

@@ -65,6 +65,11 @@ class Dataset:
     def without_labels(self) -> Dataset:
         return replace(self, labels=None)
 
+    def require_modality(self, modality: str) -> None:
+        """Raise unless the inputs are of ``modality`` (a model of that input kind reads them)."""
+        if self.modality != modality:
+            raise DataError(f"{self.name}: {self.modality} inputs cannot go through a model of {modality} inputs")
+
     def class_counts(self) -> dict[str, int]:
         if self.labels is None or self.task != "classification":
             return {}

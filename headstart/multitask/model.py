@@ -8,20 +8,23 @@ the trained backbone groups or LoRA adapters. Nothing is pickled.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
-from safetensors.torch import save_file
 
-import headstart
-from headstart.artifacts import CONFIG, WEIGHTS, load_changed_state, read_artifact
+from headstart.artifacts import (
+    Artifact,
+    expect_format,
+    read_artifact,
+    register_format,
+    write_artifact,
+)
 from headstart.data.dataset import Dataset
+from headstart.data import load_data
 from headstart.errors import HeadstartError
-from headstart.fitted import Inputs, Prediction, Transferred
+from headstart.fitted import Inputs, Prediction, Transferred, rebuild, restore_state
 from headstart.methods import Method, get_method
 from headstart.model import TransferModel
 from headstart.multitask.heads import MultiHead, TaskWeighting
@@ -34,24 +37,39 @@ FORMAT = "headstart-multitask/1"
 
 @dataclass
 class MultiTaskTransferred:
-    """One backbone, one head per task; ``predict(inputs, task=...)``, ``evaluate(data, task=...)``."""
+    """One backbone, one head per task; ``predict(inputs, task=...)``, ``evaluate(data, task=...)``.
+
+    ``task=None`` means the only task, or (``evaluate``) the one task whose kind and classes are
+    the data's; ``for_task(name)`` is a single-task ``Transferred`` view of one head.
+    """
 
     model: TransferModel  # its head is a ``MultiHead``
     method: Method
     tasks: list[TaskInfo]
     options: MultiTaskOptions
     info: dict[str, Any] = field(default_factory=dict)
+    task = "multitask"
+    classes = None  # per task: ``tasks[i].classes``
 
     @property
     def recipe(self) -> Recipe:
         return self.method.recipe
 
     @property
+    def modality(self) -> str:
+        return self.model.backbone.modality
+
+    @property
     def task_names(self) -> list[str]:
         return [t.name for t in self.tasks]
 
-    def task(self, name: str) -> Transferred:
+    def for_task(self, name: str | None = None) -> Transferred:
         """A single-task view (sharing this model's weights) with that task's head, loss and labels."""
+        if name is None:
+            if len(self.tasks) > 1:
+                raise HeadstartError(f"this model has {len(self.tasks)} tasks: choose one with task= "
+                                     f"({', '.join(self.task_names)})")
+            name = self.tasks[0].name
         info = next((t for t in self.tasks if t.name == name), None)
         if info is None:
             raise HeadstartError(f"no task {name!r}; the tasks are: {', '.join(self.task_names)}")
@@ -59,33 +77,50 @@ class MultiTaskTransferred:
         method = get_method(self.recipe.method)(replace(self.recipe, task=info.kind))
         return Transferred(view.eval(), method, info.classes, self.info)
 
-    def predict(self, inputs: Inputs, task: str, *, progress: bool = False) -> Prediction:
-        return self.task(task).predict(inputs, progress=progress)
+    def task_of(self, data: Dataset) -> str:
+        """The one task whose kind and classes are ``data``'s."""
+        matches = [t.name for t in self.tasks if t.kind == data.task and t.classes == data.classes]
+        if len(matches) != 1:
+            found = "several tasks" if matches else "no task"
+            raise HeadstartError(f"{data.name}: {found} of this model ({', '.join(self.task_names)}) has its labels; "
+                                 "choose one with task=")
+        return matches[0]
 
-    def evaluate(self, data: Dataset | str | Path, task: str, *, progress: bool = False) -> dict[str, Any]:
-        return self.task(task).evaluate(data, progress=progress)
+    def describe(self) -> dict[str, Any]:
+        return self.recipe.to_dict() | {"tasks": self.task_names}
+
+    def features(self, inputs: Inputs, *, progress: bool = False) -> np.ndarray:
+        return self.for_task(self.tasks[0].name).features(inputs, progress=progress)
+
+    def outputs_from(self, features: np.ndarray, task: str | None = None) -> np.ndarray:
+        return self.for_task(task).outputs_from(features)
+
+    def outputs(self, inputs: Inputs, task: str | None = None, *, progress: bool = False) -> np.ndarray:
+        return self.for_task(task).outputs(inputs, progress=progress)
+
+    def predict(self, inputs: Inputs, task: str | None = None, *, progress: bool = False) -> Prediction:
+        return self.for_task(task).predict(inputs, progress=progress)
+
+    def evaluate(self, data: Dataset | str | Path, task: str | None = None, *, progress: bool = False) -> dict[str, Any]:
+        if task is None and len(self.tasks) > 1:
+            data = data if isinstance(data, Dataset) else load_data(data)
+            task = self.task_of(data)
+        return self.for_task(task).evaluate(data, progress=progress)
 
     def task_weights(self) -> dict[str, float]:
         """Each task's current loss factor (fixed, or learnt by uncertainty weighting)."""
         return self.model.head.weighting.effective_weights()
 
     def save(self, path: str | Path) -> Path:
-        """Write the artifact folder (created if needed) and return it."""
-        folder = Path(path)
-        folder.mkdir(parents=True, exist_ok=True)
-        tensors = {k: v.detach().contiguous() for k, v in self.method.changed_state(self.model).items()}
+        """Write the artifact folder and return it."""
         config = {
-            "format": FORMAT,
             "recipe": self.recipe.to_dict(),
             "options": asdict(self.options),
             "tasks": [asdict(t) for t in self.tasks],
             "backbone": self.model.backbone.describe(),
             "info": self.info,
-            "versions": {"headstart": headstart.__version__, "torch": torch.__version__},
         }
-        save_file(tensors, str(folder / WEIGHTS))
-        (folder / CONFIG).write_text(json.dumps(config, indent=2, default=_builtin))
-        return folder
+        return write_artifact(path, FORMAT, config, self.method.changed_state(self.model))
 
 
 def build_model(net: Backbone, tasks: list[TaskInfo], options: MultiTaskOptions) -> TransferModel:
@@ -96,19 +131,17 @@ def build_model(net: Backbone, tasks: list[TaskInfo], options: MultiTaskOptions)
     return TransferModel(net, MultiHead(net.feature_dim, outputs, weighting, hidden=options.hidden))
 
 
-def load_multitask(path: str | Path) -> MultiTaskTransferred:
+def load_multitask(source: str | Path | Artifact) -> MultiTaskTransferred:
     """Read an artifact folder written by ``MultiTaskTransferred.save``."""
-    folder = Path(path)
-    config, method, net = read_artifact(folder, FORMAT)
+    artifact = source if isinstance(source, Artifact) else read_artifact(source)
+    expect_format(artifact, FORMAT)
+    config = artifact.config
+    method, net = rebuild(artifact)
     tasks = [TaskInfo(**t) for t in config["tasks"]]
     options = MultiTaskOptions(**config["options"])
     model = build_model(net, tasks, options)
-    load_changed_state(folder, method, model)
+    restore_state(artifact, method, model, "method")
     return MultiTaskTransferred(model, method, tasks, options, config["info"])
 
 
-def _builtin(value: Any) -> Any:
-    """JSON for numpy scalars and arrays found in run info."""
-    if isinstance(value, (np.generic, np.ndarray)):
-        return value.tolist()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+register_format(FORMAT, load_multitask)

@@ -21,11 +21,10 @@ from PIL import Image
 
 from headstart.data.dataset import Dataset
 from headstart.errors import HeadstartError
-from headstart.features import extract_features
-from headstart.fitted import Transferred
+from headstart.fitted import FittedModel
 from headstart.recipe import Recipe
 from headstart.report import plots
-from headstart.report.evaluation import RunEvaluation, evaluate_run
+from headstart.report.evaluation import RunEvaluation, dense_features, evaluate_run
 from headstart.report.metrics import (
     Mistake,
     ReliabilityBins,
@@ -67,7 +66,7 @@ img.figure { max-width: 100%; height: auto; display: block; margin: 8px 0; }
 
 
 def write_report(
-    fitted: Transferred,
+    fitted: FittedModel,
     eval_data: Dataset,
     out_dir: str | Path,
     *,
@@ -96,12 +95,13 @@ def write_report(
         ("Confusion matrix", _figure(images, "confusion_matrix")),
         ("Per-class precision, recall and F1", _per_class_section(evaluation, images)),
         ("Calibration", _calibration_section(bins, images)),
-        ("Comparison", _comparison_section(comparison, fitted.recipe.method)),
+        ("Comparison", _comparison_section(comparison, fitted.describe()["method"])),
         ("Feature map", _figure(images, "projection")),
         ("Most confidently wrong", _mistakes_section(evaluation, fitted.classes or [])),
     ]
     path = out / REPORT_FILE
-    heading = title or f"{fitted.recipe.method} on {fitted.recipe.backbone}"
+    described = fitted.describe()
+    heading = title or " on ".join(str(described[k]) for k in ("method", "backbone") if described.get(k))
     path.write_text(_page(heading, _headline(evaluation, bins), sections), encoding="utf-8")
     return path
 
@@ -109,7 +109,7 @@ def write_report(
 # ----------------------------------------------------------------------------- figures
 
 
-def _figures(fitted: Transferred, evaluation: RunEvaluation, bins: ReliabilityBins, source: Dataset | None) -> dict[str, Figure]:
+def _figures(fitted: FittedModel, evaluation: RunEvaluation, bins: ReliabilityBins, source: Dataset | None) -> dict[str, Figure]:
     classes = fitted.classes or []
     labels = evaluation.labels
     figures: dict[str, Figure] = {}
@@ -123,15 +123,13 @@ def _figures(fitted: Transferred, evaluation: RunEvaluation, bins: ReliabilityBi
     return figures
 
 
-def _projection(fitted: Transferred, evaluation: RunEvaluation, source: Dataset | None) -> Figure:
-    classes, seed = fitted.classes or [], fitted.recipe.seed
+def _projection(fitted: FittedModel, evaluation: RunEvaluation, source: Dataset | None) -> Figure:
+    classes, seed = fitted.classes or [], int(fitted.describe().get("seed", 0))
     if source is None:
         return plots.feature_projection(evaluation.features, evaluation.labels, classes, seed=seed)
     if source.is_labelled and source.classes != classes:
         raise HeadstartError(f"{source.name}: its classes {source.classes} differ from the model's {classes}")
-    source_features = extract_features(
-        fitted.model.backbone, source, bf16=fitted.recipe.bf16, cache=not fitted.method.trains, progress=False
-    )
+    source_features = dense_features(fitted.features(source), seed)
     source_labels = source.labels.astype(int) if source.is_labelled else np.full(len(source), -1)
     return plots.feature_projection(
         np.concatenate([source_features, evaluation.features]),
@@ -174,14 +172,15 @@ def _headline(evaluation: RunEvaluation, bins: ReliabilityBins) -> str:
     )
 
 
-def _recipe_section(fitted: Transferred) -> str:
+def _recipe_section(fitted: FittedModel) -> str:
     """The options that define this run (identity + everything not left at its default), the run's
     facts, and every option in a collapsed table."""
-    info, recipe = fitted.info, fitted.recipe.to_dict()
+    info, recipe = fitted.info, fitted.describe()
     defaults = Recipe().to_dict()
-    chosen = {k: v for k, v in recipe.items() if k in IDENTITY_OPTIONS or v != defaults[k]}
+    chosen = {k: v for k, v in recipe.items() if k in IDENTITY_OPTIONS or k not in defaults or v != defaults[k]}
+    weights = getattr(getattr(getattr(fitted, "model", None), "backbone", None), "weights_hash", None)
     facts = {
-        "backbone weights (SHA-256)": fitted.model.backbone.weights_hash[:16] + "…",
+        "backbone weights (SHA-256)": weights[:16] + "…" if weights else "none (no backbone)",
         "trainable parameters": f"{info.get('trainable_params', 0):,}",
         "training time": f"{info.get('train_seconds', 0.0):.1f} s",
         "epochs run": info.get("epochs", "none (closed-form fit)"),
@@ -194,7 +193,7 @@ def _recipe_section(fitted: Transferred) -> str:
     )
 
 
-def _data_section(fitted: Transferred, data: Dataset) -> str:
+def _data_section(fitted: FittedModel, data: Dataset) -> str:
     info = fitted.info
     train_counts: dict[str, int] = info.get("class_counts", {})
     eval_counts = data.class_counts()
@@ -208,9 +207,10 @@ def _data_section(fitted: Transferred, data: Dataset) -> str:
     return summary + _table(["class", "training examples", "evaluation examples"], rows)
 
 
-def _no_curves_note(fitted: Transferred) -> str:
-    if not fitted.method.trains:
-        return f"{fitted.recipe.method} is a closed-form fit on cached features: there are no epochs to plot."
+def _no_curves_note(fitted: FittedModel) -> str:
+    if "epochs" not in fitted.info:
+        on = " on cached features" if getattr(fitted, "pretrained_features", False) else ""
+        return f"{fitted.describe()['method']} is a closed-form fit{on}: there are no epochs to plot."
     return "This run logged no per-epoch history."
 
 

@@ -30,11 +30,10 @@ from typing import Any, Sequence
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
-from headstart.api import fit
 from headstart.data.dataset import Dataset
 from headstart.data.sources import load_data
 from headstart.errors import HeadstartError
-from headstart.fitted import Transferred
+from headstart.fitted import FittedModel, Transferred
 from headstart.select.baseline_model import BaselineModel, fit_baseline_model
 from headstart.select.rank import (
     DEFAULT_SCORES,
@@ -44,6 +43,7 @@ from headstart.select.rank import (
     rank_backbones,
     rank_depths,
 )
+from headstart.transfer import transfer
 
 FINETUNE_MIN_PER_CLASS = 256
 MAX_FOLDS = 5
@@ -99,7 +99,7 @@ def fit_auto(
     text_col: str = "text",
     label_col: str = "label",
     **options: Any,
-) -> Transferred | BaselineModel:
+) -> FittedModel:
     """Choose, train and guard a transfer (see the module docstring); return the better model.
 
     ``options`` are ``Recipe`` fields passed to the transfer runs (``seed``, ``epochs``, ``bf16`` …);
@@ -127,9 +127,9 @@ def fit_auto(
         f"{len(splits)}-fold cross-validation" if len(splits) > 1 else "validation on a held-out stratified fold")
     transferred, baseline, comparison = _compare(plan, splits, protocol, seed, out, progress, options)
 
-    keep: Transferred | BaselineModel
+    keep: FittedModel
     if len(splits) > 1:  # cross-validated: refit the winner on every training example
-        keep = (fit(train, **plan.recipe_options(), out=out, progress=progress, **options) if comparison.transfer_wins
+        keep = (transfer(train, **plan.recipe_options(), out=out, progress=progress, **options) if comparison.transfer_wins
                 else fit_baseline_model(train, seed))
     else:
         keep = transferred if comparison.transfer_wins else baseline
@@ -193,7 +193,7 @@ def _compare(
     """Train both models on each split's training part; pool their accuracy over the held-out parts."""
     correct = np.zeros(2)
     for fit_part, held_out in splits:
-        transferred = fit(fit_part, **plan.recipe_options(), out=out, progress=progress, **options)
+        transferred = transfer(fit_part, **plan.recipe_options(), out=out, progress=progress, **options)
         baseline = fit_baseline_model(fit_part, seed)
         for i, model in enumerate((transferred, baseline)):
             correct[i] += model.evaluate(held_out)["accuracy"] * len(held_out)

@@ -10,32 +10,36 @@ The standardisation of the pixel pipeline is folded into the map (``W' = W / s``
 ``b' = b - W' mu``); a binary logistic regression's single logit ``t`` becomes ``(0, t)``; classes
 absent from the training data get ``b = -inf`` (probability 0). The artifact folder holds
 ``config.json`` (format, classes, the TF-IDF settings and vocabulary or the pixel size) and
-``model.safetensors`` (``weight``, ``bias`` and, for text, ``idf``): no pickle.
+``model.safetensors`` (``weight``, ``bias`` and, for text, ``idf``), written by
+``headstart.artifacts.write_artifact``: no pickle.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
-from safetensors.numpy import load_file, save_file
 from scipy.special import softmax
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
 
-from headstart import baselines, tasks
-from headstart.data import load_data, require_labels
+from headstart import baselines
+from headstart.artifacts import (
+    Artifact,
+    expect_format,
+    read_artifact,
+    register_format,
+    write_artifact,
+)
 from headstart.data.dataset import Dataset
 from headstart.errors import HeadstartError
-from headstart.fitted import Prediction
+from headstart.fitted import Inputs, Prediction, as_batch, evaluate_model
 
 FORMAT = "headstart-baseline/1"
-CONFIG, WEIGHTS = "config.json", "model.safetensors"
 
 
 @dataclass
@@ -70,36 +74,36 @@ class BaselineModel:
             raise HeadstartError(f"{fitted.name}: cannot express this baseline pipeline as a linear model")
         return cls(fitted.name, modality, list(fitted.classes), weight, bias, vectorizer, side, dict(info or {}))
 
-    def features(self, inputs: Sequence[Any]) -> Any:
-        """TF-IDF rows (sparse) or pixel rows of ``inputs``."""
+    def describe(self) -> dict[str, Any]:
+        features = f"TF-IDF, {len(self.vectorizer.vocabulary_):,} terms" if self.vectorizer is not None else (
+            f"pixels, {self.pixel_side}x{self.pixel_side} RGB")
+        return {"method": self.name, "backbone": None, "features": features, "task": self.task}
+
+    def features(self, inputs: Inputs, *, progress: bool = False) -> Any:
+        """TF-IDF rows (sparse) or pixel rows of ``inputs``; ``progress`` is accepted for parity."""
+        items = as_batch(inputs, self.modality)
         if self.vectorizer is not None:
-            return self.vectorizer.transform([str(x) for x in inputs])
-        return baselines.pixels(list(inputs)).astype(np.float64)
+            return self.vectorizer.transform([str(x) for x in items])
+        return baselines.pixels(items).astype(np.float64)
 
-    def outputs(self, inputs: Dataset | Sequence[Any], *, progress: bool = False) -> np.ndarray:
-        """Class probabilities ``(n, classes)``; ``progress`` is accepted for parity with ``Transferred``."""
-        items = inputs.inputs if isinstance(inputs, Dataset) else inputs
-        logits = np.asarray(self.features(items) @ self.weight.T) + self.bias
-        return softmax(logits, axis=1)
+    def outputs_from(self, features: Any) -> np.ndarray:
+        return softmax(np.asarray(features @ self.weight.T) + self.bias, axis=1)
 
-    def predict(self, inputs: Dataset | Sequence[Any], *, progress: bool = False) -> Prediction:
-        out = self.outputs(inputs)
-        return Prediction([self.classes[i] for i in out.argmax(1)], out)
+    def outputs(self, inputs: Inputs, *, progress: bool = False) -> np.ndarray:
+        """Class probabilities ``(n, classes)``."""
+        return self.outputs_from(self.features(inputs))
+
+    def predict(self, inputs: Inputs, *, progress: bool = False) -> Prediction:
+        return Prediction.from_outputs(self.task, self.classes, self.outputs(inputs))
 
     def evaluate(self, data: Dataset | str | Path, *, progress: bool = False) -> dict[str, Any]:
         """Accuracy, macro-F1 and a per-class report, as ``Transferred.evaluate`` gives them."""
-        dataset = data if isinstance(data, Dataset) else load_data(data)
-        require_labels(dataset, min_classes=1)
-        if dataset.classes != self.classes:
-            raise HeadstartError(f"{dataset.name}: its classes {dataset.classes} differ from the model's {self.classes}")
-        return tasks.evaluate("classification", self.outputs(dataset), dataset.labels, self.classes)
+        return evaluate_model(self, data, progress=progress)
 
     def save(self, path: str | Path) -> Path:
         """Write ``config.json`` and ``model.safetensors`` into the folder ``path``."""
-        folder = Path(path)
-        folder.mkdir(parents=True, exist_ok=True)
         tensors = {"weight": self.weight, "bias": self.bias}
-        config: dict[str, Any] = {"format": FORMAT, "name": self.name, "modality": self.modality, "classes": self.classes}
+        config: dict[str, Any] = {"name": self.name, "modality": self.modality, "classes": self.classes}
         if self.vectorizer is not None:
             tensors["idf"] = self.vectorizer.idf_
             config["tfidf"] = {"settings": _tfidf_settings(self.vectorizer),
@@ -107,9 +111,7 @@ class BaselineModel:
         else:
             config["pixel_side"] = self.pixel_side
         config["info"] = self.info
-        save_file({k: np.ascontiguousarray(v, dtype=np.float64) for k, v in tensors.items()}, str(folder / WEIGHTS))
-        (folder / CONFIG).write_text(json.dumps(config, indent=2, default=_builtin))
-        return folder
+        return write_artifact(path, FORMAT, config, {k: np.asarray(v, dtype=np.float64) for k, v in tensors.items()})
 
 
 def fit_baseline_model(train: Dataset, seed: int = 0) -> BaselineModel:
@@ -127,28 +129,24 @@ def fit_baseline_model(train: Dataset, seed: int = 0) -> BaselineModel:
     })
 
 
-def is_baseline_artifact(path: str | Path) -> bool:
-    """Whether ``path`` is a folder written by ``BaselineModel.save``."""
-    config = Path(path) / CONFIG
-    return config.is_file() and json.loads(config.read_text()).get("format") == FORMAT
-
-
-def load_baseline(path: str | Path) -> BaselineModel:
-    """Load a folder written by ``BaselineModel.save``."""
-    folder = Path(path)
-    if not is_baseline_artifact(folder) or not (folder / WEIGHTS).is_file():
-        raise HeadstartError(f"{folder}: not a headstart baseline artifact (expected {CONFIG} with format {FORMAT} and {WEIGHTS})")
-    config = json.loads((folder / CONFIG).read_text())
-    tensors = load_file(str(folder / WEIGHTS))
+def load_baseline(source: str | Path | Artifact) -> BaselineModel:
+    """A ``BaselineModel`` from an artifact folder written by ``BaselineModel.save``."""
+    artifact = source if isinstance(source, Artifact) else read_artifact(source)
+    expect_format(artifact, FORMAT)
+    config = artifact.config
+    tensors = {k: v.numpy() for k, v in artifact.tensors.items()}
     vectorizer, side = None, config.get("pixel_side")
     if "tfidf" in config:
         settings = dict(config["tfidf"]["settings"], ngram_range=tuple(config["tfidf"]["settings"]["ngram_range"]))
         vectorizer = TfidfVectorizer(**settings, vocabulary=config["tfidf"]["vocabulary"])
         vectorizer.idf_ = tensors["idf"]
     elif side != baselines.PIXEL_SIDE:
-        raise HeadstartError(f"{folder / CONFIG}: pixel_side {side} differs from this version's {baselines.PIXEL_SIDE}")
+        raise HeadstartError(f"{artifact.folder}: pixel_side {side} differs from this version's {baselines.PIXEL_SIDE}")
     return BaselineModel(config["name"], config["modality"], config["classes"], tensors["weight"], tensors["bias"],
                          vectorizer, side, config.get("info", {}))
+
+
+register_format(FORMAT, load_baseline)
 
 
 def _class_logits(classifier: LogisticRegression, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -173,10 +171,3 @@ def _tfidf_settings(vectorizer: TfidfVectorizer) -> dict[str, Any]:
     if custom:
         raise HeadstartError(f"cannot save a TF-IDF baseline with a custom {custom[0]} (only built-in settings are stored)")
     return settings
-
-
-def _builtin(value: Any) -> Any:
-    """JSON fallback for numpy scalars and tuples inside ``info``."""
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"cannot store a {type(value).__name__} in config.json")

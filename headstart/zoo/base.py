@@ -75,6 +75,12 @@ class Backbone(nn.Module):
         return list(items)
 
     @classmethod
+    def is_single_input(cls, value: Any) -> bool:
+        """Whether ``value`` is one input (predicted as a batch of one) rather than a batch: here,
+        one feature row."""
+        return isinstance(value, np.ndarray) and value.ndim == 1
+
+    @classmethod
     def preview(cls, item: Any) -> Any:
         """What a report shows of one input: a PIL image (drawn as a thumbnail) or a string."""
         return str(item)

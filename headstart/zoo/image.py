@@ -31,14 +31,23 @@ class ImageBackbone(Backbone):
 
     @classmethod
     def as_inputs(cls, items: Iterable[Any]) -> list[Any]:
-        """Path strings as ``Path`` (hashed by the file's bytes), nested lists as arrays; paths,
-        arrays and PIL images as given."""
+        """Path strings as ``Path`` (hashed by the file's bytes), nested lists as arrays, PIL images
+        decoded the way files are (EXIF orientation, alpha on white) into ``uint8`` RGB arrays, so
+        that they are cached and preprocessed like any other image; paths and arrays as given."""
         return [
             Path(item) if isinstance(item, str)
-            else item if isinstance(item, (Path, np.ndarray, Image.Image))
+            else np.asarray(load_image(item)) if isinstance(item, Image.Image)
+            else item if isinstance(item, (Path, np.ndarray))
             else np.asarray(item)
             for item in items
         ]
+
+    @classmethod
+    def is_single_input(cls, value: Any) -> bool:
+        """One image: a path, a PIL image, or a ``uint8`` array ``(H, W)`` or ``(H, W, 1|3|4)``."""
+        if isinstance(value, (str, Path, Image.Image)):
+            return True
+        return isinstance(value, np.ndarray) and (value.ndim == 2 or (value.ndim == 3 and value.shape[2] in (1, 3, 4)))
 
     @classmethod
     def preview(cls, item: Any) -> Image.Image:

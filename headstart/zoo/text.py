@@ -43,6 +43,10 @@ class TextBackbone(Backbone):
         """Strings (numpy string scalars become ``str``); anything else is left for ``preprocess`` to refuse."""
         return [str(item) if isinstance(item, str) else item for item in items]
 
+    @classmethod
+    def is_single_input(cls, value: Any) -> bool:
+        return isinstance(value, str)
+
     def input_lengths(self, items: Sequence[str]) -> np.ndarray:
         """Number of tokens the backbone will see for each text (after its own truncation)."""
         lengths = []

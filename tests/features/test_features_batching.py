@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from headstart.data.catalogue import load_dataset
 
+from headstart.data.catalogue import load_dataset
 from headstart.features.batching import plan_batches, run_batches
 from headstart.zoo import load_backbone
 

@@ -36,7 +36,6 @@ OWN = {
 @pytest.fixture(scope="module")
 def reviews():
     from headstart.data.catalogue import load_dataset
-
     from headstart.data.splits import sample_shots
 
     return sample_shots(load_dataset("rotten_tomatoes", "train"), 4, seed=0)

@@ -55,7 +55,7 @@ def test_save_and_load_round_trip_exactly(finetuned, news_test, tmp_path):
     assert loaded.task_weights() == finetuned.task_weights()
     for task in ("sentiment", "topic"):
         texts = news_test.inputs[:4]
-        assert np.array_equal(loaded.task(task).outputs(texts), finetuned.task(task).outputs(texts))
+        assert np.array_equal(loaded.for_task(task).outputs(texts), finetuned.for_task(task).outputs(texts))
     single = headstart.fit(news_test, method="probe").save(tmp_path / "single")
     with pytest.raises(HeadstartError, match="is not headstart-multitask/1"):
         load_multitask(single)
@@ -75,7 +75,7 @@ def test_a_frozen_backbone_without_a_shared_layer_is_one_probe_per_task(reviews,
     joint = fit_multitask([TaskSpec("sentiment", reviews), TaskSpec("topic", news)], method="probe", **SHORT)
     alone = headstart.fit(news, method="probe", **SHORT)
     texts = news_test.inputs[:6]
-    assert np.allclose(joint.task("topic").outputs(texts), alone.outputs(texts), atol=1e-6)
+    assert np.allclose(joint.for_task("topic").outputs(texts), alone.outputs(texts), atol=1e-6)
     assert joint.info["history"] == [] and joint.task_weights() == {"sentiment": 1.0, "topic": 1.0}
 
 

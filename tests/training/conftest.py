@@ -4,8 +4,8 @@ from contextlib import contextmanager
 
 import pytest
 import torch
-from headstart.data.catalogue import load_dataset
 
+from headstart.data.catalogue import load_dataset
 from headstart.data.splits import sample_shots
 
 

@@ -3,11 +3,11 @@ run for a plain fit, an adaptation and a multi-task run."""
 
 import numpy as np
 import torch
-from headstart.data.catalogue import load_dataset
 from short_texts import TEXT_OPTIONS
 
 from headstart.adapt import adapt
 from headstart.api import fit
+from headstart.data.catalogue import load_dataset
 from headstart.data.splits import sample_shots
 from headstart.multitask import TaskSpec, fit_multitask
 
