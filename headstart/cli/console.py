@@ -20,6 +20,7 @@ TEXT_COL = typer.Option("text", help="Text column of a CSV/TSV/JSONL file.")
 LABEL_COL = typer.Option("label", help="Label column of a CSV/TSV/JSONL file.")
 PROGRESS = typer.Option(True, help="Show progress bars.")
 SEED = typer.Option(0, help="Random seed: the same seed gives the same model.")
+TASK = typer.Option(None, "--task", help="Multi-task runs: the task to use (default: the only one, or for evaluate the one whose classes match the data).")
 
 
 def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:

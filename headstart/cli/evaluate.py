@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Optional
 
 import typer
 
-from headstart.cli.console import console, print_metrics
+from headstart.cli.console import TASK, console, print_metrics
 
 
 def evaluate(
     run: Path = typer.Argument(..., help="Artifact folder written by `headstart fit`."),
     data: str = typer.Argument(..., help="Labelled data: image folder, CSV/TSV/JSONL file or catalogue name."),
     json_out: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
+    task: Optional[str] = TASK,
 ) -> None:
     """Evaluate a trained model on labelled data: accuracy, macro-F1, per-class report.
 
@@ -21,7 +23,7 @@ def evaluate(
     """
     import headstart
 
-    metrics = headstart.load(run).evaluate(data, progress=True)
+    metrics = headstart.load(run, task=task).evaluate(data, progress=True)
     if json_out:
         console.print_json(json.dumps(metrics))
     else:

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from headstart.cli.console import LABEL_COL, TEXT_COL, console
+from headstart.cli.console import LABEL_COL, TASK, TEXT_COL, console
 from headstart.errors import HeadstartError
 from headstart.report import EVAL_DATA_KEY
 
@@ -20,6 +20,7 @@ def report(
     ),
     text_col: str = TEXT_COL,
     label_col: str = LABEL_COL,
+    task: Optional[str] = TASK,
 ) -> None:
     """Write RUN/report.html, a self-contained page on how the saved run does on held-out data.
 
@@ -32,7 +33,7 @@ def report(
     from headstart.data.sources import load_data
     from headstart.report import write_report
 
-    fitted = headstart.load(run)
+    fitted = headstart.load(run, task=task)
     spec = data or fitted.info.get(EVAL_DATA_KEY)
     if spec is None:
         raise HeadstartError(f"{run}: the run recorded no held-out data; pass it with --data")
