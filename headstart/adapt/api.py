@@ -164,7 +164,7 @@ def _settings(backbone: str, method: str, options: dict[str, Any]) -> tuple[Adap
     unknown = sorted(set(options) - adapt_names - recipe_names)
     if unknown:
         raise HeadstartError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(adapt_names | recipe_names))}")
-    config = AdaptConfig(method=method, **{k: v for k, v in options.items() if k in adapt_names}).resolve()
+    config = AdaptConfig.build(method, **{k: v for k, v in options.items() if k in adapt_names})
     recipe_options = {k: v for k, v in {"batchnorm": "train", **options}.items() if k in Recipe.valid_keys(config.base)}
     # BatchNorm statistics follow the mixed source and target batches while aligning, unless asked otherwise
     recipe = Recipe.build(backbone=backbone, method=config.base, **recipe_options)

@@ -13,27 +13,32 @@ from headstart.training.data import PairedBatches
 
 
 def test_config_fills_the_algorithms_defaults():
-    dann = AdaptConfig(method="dann").resolve()
+    dann = AdaptConfig.build("dann")
     assert dann.base == "finetune" and dann.weights == [0.3, 1.0]
-    adabn = AdaptConfig(method="adabn").resolve()
+    adabn = AdaptConfig.build("adabn")
     assert adabn.base == "probe" and adabn.weights == []
-    assert AdaptConfig(method="coral", weights=[5]).resolve().weights == [5.0]
+    assert AdaptConfig.build("coral", weights=[5]).weights == [5.0]
+    assert AdaptConfig.build("self_training", rounds=2).rounds == 2
 
 
 @pytest.mark.parametrize(
-    "config, message",
+    "method, values, message",
     [
-        (AdaptConfig(method="magic"), "unknown adaptation method"),
-        (AdaptConfig(method="dann", base="probe"), "works with base method"),
-        (AdaptConfig(method="mmd", weights=[]), "non-negative alignment weights"),
-        (AdaptConfig(method="mmd", weights=[-1.0]), "non-negative alignment weights"),
-        (AdaptConfig(method="self_training", rounds=0), "rounds >= 1"),
-        (AdaptConfig(method="self_training", max_fraction=0.0), "max_fraction"),
+        ("magic", {}, "unknown adaptation method"),
+        ("dann", {"base": "probe"}, "works with base method"),
+        ("mmd", {"weights": []}, "non-negative alignment weights"),
+        ("mmd", {"weights": [-1.0]}, "non-negative alignment weights"),
+        ("self_training", {"rounds": 0}, "rounds >= 1"),
+        ("self_training", {"max_fraction": 0.0}, "max_fraction"),
+        ("dann", {"rounds": 2}, "rounds does nothing with adaptation method dann; dann's settings: weights; shared settings: base, selection_size"),
+        ("self_training", {"weights": [1.0]}, "weights does nothing with adaptation method self_training; self_training's settings: rounds, threshold, max_fraction"),
+        ("adabn", {"threshold": 0.9}, "adabn's settings: none"),
+        ("dann", {"wieghts": [1.0]}, "unknown adaptation setting wieghts; did you mean weights"),
     ],
 )
-def test_bad_settings(config, message):
+def test_bad_settings(method, values, message):
     with pytest.raises(HeadstartError, match=message):
-        config.resolve()
+        AdaptConfig.build(method, **values)
 
 
 def test_alignment_is_the_weighted_loss_and_steps_only_adversaries():
