@@ -21,8 +21,8 @@ from headstart.artifacts import (
     register_format,
     write_artifact,
 )
-from headstart.data.dataset import Dataset
 from headstart.data import load_data
+from headstart.data.dataset import Dataset
 from headstart.errors import HeadstartError
 from headstart.fitted import Inputs, Prediction, Transferred, rebuild, restore_state
 from headstart.methods import Method, get_method
