@@ -143,7 +143,7 @@ def test_fit_refuses_another_methods_setting_before_loading_a_backbone(reviews, 
     def no_backbone(*args, **kwargs):
         raise AssertionError("the backbone was loaded")
 
-    monkeypatch.setattr("headstart.api.load_backbone", no_backbone)
+    monkeypatch.setattr("headstart.training.prepare.load_backbone", no_backbone)
     with pytest.raises(HeadstartError, match="^unfreeze does nothing with method probe; probe's settings: none;"):
         headstart.fit(reviews, method="probe", unfreeze=2)
     with pytest.raises(HeadstartError, match="lora_dropout does nothing with method finetune"):

@@ -40,7 +40,7 @@ else:
     from headstart.multitask import TaskSpec, fit_multitask
     news = sample_shots(load_dataset("bbc_news", "train"), 4, seed=0)
     model = fit_multitask([TaskSpec("sentiment", reviews), TaskSpec("topic", news)], **options)
-    view = model.task("topic")
+    view = model.for_task("topic")
 texts = ["A joyous, moving triumph.", "Dull, lifeless and far too long."]
 rank, world = (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
 with open(os.path.join(out, f"rank{rank}.json"), "w") as fh:

@@ -64,5 +64,5 @@ def test_a_multitask_run_resumes_like_an_uninterrupted_run(reviews, bbc_train, b
     assert resumed.info["epochs"] == full.info["epochs"] == 3
     texts = bbc_test.inputs[:6]
     for task in ("sentiment", "topic"):
-        assert np.array_equal(resumed.task(task).outputs(texts), full.task(task).outputs(texts))
+        assert np.array_equal(resumed.for_task(task).outputs(texts), full.for_task(task).outputs(texts))
     assert resumed.task_weights() == full.task_weights()
