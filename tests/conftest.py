@@ -1,4 +1,5 @@
-"""One small real model of every fitted kind (built on first use), for tests/test_fitted.py and tests/test_artifacts.py."""
+"""Small real datasets shared across the tests, and one small real model of every fitted kind (built on
+first use) for tests/test_fitted.py and tests/test_artifacts.py."""
 
 from __future__ import annotations
 
@@ -10,6 +11,27 @@ from headstart.data.splits import sample_shots
 from headstart.multitask import TaskSpec, fit_multitask
 from headstart.select.baseline_model import fit_baseline_model
 from tests.fitted_kinds import SHORT
+
+
+@pytest.fixture(scope="session")
+def bbc_train():
+    """20 BBC News articles, 4 per topic."""
+    return sample_shots(load_dataset("bbc_news", "train"), 4, seed=0)
+
+
+@pytest.fixture(scope="session")
+def bbc_test():
+    return sample_shots(load_dataset("bbc_news", "test"), 10, seed=0)
+
+
+@pytest.fixture(scope="session")
+def digits_train():
+    return sample_shots(load_dataset("digits", "train"), 5, seed=0)
+
+
+@pytest.fixture(scope="session")
+def digits_test():
+    return sample_shots(load_dataset("digits", "test"), 10, seed=0)
 
 
 @pytest.fixture(scope="session")

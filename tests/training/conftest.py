@@ -19,17 +19,6 @@ def one_torch_thread():
 
 
 @pytest.fixture(scope="session")
-def bbc_train():
-    """20 BBC News articles, 4 per topic."""
-    return sample_shots(load_dataset("bbc_news", "train"), 4, seed=0)
-
-
-@pytest.fixture(scope="session")
-def bbc_test():
-    return sample_shots(load_dataset("bbc_news", "test"), 10, seed=0)
-
-
-@pytest.fixture(scope="session")
 def reviews():
     """16 Rotten Tomatoes reviews, 8 per class."""
     return sample_shots(load_dataset("rotten_tomatoes", "train"), 8, seed=0)
