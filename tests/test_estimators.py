@@ -1,13 +1,13 @@
 import numpy as np
 import pytest
 import torch
-from short_text import TEXT_OPTIONS
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from headstart.estimators import HeadstartClassifier, HeadstartRegressor
 from headstart.zoo import load_backbone
+from tests.methods.short_text import TEXT_OPTIONS
 
 
 def test_classifier_in_cross_val_score(bbc_train):
