@@ -1,13 +1,3 @@
-import pytest
-import torch
+"""Fixtures of the adaptation tests."""
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """One thread: on two shared cores, two threads oversubscribe and run the small convolutions
-    and matrices of these tests several times slower. Module-wide, so that module fixtures (a model
-    adapted once for several tests) compute with the same single thread as the tests."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+from tests.threads import one_torch_thread as one_torch_thread  # noqa: F401  (autouse)

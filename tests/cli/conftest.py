@@ -2,10 +2,8 @@
 
 import pytest
 
-from tests.cli.helpers import (
-    one_torch_thread as one_torch_thread,  # autouse: the in-process commands use one thread
-)
 from tests.cli.helpers import write_reviews_csv
+from tests.threads import one_torch_thread as one_torch_thread  # noqa: F401  (autouse: in-process commands use one thread)
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 
 def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     """``python -m headstart ARGS`` in a fresh process; with ``check``, assert that it succeeded."""
@@ -29,15 +27,3 @@ def write_reviews_csv(folder: Path) -> Path:
         writer.writerows((t, data.classes[y]) for t, y in zip(data.inputs, data.labels))
     return path
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """One thread: on two shared cores, two threads oversubscribe and run the small convolutions
-    and matrices of these tests several times slower. Module-wide, so that module fixtures (a model
-    adapted once for several tests) compute with the same single thread as the tests."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)

@@ -3,19 +3,10 @@
 from contextlib import contextmanager
 
 import pytest
-import torch
 
 from headstart.data.catalogue import load_dataset
 from headstart.data.splits import sample_shots
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """One thread: two shared cores run these small matrices faster without oversubscription."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+from tests.threads import one_torch_thread as one_torch_thread  # noqa: F401  (autouse)
 
 
 @pytest.fixture(scope="session")
