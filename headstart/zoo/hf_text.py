@@ -24,7 +24,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from headstart.errors import BackboneError, DataError
+from headstart.errors import BackboneError
 from headstart.zoo.base import TextTower, file_sha256
 from headstart.zoo.registry import list_backbones, register_backbone, register_loader
 from headstart.zoo.text import TextBackbone, TokenState
@@ -221,13 +221,7 @@ class HFTextEncoder(TextBackbone):
 
     def preprocess(self, raw: Sequence[str]) -> dict[str, Tensor]:
         """Tokenise, truncating at ``max_length`` and padding to the longest text of the batch."""
-        for index, text in enumerate(raw):
-            if not isinstance(text, str):
-                raise DataError(f"text {index}: expected a string, not {type(text).__name__}")
-        encoded = self.tokenizer(
-            list(raw), padding="longest", truncation=True, max_length=self.max_length, return_tensors="pt"
-        )
-        return dict(encoded)
+        return dict(self.tokenize(raw))
 
     def pool(self, state: TokenState) -> Tensor:
         """Masked mean (or CLS) over tokens, L2-normalised if the model says so: ``(B, dim)``."""

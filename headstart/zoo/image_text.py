@@ -30,7 +30,7 @@ from PIL import Image
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from headstart.errors import BackboneError, DataError
+from headstart.errors import BackboneError
 from headstart.zoo.base import TextTower
 from headstart.zoo.hf_text import WEIGHTS_FILES, weights_sha256
 from headstart.zoo.image import ImageBackbone
@@ -108,12 +108,7 @@ class CLIPTextTower(TextBackbone):
 
     def preprocess(self, raw: Sequence[str]) -> dict[str, Tensor]:
         """Tokenise, truncating at the model's positions and padding to the batch's longest text."""
-        for index, text in enumerate(raw):
-            if not isinstance(text, str):
-                raise DataError(f"text {index}: expected a string, not {type(text).__name__}")
-        encoded = self.tokenizer(
-            list(raw), padding="longest", truncation=True, max_length=self.max_length, return_tensors="pt"
-        )
+        encoded = self.tokenize(raw)
         return {"input_ids": encoded["input_ids"], "attention_mask": encoded["attention_mask"]}
 
     def pool(self, state: Tensor) -> Tensor:

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from headstart.errors import BackboneError
+from headstart.errors import BackboneError, DataError
 from headstart.zoo.base import Backbone
 
 LENGTH_PASS_CHUNK = 1024  # texts tokenised together when measuring lengths
@@ -42,6 +42,17 @@ class TextBackbone(Backbone):
     def as_inputs(cls, items: Iterable[Any]) -> list[Any]:
         """Strings (numpy string scalars become ``str``); anything else is left for ``preprocess`` to refuse."""
         return [str(item) if isinstance(item, str) else item for item in items]
+
+    def tokenize(self, raw: Sequence[str]) -> Mapping[str, Tensor]:
+        """``self.tokenizer`` on strings only, truncated at ``self.max_length`` and padded to the
+        batch's longest text (a family sets both)."""
+        for index, text in enumerate(raw):
+            if not isinstance(text, str):
+                raise DataError(f"text {index}: expected a string, not {type(text).__name__}")
+        encoded = self.tokenizer(
+            list(raw), padding="longest", truncation=True, max_length=self.max_length, return_tensors="pt"
+        )
+        return encoded
 
     @classmethod
     def is_single_input(cls, value: Any) -> bool:
