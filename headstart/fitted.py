@@ -218,7 +218,10 @@ def restore_state(artifact: Artifact, method: Method, model: TransferModel, stat
     if set(artifact.tensors) != wanted:
         odd = sorted(set(artifact.tensors) ^ wanted)[:3]
         raise HeadstartError(f"{artifact.folder}: tensors do not match the {method.recipe.method} model (e.g. {odd})")
-    model.load_state_dict(artifact.tensors, strict=False)
+    if state == "method":
+        method.load_changed_state(model, artifact.tensors)
+    else:
+        model.load_state_dict(artifact.tensors, strict=False)
     model.set_trainable(model.backbone.num_groups)
     model.eval()
 

@@ -2,7 +2,7 @@
 
 A method decides what is trained (``first_trainable``), with which learning rates
 (``parameter_groups``), which extra loss terms apply (``penalty``), and what it saves
-(``changed_state``). The training path (``headstart.training``) does the rest, the same way for all.
+(``changed_state``, read back by ``load_changed_state``). The training path (``headstart.training``) does the rest, the same way for all.
 """
 
 from __future__ import annotations
@@ -166,3 +166,7 @@ class Method:
         n = model.backbone.num_groups
         keep = tuple(f"backbone.groups.{i}." for i in range(self.first_trainable(n), n)) + ("head.",)
         return {k: v for k, v in model.state_dict().items() if k.startswith(keep)}
+
+    def load_changed_state(self, model: TransferModel, tensors: dict[str, Tensor]) -> None:
+        """Put tensors of the form ``changed_state`` returns back into ``model``."""
+        model.load_state_dict(tensors, strict=False)

@@ -5,7 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from peft import LoraConfig, inject_adapter_in_model
+from peft import (
+    LoraConfig,
+    get_peft_model_state_dict,
+    inject_adapter_in_model,
+    set_peft_model_state_dict,
+)
 from torch import Tensor
 
 from headstart.errors import HeadstartError
@@ -67,4 +72,13 @@ class LoRA(Method):
         return [{"params": adapters, "lr": lr, "name": "adapters"}, {"params": list(model.head.parameters()), "lr": head_lr, "name": "head"}]
 
     def changed_state(self, model: TransferModel) -> dict[str, Tensor]:
-        return {k: v for k, v in model.state_dict().items() if "lora_" in k or k.startswith("head.")}
+        """The adapters, as PEFT selects and names them (without the adapter name), and the head."""
+        adapters = {f"backbone.{k}": v for k, v in get_peft_model_state_dict(model.backbone).items()}
+        return adapters | {f"head.{k}": v for k, v in model.head.state_dict().items()}
+
+    def load_changed_state(self, model: TransferModel, tensors: dict[str, Tensor]) -> None:
+        adapters = {k.removeprefix("backbone."): v for k, v in tensors.items() if k.startswith("backbone.")}
+        result = set_peft_model_state_dict(model.backbone, adapters)
+        if result.unexpected_keys:
+            raise HeadstartError(f"LoRA state has tensors the adapters do not (e.g. {sorted(result.unexpected_keys)[:3]})")
+        model.head.load_state_dict({k.removeprefix("head."): v for k, v in tensors.items() if k.startswith("head.")})

@@ -37,7 +37,7 @@ class KeepBest(Callback):
 
     def restore(self, module: TransferModule) -> None:
         if self.best_state is not None:
-            module.load_state_dict(self.best_state, strict=False)
+            module.restore_kept(self.best_state)
 
     def state_dict(self) -> dict[str, Any]:
         return {"best_score": self.best_score, "best_state": self.best_state, "best_metrics": self.best_metrics}

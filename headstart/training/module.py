@@ -81,6 +81,11 @@ class TransferModule(L.LightningModule):
         model = {f"model.{k}": v for k, v in self.method.changed_state(self.model).items()}
         return model | {f"objective.{k}": v for k, v in self.objective.state_dict().items()}
 
+    def restore_kept(self, state: dict[str, Tensor]) -> None:
+        """Put a ``kept_state`` back."""
+        self.method.load_changed_state(self.model, {k.removeprefix("model."): v for k, v in state.items() if k.startswith("model.")})
+        self.objective.load_state_dict({k.removeprefix("objective."): v for k, v in state.items() if k.startswith("objective.")}, strict=False)
+
     def configure_optimizers(self) -> dict[str, Any]:
         r = self.recipe
         named = self.method.parameter_groups(self.model)
