@@ -111,10 +111,13 @@ class FittedModel(Protocol):
 
 def evaluate_model(model: FittedModel, data: Dataset | str | Path, *, progress: bool = False) -> dict[str, Any]:
     """``model``'s metrics on labelled ``data`` (a ``Dataset`` or a ``load_data`` spec), refusing
-    data whose classes differ from the model's."""
+    data with a class the model does not know; classes without examples in ``data`` are listed
+    under ``absent_classes`` and left out of the macro average."""
     dataset = data if isinstance(data, Dataset) else load_data(data, task=model.task)
     require_labels(dataset, min_classes=1)
-    if dataset.classes != model.classes and model.task != "regression":
+    if model.task == "classification":
+        dataset = dataset.encoded_as(model.classes or [])
+    elif dataset.classes != model.classes and model.task != "regression":
         raise HeadstartError(f"{dataset.name}: its classes {dataset.classes} differ from the model's {model.classes}")
     return tasks.evaluate(model.task, model.outputs(dataset, progress=progress), dataset.labels, model.classes)
 
