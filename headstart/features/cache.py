@@ -1,33 +1,51 @@
 """On-disk store of backbone outputs, one row span per input, keyed by the input's content.
 
-Layout under ``<cache root>/<key digest>/``::
+Layout under ``<cache root>/``::
 
-    key.json             the key (backbone identity, depth, precision, kind), for people
-    <chunk>.npy          rows written by one call, shape (num_rows, *row_shape), float32
-    <chunk>.index.npz    content hashes and offsets: input i owns rows offsets[i]:offsets[i+1]
+    <key digest>.lock               held while a process fills that key (``filelock``)
+    <key digest>/key.json           the key (backbone identity, depth, precision, kind), for people
+    <key digest>/<chunk>.npy        rows written by one call, shape (num_rows, *row_shape), float32
+    <key digest>/<chunk>.index.npz  content hashes, offsets (input i owns rows offsets[i]:offsets[i+1])
+                                    and the BLAKE2b checksum of the ``.npy`` file
 
-Every call that computes new rows adds one chunk. Rows stream into a memory-mapped ``.npy``
-under a temporary name; on success the chunk is renamed and its index written last (also via
-a temporary name), so an index on disk always points at a complete chunk and a crash leaves
-only temporary files behind. Chunks are never rewritten, so concurrent writers cannot corrupt
-each other: the worst case is the same rows stored twice.
+Every call that computes new rows adds one chunk, under the key's lock: a second process filling
+the same key waits, then reuses the first one's rows. Rows stream into a ``.npy`` under a
+temporary name with plain writes (space preallocated, so a full disk fails up front and never
+with a bus error); on success the file is synced and renamed and its index written last (also
+via a temporary name), so an index on disk always points at a complete chunk. When the disk
+cannot take a chunk, its rows stay in memory for this call only (one warning) and nothing
+partial is left.
+
+A chunk is checked the first time a process maps it (checksum, row count, finite values); one
+that fails, or whose index cannot be read, is deleted with a one-line warning and its rows are
+recomputed by the caller.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import io
 import json
+import logging
+import math
 import os
+import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Sequence
 
 import numpy as np
-from numpy.lib.format import open_memmap
+from filelock import FileLock
+from numpy.lib import format as npy_format
 
 INDEX_SUFFIX = ".index.npz"
+log = logging.getLogger(__name__)
+_checked: set[tuple[str, int, int]] = set()  # (path, size, mtime) of chunk files found sound by this process
 
 
 def default_cache_root() -> Path:
@@ -57,28 +75,86 @@ class ActivationStore:
     def __init__(self, root: Path, key: dict[str, Any]) -> None:
         self.directory = Path(root) / key_digest(key)
         self.directory.mkdir(parents=True, exist_ok=True)
+        self.lock_file = self.directory.with_name(self.directory.name + ".lock")
         key_file = self.directory / "key.json"
         if not key_file.exists():
-            _atomic_write_bytes(key_file, json.dumps(key, indent=1, sort_keys=True, default=str).encode())
+            try:
+                _atomic_write_bytes(key_file, json.dumps(key, indent=1, sort_keys=True, default=str).encode())
+            except OSError:
+                pass  # key.json is for people; the next call writes it
         self.index: dict[str, Span] = {}
-        for index_file in sorted(self.directory.glob("*" + INDEX_SUFFIX)):
-            self._add_to_index(index_file.name.removesuffix(INDEX_SUFFIX), index_file)
+        self.chunks: dict[str, tuple[int, str]] = {}  # chunk -> (rows, checksum)
         self._arrays: dict[str, np.ndarray] = {}
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Index the chunks committed since this store last looked."""
+        for index_file in sorted(self.directory.glob("*" + INDEX_SUFFIX)):
+            chunk = index_file.name.removesuffix(INDEX_SUFFIX)
+            if chunk not in self.chunks:
+                self._add_to_index(chunk, index_file)
 
     def _add_to_index(self, chunk: str, index_file: Path) -> None:
-        with np.load(index_file) as saved:
-            hashes, offsets = saved["hashes"].tolist(), saved["offsets"].tolist()
+        try:
+            with np.load(index_file) as saved:
+                hashes, offsets = saved["hashes"].tolist(), saved["offsets"].tolist()
+                checksum = str(saved["checksum"])
+            if len(offsets) != len(hashes) + 1:
+                raise ValueError("offsets do not match hashes")
+        except KeyError:
+            return self.drop(chunk, "its index has no checksum (written by an older headstart)")
+        except Exception as error:  # np.load fails in many ways (zip, pickle, value, EOF) on garbage
+            return self.drop(chunk, f"its index is unreadable ({type(error).__name__})")
+        self.chunks[chunk] = (offsets[-1], checksum)
         for i, content in enumerate(hashes):
             self.index[content] = Span(chunk, offsets[i], offsets[i + 1])
 
+    def drop(self, chunk: str, reason: str) -> None:
+        """Delete a bad chunk and forget its rows (they will be recomputed), with a one-line warning."""
+        log.warning("feature cache: dropped chunk %s of %s: %s; its rows will be recomputed", chunk, self.directory, reason)
+        for path in (self.directory / f"{chunk}.npy", self.directory / f"{chunk}{INDEX_SUFFIX}"):
+            path.unlink(missing_ok=True)
+        self.chunks.pop(chunk, None)
+        self._arrays.pop(chunk, None)
+        self.index = {h: s for h, s in self.index.items() if s.chunk != chunk}
+
     def locate(self, hashes: Sequence[str]) -> list[Span | None]:
-        """The cached span of each hash, ``None`` where it is missing."""
+        """The cached span of each hash, ``None`` where it is missing or its chunk fails its check."""
+        for chunk in {s.chunk for s in map(self.index.get, hashes) if s is not None}:
+            if chunk not in self._arrays:
+                problem = self._map(chunk)
+                if problem:
+                    self.drop(chunk, problem)
         return [self.index.get(h) for h in hashes]
 
+    def _map(self, chunk: str) -> str | None:
+        """Map a chunk after checking it once per process; the problem found, if any."""
+        path = self.directory / f"{chunk}.npy"
+        rows, checksum = self.chunks[chunk]
+        try:
+            stat = path.stat()
+            stamp = (str(path), stat.st_size, stat.st_mtime_ns)
+            if stamp not in _checked:
+                with open(path, "rb") as fh:
+                    if hashlib.file_digest(fh, _blake2b).hexdigest() != checksum:
+                        return "its checksum does not match (the file was changed or truncated)"
+            array = np.load(path, mmap_mode="c")
+        except FileNotFoundError:
+            return "its .npy file is missing"
+        except (OSError, ValueError) as error:
+            return f"its .npy file is unreadable ({error})"
+        if stamp not in _checked:
+            if len(array) != rows or array.dtype != np.float32:
+                return f"it holds {len(array)} rows of {array.dtype}, its index says {rows} of float32"
+            if not _all_finite(array):
+                return "it holds NaN or infinite values"
+            _checked.add(stamp)
+        self._arrays[chunk] = array
+        return None
+
     def array(self, chunk: str) -> np.ndarray:
-        """A chunk's rows, memory-mapped copy-on-write (writable views, nothing written back)."""
-        if chunk not in self._arrays:
-            self._arrays[chunk] = np.load(self.directory / f"{chunk}.npy", mmap_mode="c")
+        """A located chunk's rows: memory-mapped copy-on-write (writable views, nothing written back),
+        or in memory when the disk could not take them."""
         return self._arrays[chunk]
 
     def views(self, spans: Sequence[Span]) -> list[np.ndarray]:
@@ -96,6 +172,18 @@ class ActivationStore:
             out[positions] = self.array(chunk)[[spans[p].start for p in positions]]
         return out
 
+    @contextmanager
+    def filling(self) -> Iterator[None]:
+        """Hold the key's lock: wait for any other process filling it, then index what it added and
+        remove what crashed writers left (temporary files, a chunk without its index)."""
+        with FileLock(self.lock_file):
+            self.refresh()
+            for path in self.directory.iterdir():
+                orphan = path.suffix == ".npy" and not (self.directory / f"{path.stem}{INDEX_SUFFIX}").exists()
+                if ".tmp" in path.name or orphan:
+                    path.unlink(missing_ok=True)
+            yield
+
     def writer(self, num_rows: int) -> ChunkWriter:
         """A new chunk that will hold ``num_rows`` rows (their shape is taken from the first batch)."""
         return ChunkWriter(self, num_rows)
@@ -104,28 +192,91 @@ class ActivationStore:
         """Index a chunk that a writer has just committed."""
         self._add_to_index(chunk, self.directory / f"{chunk}{INDEX_SUFFIX}")
 
+    def keep_in_memory(self, chunk: str, rows: np.ndarray, hashes: Sequence[str], offsets: Sequence[int]) -> None:
+        """Serve rows that could not be written, for this store's lifetime only."""
+        self._arrays[chunk] = rows
+        for i, content in enumerate(hashes):
+            self.index[content] = Span(chunk, offsets[i], offsets[i + 1])
+
 
 class ChunkWriter:
-    """Streams batches of rows into a memory-mapped chunk; commits on a clean ``with`` exit."""
+    """Streams batches of rows into a new chunk file; commits on a clean ``with`` exit.
+
+    If the disk lacks the space (checked, then preallocated) or a write fails, the rows are kept in
+    memory instead, the partial file removed, and one warning says the rows were not cached.
+    """
 
     def __init__(self, store: ActivationStore, num_rows: int) -> None:
         self.store = store
         self.num_rows = num_rows
         self.chunk = uuid.uuid4().hex[:16]
         self.data_tmp = store.directory / f".{self.chunk}.tmp.npy"
-        self.rows: np.ndarray | None = None
+        self.fd: int | None = None
+        self.header = b""
+        self.shape: tuple[int, ...] = ()
+        self.memory: np.ndarray | None = None  # the rows, when they cannot be written
+        self.digest = _blake2b()
         self.hashes: list[str] = []
         self.offsets = [0]
 
     def append(self, hashes: Sequence[str], rows: np.ndarray, lengths: Sequence[int] | None = None) -> None:
         """Store ``rows``: input ``hashes[i]`` owns the next ``lengths[i]`` rows (default one each)."""
-        if self.rows is None:
-            self.rows = open_memmap(self.data_tmp, mode="w+", dtype=np.float32, shape=(self.num_rows, *rows.shape[1:]))
+        rows = np.ascontiguousarray(rows, dtype=np.float32)
+        if self.fd is None and self.memory is None:
+            self._open(rows.shape[1:])
         start = self.offsets[-1]
-        self.rows[start : start + len(rows)] = rows
+        if self.fd is not None:
+            try:
+                _write_all(self.fd, memoryview(rows).cast("B"))
+                self.digest.update(rows)
+            except OSError as error:
+                self._to_memory(start, error)
+        if self.memory is not None:
+            self.memory[start : start + len(rows)] = rows
         for length in lengths if lengths is not None else [1] * len(hashes):
             self.offsets.append(self.offsets[-1] + int(length))
         self.hashes.extend(hashes)
+
+    def _open(self, row_shape: tuple[int, ...]) -> None:
+        self.shape = shape = (self.num_rows, *row_shape)
+        header = io.BytesIO()
+        npy_format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False, "shape": shape})
+        self.header = header.getvalue()
+        needed = len(self.header) + 4 * math.prod(shape)
+        free = shutil.disk_usage(self.store.directory).free
+        if needed > free:
+            return self._to_memory(0, f"{_size(needed)} needed, {_size(free)} free")
+        try:
+            self.fd = os.open(self.data_tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            try:
+                os.posix_fallocate(self.fd, 0, needed)  # a full disk fails here, not in the middle
+            except OSError as error:
+                if error.errno not in (errno.EINVAL, errno.EOPNOTSUPP):  # raised where unsupported
+                    raise
+            _write_all(self.fd, self.header)
+            self.digest.update(self.header)
+        except OSError as error:
+            self._to_memory(0, error)
+
+    def _to_memory(self, written: int, why: object) -> None:
+        """Keep the rows in memory from now on: read back the ``written`` rows, remove the file."""
+        self.memory = np.empty(self.shape, dtype=np.float32)
+        if written:
+            row_shape = self.shape[1:]
+            self.memory[:written] = np.fromfile(
+                self.data_tmp, dtype=np.float32, count=written * math.prod(row_shape), offset=len(self.header)
+            ).reshape(written, *row_shape)
+        self._discard()
+        log.warning(
+            "feature cache: could not write %s rows to %s (%s); features computed in memory, not cached",
+            self.num_rows, self.store.directory, why,
+        )
+
+    def _discard(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+        self.data_tmp.unlink(missing_ok=True)
 
     def __enter__(self) -> ChunkWriter:
         return self
@@ -133,23 +284,68 @@ class ChunkWriter:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        rows, self.rows = self.rows, None
-        if rows is None:
-            return
-        rows.flush()
-        del rows  # close the memory map before the rename
         if exc_type is not None:
-            self.data_tmp.unlink(missing_ok=True)
+            self._discard()
             return
+        if self.fd is not None:
+            try:
+                self._commit()
+            except OSError as error:
+                self._to_memory(self.offsets[-1], error)
+        if self.memory is not None:
+            self.store.keep_in_memory(self.chunk, self.memory, self.hashes, self.offsets)
+
+    def _commit(self) -> None:
+        """Sync and rename the rows, then write the index (checksum included) last."""
+        assert self.fd is not None
+        os.fsync(self.fd)
+        os.close(self.fd)
+        self.fd = None
         directory = self.store.directory
-        os.replace(self.data_tmp, directory / f"{self.chunk}.npy")
         index_tmp = directory / f".{self.chunk}.index.tmp.npz"
-        np.savez(index_tmp, hashes=np.array(self.hashes, dtype=str), offsets=np.array(self.offsets, dtype=np.int64))
-        os.replace(index_tmp, directory / f"{self.chunk}{INDEX_SUFFIX}")
+        try:
+            with open(index_tmp, "wb") as fh:
+                np.savez(
+                    fh, hashes=np.array(self.hashes, dtype=str), offsets=np.array(self.offsets, dtype=np.int64),
+                    checksum=np.array(self.digest.hexdigest()),
+                )
+                fh.flush()
+                os.fsync(fh.fileno())
+            data = directory / f"{self.chunk}.npy"
+            os.replace(self.data_tmp, data)
+            os.replace(index_tmp, directory / f"{self.chunk}{INDEX_SUFFIX}")
+        except OSError:
+            index_tmp.unlink(missing_ok=True)
+            raise
+        stat = data.stat()
+        _checked.add((str(data), stat.st_size, stat.st_mtime_ns))  # its rows were checked finite as computed
         self.store.add_chunk(self.chunk)
+
+
+def _all_finite(array: np.ndarray) -> bool:
+    """No NaN or inf, checked in blocks of about 4M values (a chunk may be larger than memory)."""
+    step = max(1, (1 << 22) // max(1, math.prod(array.shape[1:])))
+    return all(np.isfinite(array[i : i + step]).all() for i in range(0, len(array), step))
+
+
+def _blake2b() -> Any:
+    return hashlib.blake2b(digest_size=16)
+
+
+def _write_all(fd: int, payload: bytes | memoryview) -> None:
+    view = memoryview(payload)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _size(num_bytes: int) -> str:
+    return f"{num_bytes / 1e6:,.1f} MB"
 
 
 def _atomic_write_bytes(path: Path, payload: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    tmp.write_bytes(payload)
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(payload)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
