@@ -8,13 +8,9 @@ Layout under ``<cache root>/``::
     <key digest>/<chunk>.index.npz  content hashes, offsets (input i owns rows offsets[i]:offsets[i+1])
                                     and the BLAKE2b checksum of the ``.npy`` file
 
-Every call that computes new rows adds one chunk, under the key's lock: a second process filling
-the same key waits, then reuses the first one's rows. Rows stream into a ``.npy`` under a
-temporary name with plain writes (space preallocated, so a full disk fails up front and never
-with a bus error); on success the file is synced and renamed and its index written last (also
-via a temporary name), so an index on disk always points at a complete chunk. When the disk
-cannot take a chunk, its rows stay in memory for this call only (one warning) and nothing
-partial is left.
+Every call that computes new rows adds one chunk (``chunk_writer.ChunkWriter``), under the key's
+lock: a second process filling the same key waits, then reuses the first one's rows. An index on
+disk always points at a complete chunk; what a killed writer leaves is removed under the lock.
 
 A chunk is checked the first time a process maps it (checksum, row count, finite values); one
 that fails, or whose index cannot be read, is deleted with a one-line warning and its rows are
@@ -23,25 +19,20 @@ recomputed by the caller.
 
 from __future__ import annotations
 
-import errno
 import hashlib
-import io
 import json
 import logging
 import math
 import os
-import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Sequence
 
 import numpy as np
 from filelock import FileLock
-from numpy.lib import format as npy_format
 
 INDEX_SUFFIX = ".index.npz"
 log = logging.getLogger(__name__)
@@ -106,8 +97,7 @@ class ActivationStore:
         except Exception as error:  # np.load fails in many ways (zip, pickle, value, EOF) on garbage
             return self.drop(chunk, f"its index is unreadable ({type(error).__name__})")
         self.chunks[chunk] = (offsets[-1], checksum)
-        for i, content in enumerate(hashes):
-            self.index[content] = Span(chunk, offsets[i], offsets[i + 1])
+        self._add_spans(chunk, hashes, offsets)
 
     def drop(self, chunk: str, reason: str) -> None:
         """Delete a bad chunk and forget its rows (they will be recomputed), with a one-line warning."""
@@ -132,11 +122,10 @@ class ActivationStore:
         path = self.directory / f"{chunk}.npy"
         rows, checksum = self.chunks[chunk]
         try:
-            stat = path.stat()
-            stamp = (str(path), stat.st_size, stat.st_mtime_ns)
+            stamp = _stamp(path)
             if stamp not in _checked:
                 with open(path, "rb") as fh:
-                    if hashlib.file_digest(fh, _blake2b).hexdigest() != checksum:
+                    if hashlib.file_digest(fh, new_checksum).hexdigest() != checksum:
                         return "its checksum does not match (the file was changed or truncated)"
             array = np.load(path, mmap_mode="c")
         except FileNotFoundError:
@@ -184,142 +173,19 @@ class ActivationStore:
                     path.unlink(missing_ok=True)
             yield
 
-    def writer(self, num_rows: int) -> ChunkWriter:
-        """A new chunk that will hold ``num_rows`` rows (their shape is taken from the first batch)."""
-        return ChunkWriter(self, num_rows)
-
     def add_chunk(self, chunk: str) -> None:
-        """Index a chunk that a writer has just committed."""
+        """Index a chunk that a writer has just committed (its rows were checked as they were computed)."""
         self._add_to_index(chunk, self.directory / f"{chunk}{INDEX_SUFFIX}")
+        _checked.add(_stamp(self.directory / f"{chunk}.npy"))
 
     def keep_in_memory(self, chunk: str, rows: np.ndarray, hashes: Sequence[str], offsets: Sequence[int]) -> None:
         """Serve rows that could not be written, for this store's lifetime only."""
         self._arrays[chunk] = rows
+        self._add_spans(chunk, hashes, offsets)
+
+    def _add_spans(self, chunk: str, hashes: Sequence[str], offsets: Sequence[int]) -> None:
         for i, content in enumerate(hashes):
             self.index[content] = Span(chunk, offsets[i], offsets[i + 1])
-
-
-class ChunkWriter:
-    """Streams batches of rows into a new chunk file; commits on a clean ``with`` exit.
-
-    If the disk lacks the space (checked, then preallocated) or a write fails, the rows are kept in
-    memory instead, the partial file removed, and one warning says the rows were not cached.
-    """
-
-    def __init__(self, store: ActivationStore, num_rows: int) -> None:
-        self.store = store
-        self.num_rows = num_rows
-        self.chunk = uuid.uuid4().hex[:16]
-        self.data_tmp = store.directory / f".{self.chunk}.tmp.npy"
-        self.fd: int | None = None
-        self.header = b""
-        self.shape: tuple[int, ...] = ()
-        self.memory: np.ndarray | None = None  # the rows, when they cannot be written
-        self.digest = _blake2b()
-        self.hashes: list[str] = []
-        self.offsets = [0]
-
-    def append(self, hashes: Sequence[str], rows: np.ndarray, lengths: Sequence[int] | None = None) -> None:
-        """Store ``rows``: input ``hashes[i]`` owns the next ``lengths[i]`` rows (default one each)."""
-        rows = np.ascontiguousarray(rows, dtype=np.float32)
-        if self.fd is None and self.memory is None:
-            self._open(rows.shape[1:])
-        start = self.offsets[-1]
-        if self.fd is not None:
-            try:
-                _write_all(self.fd, memoryview(rows).cast("B"))
-                self.digest.update(rows)
-            except OSError as error:
-                self._to_memory(start, error)
-        if self.memory is not None:
-            self.memory[start : start + len(rows)] = rows
-        for length in lengths if lengths is not None else [1] * len(hashes):
-            self.offsets.append(self.offsets[-1] + int(length))
-        self.hashes.extend(hashes)
-
-    def _open(self, row_shape: tuple[int, ...]) -> None:
-        self.shape = shape = (self.num_rows, *row_shape)
-        header = io.BytesIO()
-        npy_format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False, "shape": shape})
-        self.header = header.getvalue()
-        needed = len(self.header) + 4 * math.prod(shape)
-        free = shutil.disk_usage(self.store.directory).free
-        if needed > free:
-            return self._to_memory(0, f"{_size(needed)} needed, {_size(free)} free")
-        try:
-            self.fd = os.open(self.data_tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            try:
-                os.posix_fallocate(self.fd, 0, needed)  # a full disk fails here, not in the middle
-            except OSError as error:
-                if error.errno not in (errno.EINVAL, errno.EOPNOTSUPP):  # raised where unsupported
-                    raise
-            _write_all(self.fd, self.header)
-            self.digest.update(self.header)
-        except OSError as error:
-            self._to_memory(0, error)
-
-    def _to_memory(self, written: int, why: object) -> None:
-        """Keep the rows in memory from now on: read back the ``written`` rows, remove the file."""
-        self.memory = np.empty(self.shape, dtype=np.float32)
-        if written:
-            row_shape = self.shape[1:]
-            self.memory[:written] = np.fromfile(
-                self.data_tmp, dtype=np.float32, count=written * math.prod(row_shape), offset=len(self.header)
-            ).reshape(written, *row_shape)
-        self._discard()
-        log.warning(
-            "feature cache: could not write %s rows to %s (%s); features computed in memory, not cached",
-            self.num_rows, self.store.directory, why,
-        )
-
-    def _discard(self) -> None:
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
-        self.data_tmp.unlink(missing_ok=True)
-
-    def __enter__(self) -> ChunkWriter:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if exc_type is not None:
-            self._discard()
-            return
-        if self.fd is not None:
-            try:
-                self._commit()
-            except OSError as error:
-                self._to_memory(self.offsets[-1], error)
-        if self.memory is not None:
-            self.store.keep_in_memory(self.chunk, self.memory, self.hashes, self.offsets)
-
-    def _commit(self) -> None:
-        """Sync and rename the rows, then write the index (checksum included) last."""
-        assert self.fd is not None
-        os.fsync(self.fd)
-        os.close(self.fd)
-        self.fd = None
-        directory = self.store.directory
-        index_tmp = directory / f".{self.chunk}.index.tmp.npz"
-        try:
-            with open(index_tmp, "wb") as fh:
-                np.savez(
-                    fh, hashes=np.array(self.hashes, dtype=str), offsets=np.array(self.offsets, dtype=np.int64),
-                    checksum=np.array(self.digest.hexdigest()),
-                )
-                fh.flush()
-                os.fsync(fh.fileno())
-            data = directory / f"{self.chunk}.npy"
-            os.replace(self.data_tmp, data)
-            os.replace(index_tmp, directory / f"{self.chunk}{INDEX_SUFFIX}")
-        except OSError:
-            index_tmp.unlink(missing_ok=True)
-            raise
-        stat = data.stat()
-        _checked.add((str(data), stat.st_size, stat.st_mtime_ns))  # its rows were checked finite as computed
-        self.store.add_chunk(self.chunk)
 
 
 def _all_finite(array: np.ndarray) -> bool:
@@ -328,18 +194,14 @@ def _all_finite(array: np.ndarray) -> bool:
     return all(np.isfinite(array[i : i + step]).all() for i in range(0, len(array), step))
 
 
-def _blake2b() -> Any:
+def new_checksum() -> Any:
+    """The running checksum of a chunk file (BLAKE2b, 128 bits): ``.update(bytes)``, ``.hexdigest()``."""
     return hashlib.blake2b(digest_size=16)
 
 
-def _write_all(fd: int, payload: bytes | memoryview) -> None:
-    view = memoryview(payload)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _size(num_bytes: int) -> str:
-    return f"{num_bytes / 1e6:,.1f} MB"
+def _stamp(path: Path) -> tuple[str, int, int]:
+    stat = path.stat()
+    return str(path), stat.st_size, stat.st_mtime_ns
 
 
 def _atomic_write_bytes(path: Path, payload: bytes) -> None:

@@ -19,6 +19,7 @@ from headstart.data.dataset import Dataset, content_hash
 from headstart.errors import BackboneError, DataError
 from headstart.features.batching import run_batches
 from headstart.features.cache import ActivationStore, default_cache_root
+from headstart.features.chunk_writer import ChunkWriter
 from headstart.zoo.base import Backbone
 
 Data = Dataset | Sequence[Any]
@@ -101,7 +102,7 @@ def _rows_per_input(
     hashes = [content_hash(x) for x in inputs]
     with _filling([store], hashes) as missing:
         if missing:
-            with store.writer(len(missing)) as writer:
+            with ChunkWriter(store, len(missing)) as writer:
                 for positions, rows in batches([inputs[i] for i in missing]):
                     writer.append([hashes[missing[p]] for p in positions], rows)
     return store.gather(store.locate(hashes))
@@ -158,7 +159,7 @@ def extract_features_at_depths(
     with _filling(list(stores.values()), hashes) as missing:
         if missing:
             with ExitStack() as stack:
-                writers = [stack.enter_context(stores[d].writer(len(missing))) for d in wanted]
+                writers = [stack.enter_context(ChunkWriter(stores[d], len(missing))) for d in wanted]
                 for positions, blocks in batches([inputs[i] for i in missing]):
                     batch_hashes = [hashes[missing[p]] for p in positions]
                     for writer, block in zip(writers, blocks):
@@ -210,7 +211,7 @@ def extract_states(
         if missing:
             missing_inputs = [inputs[i] for i in missing]
             lengths = backbone.input_lengths(missing_inputs)
-            with store.writer(int(lengths.sum()) if ragged else len(missing)) as writer:
+            with ChunkWriter(store, int(lengths.sum()) if ragged else len(missing)) as writer:
                 for positions, rows in batches(missing_inputs, lengths):
                     batch_hashes = [hashes[missing[p]] for p in positions]
                     if ragged:
