@@ -11,7 +11,10 @@ from __future__ import annotations
 import csv
 import logging
 import math
+import os
+import shutil
 import tempfile
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +43,8 @@ from headstart.training.module import TransferModule
 from headstart.training.objective import Objective
 
 TARGET_STEPS = 150  # optimiser steps the automatic epoch count aims for
+SCRATCH_PREFIX = "headstart-"  # a run's scratch folder in the system temporary folder: headstart-<pid>-<random>
+STALE_SECONDS = 24 * 3600
 
 # Frozen groups are in eval mode on purpose (BatchNorm statistics stay pre-trained); and the
 # accelerator banner and tips say nothing on a CPU-only tool.
@@ -103,7 +108,8 @@ def run(
     checkpoint = checkpoint_to_resume(resume) if resume is not None else None
     if progress:
         callbacks.append(RichProgressBar(leave=True))
-    with tempfile.TemporaryDirectory(prefix="headstart-") as scratch:
+    clean_stale_scratch()
+    with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as scratch:
         log_dir = Path(run_dir) if run_dir is not None else Path(scratch)
         metrics = log_dir / "logs" / "metrics.csv"
         earlier = _rows(metrics) if checkpoint is not None else []  # Lightning's logger starts the file afresh
@@ -142,6 +148,35 @@ def checkpoint_to_resume(resume: Path) -> Path:
         raise HeadstartError(
             f"--resume {resume}: no checkpoint there (a run with --out writes RUN/checkpoints/last.ckpt after each epoch)")
     return found
+
+
+def clean_stale_scratch(directory: str | Path | None = None) -> list[Path]:
+    """Remove the scratch folders that killed runs left in ``directory`` (the system temporary
+    folder): those whose owning process is gone, and unowned ones older than a day. Returns them."""
+    removed = []
+    for path in Path(directory or tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
+        owner, dash, _ = path.name.removeprefix(SCRATCH_PREFIX).partition("-")
+        try:
+            if dash and owner.isdigit():
+                stale = not _alive(int(owner))
+            else:  # named by an older headstart, without its owner
+                stale = time.time() - path.stat().st_mtime > STALE_SECONDS
+        except OSError:
+            continue
+        if stale and path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
