@@ -13,6 +13,7 @@ from typing import Any
 
 from headstart.data.dataset import Dataset
 from headstart.fitted import (  # noqa: F401  (re-exported)
+    COLUMNS_KEY,
     FittedModel,
     Inputs,
     Prediction,
@@ -52,7 +53,10 @@ def fit(
     """
     if method == "auto":
         candidates = [backbone] if backbone else None
-        return fit_auto(data, candidates=candidates, val=val, shots=shots, out=out, progress=progress,
-                        text_col=text_col, label_col=label_col, **options)
-    return transfer(data, backbone, method, val=val, shots=shots, out=out, resume=resume, progress=progress,
-                    text_col=text_col, label_col=label_col, **options)
+        model = fit_auto(data, candidates=candidates, val=val, shots=shots, out=out, progress=progress,
+                         text_col=text_col, label_col=label_col, **options)
+    else:
+        model = transfer(data, backbone, method, val=val, shots=shots, out=out, resume=resume, progress=progress,
+                         text_col=text_col, label_col=label_col, **options)
+    model.info[COLUMNS_KEY] = {"text_col": text_col, "label_col": label_col}  # evaluate/predict/report default to them
+    return model

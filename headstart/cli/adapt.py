@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any, Optional
 import numpy as np
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from headstart.cli.console import PROGRESS, SEED, console, parse_set
+from headstart.cli.console import PROGRESS, SEED, console, parse_set, say
 from headstart.report import EVAL_DATA_KEY
 
 if TYPE_CHECKING:
@@ -64,8 +65,8 @@ def adapt(
         model.info[EVAL_DATA_KEY] = target  # `headstart report RUN` re-evaluates on it
     model.save(out)
     _print_report(model.info)
-    console.print(f"artifact: {out}")
-    console.print(f"feature map: {_save_feature_map(model, out)}")
+    say(f"artifact: {out}")
+    say(f"feature map: {_save_feature_map(model, out)}")
     if labelled_target:
         title = f"{model.info['adaptation']['method']} adaptation: {source} -> {target}"
         _write_report(model, source_data, target_data, out, title)
@@ -89,12 +90,12 @@ def _write_report(model: Transferred, source: Dataset, target: Dataset, out: Pat
     if len(source) > REPORT_SOURCE_EXAMPLES:
         picked = np.random.default_rng(0).choice(len(source), REPORT_SOURCE_EXAMPLES, replace=False)
         source = source.subset(np.sort(picked))
-    console.print(f"report: {write_report(model, target, out, title=title, source=source)}")
+    say(f"report: {write_report(model, target, out, title=title, source=source)}")
 
 
 def _print_report(info: dict[str, Any]) -> None:
     report = info["adaptation"]
-    table = Table(title=f"{report['method']} ({report['base']}): {info['n_train']} source, {info['n_target']} target examples")
+    table = Table(title=Text(f"{report['method']} ({report['base']}): {info['n_train']} source, {info['n_target']} target examples"))
     for column in ("", "before", "after"):
         table.add_column(column, justify="right")
     rows = {"proxy A-distance": report["proxy_a_distance"]}
@@ -104,9 +105,9 @@ def _print_report(info: dict[str, Any]) -> None:
         table.add_row(name, *(f"{values[k]:.3f}" if values[k] is not None else "-" for k in ("before", "after")))
     console.print(table)
     if report["chosen"]:
-        console.print(f"chosen by the selection criterion: {json.dumps(report['chosen'])}")
+        say(f"chosen by the selection criterion: {json.dumps(report['chosen'])}")
     selection = report["selection"]
-    console.print(
+    say(
         f"selection criterion {selection['selection_score']:.3f} = source validation accuracy "
         f"{selection['source_val_accuracy']:.3f} + target information maximisation {selection['target_im']:.3f}"
     )

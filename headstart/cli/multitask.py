@@ -7,8 +7,9 @@ from typing import Any, Optional
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from headstart.cli.console import PROGRESS, console, parse_set
+from headstart.cli.console import PROGRESS, console, parse_set, say
 
 
 def multitask(
@@ -39,13 +40,13 @@ def run_multitask(
 
     fitted = fit_multitask(tasks_file, backbone, method, out=out, progress=progress, **options)
     fitted.save(out)
-    table = Table(title=f"{fitted.recipe.method} on {fitted.recipe.backbone}: {fitted.info['train_seconds']:.1f} s")
+    table = Table(title=Text(f"{fitted.recipe.method} on {fitted.recipe.backbone}: {fitted.info['train_seconds']:.1f} s"))
     for column in ("task", "kind", "train", "validation", "weight", "validation score"):
         table.add_column(column)
     for task in fitted.tasks:
         metrics = fitted.info["val_metrics"].get(task.name)
         score = "{} {:.3f}".format(*tasks.headline(task.kind, metrics)) if metrics else ""
-        table.add_row(task.name, task.kind, str(fitted.info["n_train"][task.name]), str(fitted.info["n_val"][task.name]),
+        table.add_row(Text(task.name), task.kind, str(fitted.info["n_train"][task.name]), str(fitted.info["n_val"][task.name]),
                       f"{fitted.task_weights()[task.name]:.3f}", score)
     console.print(table)
-    console.print(f"artifact: {out}")
+    say(f"artifact: {out}")

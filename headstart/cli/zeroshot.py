@@ -12,8 +12,8 @@ from headstart.errors import HeadstartError
 
 
 def zeroshot(
-    data: str = typer.Argument(..., help="CSV/TSV/JSONL file of texts (labelled or not), a folder of images "
-                               "(one sub-folder per class) or a catalogue name."),
+    data: str = typer.Argument(..., help="CSV/TSV/JSONL file of texts (labelled or not), a .txt file "
+                               "(one text a line), a folder of images (one sub-folder per class) or a catalogue name."),
     labels: Optional[str] = typer.Option(
         None, help="Labels, 'a,b' or with descriptions 'a=a glowing review,b=a scathing review' "
         "('|' between alternative descriptions; ';' between items lets descriptions hold commas); "
@@ -36,7 +36,11 @@ def zeroshot(
     Example: headstart zeroshot bbc_news:test --labels "business=business and finance,entertainment,politics,sports,tech"
     """
     from headstart.data.sources import load_data
-    from headstart.zeroshot.classifier import zeroshot_evaluate, zeroshot_model
+    from headstart.zeroshot.classifier import (
+        require_embeddable,
+        zeroshot_evaluate,
+        zeroshot_model,
+    )
     from headstart.zeroshot.labels import (
         dataset_codes,
         label_prompts,
@@ -47,6 +51,7 @@ def zeroshot(
     if labels is not None and labels_file is not None:
         raise HeadstartError("give the labels with --labels or with --labels-file, not both")
     dataset = load_data(data, text_col=text_col, label_col=label_col, allow_unlabelled=True)
+    require_embeddable(dataset, backbone)
     if labels is not None:
         prompts = parse_labels(labels)
     elif labels_file is not None:
