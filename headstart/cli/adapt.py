@@ -25,7 +25,8 @@ def adapt(
     source: str = typer.Option(..., "--source", help="Labelled source data: image folder, CSV/TSV/JSONL file or catalogue name."),
     target: str = typer.Option(..., "--target", help="Target data: the same kinds, or a flat folder of images; labels optional."),
     out: Path = typer.Option(..., "--out", "-o", help="Run folder: the artifact and the training logs go here."),
-    backbone: str = typer.Option("efficientnet-lite0", help="Registered backbone (see `headstart backbones`)."),
+    backbone: Optional[str] = typer.Option(
+        None, help="Registered backbone (see `headstart backbones`); default minilm-l6 for text, efficientnet-lite0 for images."),
     method: str = typer.Option("dann", help="dann | cdan | mmd | coral | self_training | adabn | source_only"),
     base: Optional[str] = typer.Option(None, help="What trains: finetune | lora | scratch | probe (default per method)."),
     weight: list[float] = typer.Option([], "--weight", help="Alignment weight to try (repeat for a grid; default: the method's grid)."),

@@ -1,4 +1,4 @@
-"""The callbacks every run uses: keep the best epoch, and the method's freeze schedule.
+"""The callbacks every run uses: keep the best epoch, the method's freeze schedule, the progress bar.
 
 Both keep their state in checkpoints, so a resumed run ends exactly like an uninterrupted one.
 """
@@ -9,7 +9,7 @@ import math
 from typing import Any
 
 import lightning as L
-from lightning.pytorch.callbacks import Callback
+from lightning.pytorch.callbacks import Callback, RichProgressBar
 from torch import Tensor
 
 from headstart.methods.base import Method
@@ -71,3 +71,13 @@ class FreezeSchedule(Callback):
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.first_trainable = state_dict["first_trainable"]
+
+
+class EpochProgressBar(RichProgressBar):
+    """Lightning's rich progress bar, counting epochs from 1: "Epoch 1/3" … "Epoch 3/3"."""
+
+    def _get_train_description(self, current_epoch: int) -> str:
+        description = f"Epoch {current_epoch + 1}"
+        if self.trainer.max_epochs is not None and self.trainer.max_epochs > 0:
+            description += f"/{self.trainer.max_epochs}"
+        return f"{description:{len(self.validation_description)}}"  # as wide as "Validation": no flicker

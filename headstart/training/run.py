@@ -9,10 +9,8 @@ multi-process / multi-node DDP), and put the best epoch's state back.
 from __future__ import annotations
 
 import csv
-import logging
 import math
 import tempfile
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,24 +21,17 @@ from lightning.pytorch.callbacks import (
     Callback,
     EarlyStopping,
     ModelCheckpoint,
-    RichProgressBar,
 )
 from lightning.pytorch.loggers import CSVLogger
 
 from headstart.methods.base import Method
 from headstart.model import TransferModel
-from headstart.training.callbacks import FreezeSchedule, KeepBest
+from headstart.training.callbacks import EpochProgressBar, FreezeSchedule, KeepBest
 from headstart.training.data import RunData
 from headstart.training.module import TransferModule
 from headstart.training.objective import Objective
 
 TARGET_STEPS = 150  # optimiser steps the automatic epoch count aims for
-
-# Frozen groups are in eval mode on purpose (BatchNorm statistics stay pre-trained); and the
-# accelerator banner and tips say nothing on a CPU-only tool.
-warnings.filterwarnings("ignore", message=r"Found \d+ module\(s\) in eval mode")
-warnings.filterwarnings("ignore", message=r".*does not have many workers")
-logging.getLogger("lightning.pytorch.utilities.rank_zero").setLevel(logging.WARNING)
 
 
 @dataclass
@@ -94,7 +85,7 @@ def run(
     if run_dir is not None:
         callbacks.append(ModelCheckpoint(dirpath=Path(run_dir) / "checkpoints", save_last=True, save_top_k=0, every_n_epochs=1))
     if progress:
-        callbacks.append(RichProgressBar(leave=True))
+        callbacks.append(EpochProgressBar(leave=True))
     with tempfile.TemporaryDirectory(prefix="headstart-") as scratch:
         log_dir = Path(run_dir) if run_dir is not None else Path(scratch)
         trainer = L.Trainer(
