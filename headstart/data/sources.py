@@ -16,7 +16,7 @@ from headstart.data.readers import (
     read_table,
     visible_files,
 )
-from headstart.errors import DataError
+from headstart.errors import DataError, did_you_mean
 
 
 def load_data(
@@ -47,8 +47,8 @@ def load_data(
     name, _, split = str(spec).partition(":")
     if name in catalogue.catalogue_names():
         return catalogue.load_dataset(name, split or "all")
-    names = ", ".join(catalogue.catalogue_names())
-    raise DataError(f"no such file, folder or catalogue dataset: {spec}; catalogue: {names}")
+    names = catalogue.catalogue_names()
+    raise DataError(f"no such file, folder or catalogue dataset: {spec}{did_you_mean(name, names)}; catalogue: {', '.join(names)}")
 
 
 class NamedInputs(NamedTuple):

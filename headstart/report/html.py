@@ -167,8 +167,8 @@ def _headline(evaluation: RunEvaluation, bins: ReliabilityBins) -> str:
     m = evaluation.metrics
     return (
         f"Accuracy <b>{_pct(m['accuracy'])}</b>, macro-F1 <b>{_pct(m['macro_f1'])}</b>, "
-        f"ECE {_pct(bins.expected_calibration_error)} "
-        f"on {html.escape(evaluation.data.name)} ({m['n']:,} examples)"
+        f"ECE {_pct(bins.expected_calibration_error)} ({bins.direction}: confidence {_signed_points(bins.confidence_gap)} "
+        f"from accuracy) on {html.escape(evaluation.data.name)} ({m['n']:,} examples)"
     )
 
 
@@ -219,6 +219,11 @@ def _per_class_section(evaluation: RunEvaluation, images: dict[str, bytes]) -> s
     classes = evaluation.data.classes or []
     rows = [[c, *(f"{report[c][k]:.3f}" for k in ("precision", "recall", "f1-score")), int(report[c]["support"])] for c in classes]
     return _table(["class", "precision", "recall", "F1", "support"], rows) + _figure(images, "per_class")
+
+
+def _signed_points(gap: float) -> str:
+    """A confidence gap in percentage points with its sign, e.g. ``+4.2 points``."""
+    return f"{100 * gap:+.1f} points"
 
 
 def _calibration_section(bins: ReliabilityBins, images: dict[str, bytes]) -> str:
