@@ -7,8 +7,10 @@ with ``markup=False``, so ``[x]`` is never read as markup."""
 
 from __future__ import annotations
 
+import csv
 import json
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich import box
@@ -17,6 +19,9 @@ from rich.table import Table
 from rich.text import Text
 
 from headstart.errors import HeadstartError
+
+if TYPE_CHECKING:
+    from headstart.fitted import Prediction
 
 console = Console(emoji=False)  # data names like 'digits:train:10-shot' hold :train:, not emoji codes
 err_console = Console(stderr=True, emoji=False)
@@ -51,6 +56,22 @@ def print_table(title: str, rows: list[dict[str, Any]], wrap: tuple[str, ...] = 
 def print_json(value: Any) -> None:
     """``value`` as indented JSON on stdout, whatever the terminal."""
     typer.echo(json.dumps(value, indent=2))
+
+
+def print_predictions(names: list[str], prediction: Prediction, task: str, json_out: bool = False) -> None:
+    """One row per input (its name, the label, the label's probability) as CSV on stdout, or as JSON.
+
+    Multilabel labels are joined by ``|``; the probability is empty unless the task is classification."""
+    rows = [{"input": name, "label": label, "probability": round(float(probs.max()), 4) if task == "classification" else None}
+            for name, label, probs in zip(names, prediction.labels, prediction.probabilities)]
+    if json_out:
+        print_json(rows)
+        return
+    writer = csv.DictWriter(sys.stdout, ["input", "label", "probability"], lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        label = "|".join(row["label"]) if isinstance(row["label"], list) else row["label"]
+        writer.writerow(row | {"label": label, "probability": "" if row["probability"] is None else f"{row['probability']:.4f}"})
 
 
 def say(line: str) -> None:

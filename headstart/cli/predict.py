@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 import typer
 
-from headstart.cli.console import RUN_TEXT_COL, TASK, print_json
+from headstart.cli.console import RUN_TEXT_COL, TASK, print_predictions
 
 
 def predict(
@@ -32,19 +30,4 @@ def predict(
 
     model = headstart.load(run, task=task)
     named = read_inputs(inputs, model.modality, data_columns(model, text_col)[0])
-    prediction = model.predict(named.items)
-    rows = [{"input": name, "label": label, "probability": _probability(model.task, probs)}
-            for name, label, probs in zip(named.names, prediction.labels, prediction.probabilities)]
-    if json_out:
-        print_json(rows)
-        return
-    writer = csv.DictWriter(sys.stdout, ["input", "label", "probability"], lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        label = "|".join(row["label"]) if isinstance(row["label"], list) else row["label"]
-        writer.writerow(row | {"label": label, "probability": "" if row["probability"] is None else f"{row['probability']:.4f}"})
-
-
-def _probability(task: str, probs: Any) -> float | None:
-    """The predicted class's probability; ``None`` where there is no single one (multilabel, regression)."""
-    return round(float(probs.max()), 4) if task == "classification" else None
+    print_predictions(named.names, model.predict(named.items), model.task, json_out)
