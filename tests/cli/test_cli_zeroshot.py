@@ -122,8 +122,8 @@ def test_images_with_a_text_backbone_say_which_backbone_is_needed(tmp_path):
 def test_a_text_file_is_read_one_text_a_line_as_predict_reads_it(tmp_path):
     path = tmp_path / "texts.txt"
     path.write_text("A moving, beautifully acted film.\n\nA dull mess that drags on forever.\n")
-    result = zeroshot(path, "--labels", "pos=a glowing review,neg=a scathing review")
+    result = zeroshot(path, "--labels", "pos=a glowing review,neg=a scathing review", "--json")
     assert result.exit_code == 0, result.output
-    rows = json.loads(zeroshot(path, "--labels", "pos=a glowing review,neg=a scathing review", "--json").stdout)
+    rows = json.loads(result.stdout)
     assert [row["label"] for row in rows] == ["pos", "neg"]
     assert [row["input"] for row in rows] == ["A moving, beautifully acted film.", "A dull mess that drags on forever."]
