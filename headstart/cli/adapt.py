@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from headstart.cli.console import PROGRESS, SEED, console, parse_set, say
+from headstart.cli.console import PROGRESS, SEED, console, parse_set, print_json, say
 from headstart.report import EVAL_DATA_KEY
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ def adapt(
     seed: int = SEED,
     set_: list[str] = typer.Option([], "--set", help="Any other recipe or adaptation option as key=value, e.g. --set rounds=2."),
     progress: bool = PROGRESS,
+    json_out: bool = typer.Option(False, "--json", help="Print the outcome (distances, accuracies, choice, files) as JSON."),
 ) -> None:
     """Adapt a model from a labelled source domain to an unlabelled target domain and save it.
 
@@ -50,6 +51,7 @@ def adapt(
     """
     from headstart.adapt import adapt as adapt_domains
     from headstart.adapt.api import data_of, load_target
+    from headstart.artifacts import to_json
 
     options: dict[str, Any] = parse_set(set_)
     options.update({k: v for k, v in dict(base=base, unfreeze=unfreeze, epochs=epochs, lr=lr).items() if v is not None})
@@ -65,12 +67,17 @@ def adapt(
     if labelled_target:
         model.info[EVAL_DATA_KEY] = target  # `headstart report RUN` re-evaluates on it
     model.save(out)
-    _print_report(model.info)
-    say(f"artifact: {out}")
-    say(f"feature map: {_save_feature_map(model, out)}")
+    files = {"artifact": str(out), "feature_map": str(_save_feature_map(model, out))}
     if labelled_target:
         title = f"{model.info['adaptation']['method']} adaptation: {source} -> {target}"
-        _write_report(model, source_data, target_data, out, title)
+        files["report"] = str(_write_report(model, source_data, target_data, out, title))
+    if json_out:
+        summary = {k: v for k, v in model.info["adaptation"].items() if k != "feature_map"}
+        print_json(to_json(summary) | {"n_train": model.info["n_train"], "n_target": model.info["n_target"]} | files)
+        return
+    _print_report(model.info)
+    for name, path in files.items():
+        say(f"{name.replace('_', ' ')}: {path}")
 
 
 def _save_feature_map(model: Transferred, out: Path) -> Path:
@@ -83,7 +90,7 @@ def _save_feature_map(model: Transferred, out: Path) -> Path:
     return path
 
 
-def _write_report(model: Transferred, source: Dataset, target: Dataset, out: Path, title: str) -> None:
+def _write_report(model: Transferred, source: Dataset, target: Dataset, out: Path, title: str) -> Path:
     """The HTML report on the (labelled) target, its feature map showing both domains: the target
     and at most ``REPORT_SOURCE_EXAMPLES`` source examples."""
     from headstart.report import write_report
@@ -91,7 +98,7 @@ def _write_report(model: Transferred, source: Dataset, target: Dataset, out: Pat
     if len(source) > REPORT_SOURCE_EXAMPLES:
         picked = np.random.default_rng(0).choice(len(source), REPORT_SOURCE_EXAMPLES, replace=False)
         source = source.subset(np.sort(picked))
-    say(f"report: {write_report(model, target, out, title=title, source=source)}")
+    return write_report(model, target, out, title=title, source=source)
 
 
 def _print_report(info: dict[str, Any]) -> None:

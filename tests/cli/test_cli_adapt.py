@@ -1,6 +1,7 @@
 """``headstart adapt`` from a folder of labelled MNIST digits to a flat folder of unlabelled digits."""
 
 import csv
+import json
 import sys
 from pathlib import Path
 
@@ -84,3 +85,14 @@ def test_text_domains_get_the_text_backbone_by_default(tmp_path):
     result = CliRunner().invoke(app, command)
     assert result.exit_code == 0, result.output
     assert headstart.load(tmp_path / "run").describe()["backbone"] == "minilm-l6"
+
+
+def test_the_outcome_as_json(folders, tmp_path):
+    source, target = folders
+    command = ["adapt", "--source", str(source), "--target", str(target), "--method", "coral", "--weight", "1.0",
+               "--out", str(tmp_path), "--json"]
+    result = CliRunner().invoke(app, command + OPTIONS)
+    assert result.exit_code == 0, result.output
+    outcome = json.loads(result.stdout)
+    assert outcome["method"] == "coral" and outcome["n_target"] == 40
+    assert set(outcome["proxy_a_distance"]) == {"before", "after"} and Path(outcome["feature_map"]).is_file()
