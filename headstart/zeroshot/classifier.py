@@ -153,13 +153,15 @@ def zeroshot_evaluate(model: Transferred, dataset: Dataset) -> dict[str, Any]:
 def require_embeddable(data: Dataset, backbone: str | Path | Backbone) -> None:
     """Refuse, before any label is embedded, data of another input kind than ``backbone``'s."""
     modality = backbone.modality if isinstance(backbone, Backbone) else backbone_family(backbone).modality
-    if data.modality != modality:
+    try:
+        data.require_modality(modality)
+    except DataError:
         name = backbone.name if isinstance(backbone, Backbone) else backbone
         raise DataError(
             f"{data.name} holds {data.modality} data, but {name} embeds {modality} inputs only; zero-shot needs a "
             f"backbone that embeds {data.modality} data and label texts in one space: for images an image-text model "
             "(a local CLIP folder, --backbone PATH), for texts a text encoder (e.g. --backbone minilm-l6)"
-        )
+        ) from None
 
 
 def resolve_backbone(backbone: str | Path | Backbone) -> Backbone:
