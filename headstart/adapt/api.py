@@ -31,7 +31,7 @@ from headstart.data.dataset import Dataset
 from headstart.data.images import is_image_file
 from headstart.data.splits import sample_shots, stratified_split
 from headstart.errors import DataError, HeadstartError
-from headstart.fitted import Transferred
+from headstart.fitted import COLUMNS_KEY, Transferred
 from headstart.heads import linear_head
 from headstart.methods.probe import fit_linear_head
 from headstart.model import TransferModel
@@ -111,6 +111,7 @@ def adapt(
     model.set_trainable(model.backbone.num_groups)
     model.eval()
     info["train_seconds"] = prepared.seconds()
+    info[COLUMNS_KEY] = {"text_col": text_col, "label_col": label_col}  # evaluate/predict/report default to them
     return Transferred(model, base, source_data.classes, info, state=_stored_state(config))
 
 

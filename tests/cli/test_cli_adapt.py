@@ -84,7 +84,9 @@ def test_text_domains_get_the_text_backbone_by_default(tmp_path):
                "--epochs", "1", "--unfreeze", "1", "--no-progress", "--out", str(tmp_path / "run")]
     result = CliRunner().invoke(app, command)
     assert result.exit_code == 0, result.output
-    assert headstart.load(tmp_path / "run").describe()["backbone"] == "minilm-l6"
+    adapted = headstart.load(tmp_path / "run")
+    assert adapted.describe()["backbone"] == "minilm-l6"
+    assert adapted.info["columns"] == {"text_col": "text", "label_col": "label"}
 
 
 def test_the_outcome_as_json(folders, tmp_path):
