@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 console = Console(emoji=False)  # data names like 'digits:train:10-shot' hold :train:, not emoji codes
 err_console = Console(stderr=True, emoji=False)
-plain_console = console
+plain_console = console  # the name headstart.cli.demo prints with (one console for all)
 
 TEXT_COL = typer.Option("text", help="Text column of a CSV/TSV/JSONL file.")
 LABEL_COL = typer.Option("label", help="Label column of a CSV/TSV/JSONL file.")
