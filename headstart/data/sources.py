@@ -96,7 +96,7 @@ def _text_files(paths: list[Path]) -> NamedInputs:
     for file in files:
         if not file.is_file():
             raise DataError(f"no such text file: {file}")
-        text = file.read_text(encoding="utf-8").strip()
+        text = _read_text(file).strip()
         if not text:
             raise DataError(f"{file}: the file is empty")
         texts.append(text)
@@ -105,7 +105,14 @@ def _text_files(paths: list[Path]) -> NamedInputs:
 
 def _lines(path: Path) -> list[str]:
     """The non-blank lines of a text file."""
-    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [line for line in _read_text(path).splitlines() if line.strip()]
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not a UTF-8 text file (an image? this model reads text)") from None
 
 
 def _is_text_file(path: Path) -> bool:

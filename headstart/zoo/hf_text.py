@@ -201,8 +201,9 @@ class HFTextEncoder(TextBackbone):
 
         hf_logging.disable_progress_bar()  # a bar per load of a local 90 MB file says nothing
         try:
-            model = AutoModel.from_pretrained(layout.model_dir, local_files_only=True, dtype=torch.float32)
-            tokenizer = AutoTokenizer.from_pretrained(layout.model_dir, local_files_only=True)
+            local = {"local_files_only": True, "trust_remote_code": False}  # a folder's own code never runs
+            model = AutoModel.from_pretrained(layout.model_dir, dtype=torch.float32, **local)
+            tokenizer = AutoTokenizer.from_pretrained(layout.model_dir, **local)
         except (OSError, ValueError) as exc:
             raise BackboneError(f"{layout.model_dir}: cannot load the model or tokenizer ({exc})") from None
         finally:
@@ -217,6 +218,7 @@ class HFTextEncoder(TextBackbone):
             normalize=layout.normalize,
             max_length=max_length or layout.max_length,
         )
+        encoder.source_folder = directory
         return encoder.eval()
 
     def preprocess(self, raw: Sequence[str]) -> dict[str, Tensor]:
