@@ -7,6 +7,7 @@
 """
 
 from headstart.lazy import lazy_getattr
+from headstart.quiet import silence_library_noise
 
 __version__ = "0.1.0"
 
@@ -21,3 +22,4 @@ _EXPORTS = {
 __all__ = [*_EXPORTS, "__version__"]
 
 __getattr__ = lazy_getattr(__name__, _EXPORTS)
+silence_library_noise()

@@ -13,11 +13,14 @@ from typing import Any
 
 from headstart.data.dataset import Dataset
 from headstart.fitted import (  # noqa: F401  (re-exported)
+    COLUMNS_KEY,
     FittedModel,
     Inputs,
     Prediction,
     Transferred,
 )
+from headstart.errors import HeadstartError, did_you_mean
+from headstart.methods import list_methods
 from headstart.select.auto import fit_auto
 from headstart.transfer import transfer
 
@@ -50,9 +53,20 @@ def fit(
     >>> fit("digits", backbone="efficientnet-lite0", method="probe", shots=4).info["n_train"]
     40
     """
+    check_method(method)
     if method == "auto":
         candidates = [backbone] if backbone else None
-        return fit_auto(data, candidates=candidates, val=val, shots=shots, out=out, progress=progress,
-                        text_col=text_col, label_col=label_col, **options)
-    return transfer(data, backbone, method, val=val, shots=shots, out=out, resume=resume, progress=progress,
-                    text_col=text_col, label_col=label_col, **options)
+        model = fit_auto(data, candidates=candidates, val=val, shots=shots, out=out, progress=progress,
+                         text_col=text_col, label_col=label_col, **options)
+    else:
+        model = transfer(data, backbone, method, val=val, shots=shots, out=out, resume=resume, progress=progress,
+                         text_col=text_col, label_col=label_col, **options)
+    model.info[COLUMNS_KEY] = {"text_col": text_col, "label_col": label_col}  # evaluate/predict/report default to them
+    return model
+
+
+def check_method(method: str) -> None:
+    """Refuse, in one line, a method ``fit`` does not know: ``auto`` or a registered one."""
+    known = ["auto", *list_methods()]
+    if method not in known:
+        raise HeadstartError(f"unknown method {method!r}{did_you_mean(method, known)}; available: {', '.join(known)}")

@@ -75,6 +75,7 @@ def write_artifact(
         files = {p.relative_to(staging).as_posix(): file_sha256(p) for p in sorted(staging.rglob("*")) if p.is_file()}
         document = {"format": fmt, **to_json(dict(config)), "versions": _versions(), "files": files}
         (staging / CONFIG).write_text(json.dumps(document, indent=2))
+        _as_created(staging, staging / WEIGHTS)
         _replace(folder, staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -144,6 +145,14 @@ def to_json(value: Any) -> Any:
 def _tensor(value: torch.Tensor | np.ndarray) -> torch.Tensor:
     tensor = torch.from_numpy(np.ascontiguousarray(value)) if isinstance(value, np.ndarray) else value.detach()
     return tensor.contiguous()
+
+
+def _as_created(staging: Path, weights: Path) -> None:
+    """Give the staging folder and the weights file the modes that a plain ``mkdir`` and
+    ``write_text`` (the config) get under the user's umask; ``mkdtemp`` and safetensors make them private."""
+    file_mode = (staging / CONFIG).stat().st_mode & 0o777
+    weights.chmod(file_mode)
+    staging.chmod(file_mode | (file_mode & 0o444) >> 2)  # each read bit brings its search bit
 
 
 def _replace(folder: Path, staging: Path) -> None:

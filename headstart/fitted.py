@@ -35,6 +35,7 @@ from headstart.recipe import Recipe
 from headstart.zoo import Backbone, input_family, is_registered, load_backbone
 
 FORMAT = "headstart-artifact/1"
+COLUMNS_KEY = "columns"  # info key: {"text_col": ..., "label_col": ...} the model was trained with
 BACKBONE_FOLDER = "backbone"  # where an artifact keeps the model folder of an unregistered backbone
 StoredState = Literal["method", "all"]  # what the model's weights file holds; see ``stored_state``
 
@@ -102,18 +103,32 @@ class FittedModel(Protocol):
 
     def predict(self, inputs: Inputs, *, progress: bool = False) -> Prediction: ...
 
-    def evaluate(self, data: Dataset | str | Path, *, progress: bool = False) -> dict[str, Any]:
-        """Metrics on labelled data (``headstart.tasks.evaluate``)."""
+    def evaluate(self, data: Dataset | str | Path, *, text_col: str | None = None, label_col: str | None = None,
+                 progress: bool = False) -> dict[str, Any]:
+        """Metrics on labelled data (``headstart.tasks.evaluate``); a table's columns default to
+        the ones the model was trained on (``data_columns``)."""
 
     def save(self, path: str | Path) -> Path:
         """Write the artifact folder that ``headstart.load`` opens; return it."""
 
 
-def evaluate_model(model: FittedModel, data: Dataset | str | Path, *, progress: bool = False) -> dict[str, Any]:
-    """``model``'s metrics on labelled ``data`` (a ``Dataset`` or a ``load_data`` spec), refusing
-    data with a class the model does not know; classes without examples in ``data`` are listed
-    under ``absent_classes`` and left out of the macro average."""
-    dataset = data if isinstance(data, Dataset) else load_data(data, task=model.task)
+def data_columns(model: FittedModel, text_col: str | None = None, label_col: str | None = None) -> tuple[str, str]:
+    """The text and label columns to read a table with for ``model``: the ones given, else the ones
+    it was trained on (``info[COLUMNS_KEY]``), else ``text`` and ``label``."""
+    trained = model.info.get(COLUMNS_KEY, {})
+    return text_col or trained.get("text_col", "text"), label_col or trained.get("label_col", "label")
+
+
+def evaluate_model(model: FittedModel, data: Dataset | str | Path, *, text_col: str | None = None,
+                   label_col: str | None = None, progress: bool = False) -> dict[str, Any]:
+    """``model``'s metrics on labelled ``data`` (a ``Dataset`` or a ``load_data`` spec, its table
+    columns from ``data_columns``), refusing data with a class the model does not know; classes
+    without examples in ``data`` are listed under ``absent_classes`` and left out of the macro average."""
+    if isinstance(data, Dataset):
+        dataset = data
+    else:
+        text_col, label_col = data_columns(model, text_col, label_col)
+        dataset = load_data(data, text_col=text_col, label_col=label_col, task=model.task)
     require_labels(dataset, min_classes=1)
     if model.task == "classification":
         dataset = dataset.encoded_as(model.classes or [])
@@ -173,9 +188,10 @@ class Transferred:
         """Labels and probabilities for texts, images (paths, arrays, PIL images) or a ``Dataset``."""
         return Prediction.from_outputs(self.task, self.classes, self.outputs(inputs, progress=progress))
 
-    def evaluate(self, data: Dataset | str | Path, *, progress: bool = False) -> dict[str, Any]:
+    def evaluate(self, data: Dataset | str | Path, *, text_col: str | None = None, label_col: str | None = None,
+                 progress: bool = False) -> dict[str, Any]:
         """Accuracy, macro-F1 and a per-class report (or regression errors) on labelled data."""
-        return evaluate_model(self, data, progress=progress)
+        return evaluate_model(self, data, text_col=text_col, label_col=label_col, progress=progress)
 
     def save(self, path: str | Path) -> Path:
         """Write ``config.json`` (recipe, classes, backbone identity, head shape, info) and

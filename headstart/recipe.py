@@ -12,7 +12,7 @@ import difflib
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
-from headstart.errors import HeadstartError
+from headstart.errors import HeadstartError, did_you_mean
 
 
 @dataclass
@@ -152,7 +152,7 @@ def register_settings(method: str, settings: type[MethodSettings]) -> None:
 def method_settings(method: str) -> type[MethodSettings]:
     """The settings dataclass of a registered method."""
     if method not in _SETTINGS:
-        raise HeadstartError(f"unknown method {method!r}; available: {', '.join(_SETTINGS)}")
+        raise HeadstartError(f"unknown method {method!r}{did_you_mean(method, _SETTINGS)}; available: {', '.join(_SETTINGS)}")
     return _SETTINGS[method]
 
 

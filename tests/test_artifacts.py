@@ -125,6 +125,19 @@ def test_an_overwrite_replaces_the_artifact_whole_and_keeps_the_run_folder(fitte
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
+def test_the_artifact_gets_the_modes_of_files_the_user_writes(fitted_kinds, tmp_path):
+    """Not the private modes of mkdtemp (700) and safetensors (600): the config's, under the user's umask."""
+    folder = fitted_kinds["text_probe"][0].save(tmp_path / "run")
+    (tmp_path / "plain").write_text("x")
+    (tmp_path / "plain_dir").mkdir()
+
+    def mode(path):
+        return path.stat().st_mode & 0o777
+
+    assert mode(folder / "model.safetensors") == mode(folder / "config.json") == mode(tmp_path / "plain")
+    assert mode(folder) == mode(tmp_path / "plain_dir")
+
+
 def test_load_refuses_different_backbone_weights(fitted_kinds, tmp_path):
     folder = fitted_kinds["text_probe"][0].save(tmp_path / "probe")
     config = json.loads((folder / "config.json").read_text())

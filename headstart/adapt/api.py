@@ -31,7 +31,7 @@ from headstart.data.dataset import Dataset
 from headstart.data.images import is_image_file
 from headstart.data.splits import sample_shots, stratified_split
 from headstart.errors import DataError, HeadstartError
-from headstart.fitted import Transferred
+from headstart.fitted import COLUMNS_KEY, Transferred
 from headstart.heads import linear_head
 from headstart.methods.probe import fit_linear_head
 from headstart.model import TransferModel
@@ -42,6 +42,7 @@ from headstart.training.prepare import (
     prepare,
     trainable_params,
 )
+from headstart.zoo import default_backbone
 
 MIN_TARGET = 4  # the proxy A-distance holds out half of each domain and needs two rows per half
 
@@ -49,7 +50,7 @@ MIN_TARGET = 4  # the proxy A-distance holds out half of each domain and needs t
 def adapt(
     source: Dataset | str | Path,
     target: Dataset | str | Path,
-    backbone: str = "efficientnet-lite0",
+    backbone: str | None = None,
     method: str = "dann",
     *,
     target_labels: Sequence[Any] | None = None,
@@ -62,7 +63,8 @@ def adapt(
     target_label_col: str = "label",
     **options: Any,
 ) -> Transferred:
-    """Adapt ``backbone`` from labelled ``source`` data to ``target`` data with ``method``.
+    """Adapt ``backbone`` (default: the one ``headstart.fit`` picks for the source's modality) from
+    labelled ``source`` data to ``target`` data with ``method``.
 
     ``method``: ``dann``, ``cdan``, ``mmd``, ``coral``, ``self_training``, ``adabn`` or
     ``source_only`` (the baseline). The target needs no labels; labels it has (or
@@ -75,10 +77,10 @@ def adapt(
     ``out`` each training run writes logs and checkpoints to ``out/<run>/`` (``out/dann-w1/`` …),
     and ``resume=True`` continues each run from its last checkpoint there.
     """
-    config, recipe = _settings(backbone, method, options)
+    source_data = data_of(source, text_col, label_col)
+    config, recipe = _settings(backbone or default_backbone(source_data.modality), method, options)
     if target_shots and config.method == "adabn":
         raise HeadstartError("adabn adapts without labels; drop target_shots (or use another method)")
-    source_data = data_of(source, text_col, label_col)
     require_labels(source_data)
     target_data = load_target(target, text_col=text_col, label_col=target_label_col)
     if target_labels is not None:
@@ -109,6 +111,7 @@ def adapt(
     model.set_trainable(model.backbone.num_groups)
     model.eval()
     info["train_seconds"] = prepared.seconds()
+    info[COLUMNS_KEY] = {"text_col": text_col, "label_col": label_col}  # evaluate/predict/report default to them
     return Transferred(model, base, source_data.classes, info, state=_stored_state(config))
 
 

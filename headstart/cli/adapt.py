@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any, Optional
 import numpy as np
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from headstart.cli.console import PROGRESS, SEED, console, parse_set
+from headstart.cli.console import PROGRESS, SEED, console, parse_set, print_json, say
 from headstart.report import EVAL_DATA_KEY
 
 if TYPE_CHECKING:
@@ -24,7 +25,8 @@ def adapt(
     source: str = typer.Option(..., "--source", help="Labelled source data: image folder, CSV/TSV/JSONL file or catalogue name."),
     target: str = typer.Option(..., "--target", help="Target data: the same kinds, or a flat folder of images; labels optional."),
     out: Path = typer.Option(..., "--out", "-o", help="Run folder: the artifact and the training logs go here."),
-    backbone: str = typer.Option("efficientnet-lite0", help="Registered backbone (see `headstart backbones`)."),
+    backbone: Optional[str] = typer.Option(
+        None, help="Registered backbone (see `headstart backbones`); default minilm-l6 for text, efficientnet-lite0 for images."),
     method: str = typer.Option("dann", help="dann | cdan | mmd | coral | self_training | adabn | source_only"),
     base: Optional[str] = typer.Option(None, help="What trains: finetune | lora | scratch | probe (default per method)."),
     weight: list[float] = typer.Option([], "--weight", help="Alignment weight to try (repeat for a grid; default: the method's grid)."),
@@ -38,6 +40,7 @@ def adapt(
     seed: int = SEED,
     set_: list[str] = typer.Option([], "--set", help="Any other recipe or adaptation option as key=value, e.g. --set rounds=2."),
     progress: bool = PROGRESS,
+    json_out: bool = typer.Option(False, "--json", help="Print the outcome (distances, accuracies, choice, files) as JSON."),
 ) -> None:
     """Adapt a model from a labelled source domain to an unlabelled target domain and save it.
 
@@ -48,6 +51,7 @@ def adapt(
     """
     from headstart.adapt import adapt as adapt_domains
     from headstart.adapt.api import data_of, load_target
+    from headstart.artifacts import to_json
 
     options: dict[str, Any] = parse_set(set_)
     options.update({k: v for k, v in dict(base=base, unfreeze=unfreeze, epochs=epochs, lr=lr).items() if v is not None})
@@ -63,12 +67,17 @@ def adapt(
     if labelled_target:
         model.info[EVAL_DATA_KEY] = target  # `headstart report RUN` re-evaluates on it
     model.save(out)
-    _print_report(model.info)
-    console.print(f"artifact: {out}")
-    console.print(f"feature map: {_save_feature_map(model, out)}")
+    files = {"artifact": str(out), "feature_map": str(_save_feature_map(model, out))}
     if labelled_target:
         title = f"{model.info['adaptation']['method']} adaptation: {source} -> {target}"
-        _write_report(model, source_data, target_data, out, title)
+        files["report"] = str(_write_report(model, source_data, target_data, out, title))
+    if json_out:
+        summary = {k: v for k, v in model.info["adaptation"].items() if k != "feature_map"}
+        print_json(to_json(summary) | {"n_train": model.info["n_train"], "n_target": model.info["n_target"]} | files)
+        return
+    _print_report(model.info)
+    for name, path in files.items():
+        say(f"{name.replace('_', ' ')}: {path}")
 
 
 def _save_feature_map(model: Transferred, out: Path) -> Path:
@@ -81,7 +90,7 @@ def _save_feature_map(model: Transferred, out: Path) -> Path:
     return path
 
 
-def _write_report(model: Transferred, source: Dataset, target: Dataset, out: Path, title: str) -> None:
+def _write_report(model: Transferred, source: Dataset, target: Dataset, out: Path, title: str) -> Path:
     """The HTML report on the (labelled) target, its feature map showing both domains: the target
     and at most ``REPORT_SOURCE_EXAMPLES`` source examples."""
     from headstart.report import write_report
@@ -89,12 +98,12 @@ def _write_report(model: Transferred, source: Dataset, target: Dataset, out: Pat
     if len(source) > REPORT_SOURCE_EXAMPLES:
         picked = np.random.default_rng(0).choice(len(source), REPORT_SOURCE_EXAMPLES, replace=False)
         source = source.subset(np.sort(picked))
-    console.print(f"report: {write_report(model, target, out, title=title, source=source)}")
+    return write_report(model, target, out, title=title, source=source)
 
 
 def _print_report(info: dict[str, Any]) -> None:
     report = info["adaptation"]
-    table = Table(title=f"{report['method']} ({report['base']}): {info['n_train']} source, {info['n_target']} target examples")
+    table = Table(title=Text(f"{report['method']} ({report['base']}): {info['n_train']} source, {info['n_target']} target examples"))
     for column in ("", "before", "after"):
         table.add_column(column, justify="right")
     rows = {"proxy A-distance": report["proxy_a_distance"]}
@@ -104,9 +113,9 @@ def _print_report(info: dict[str, Any]) -> None:
         table.add_row(name, *(f"{values[k]:.3f}" if values[k] is not None else "-" for k in ("before", "after")))
     console.print(table)
     if report["chosen"]:
-        console.print(f"chosen by the selection criterion: {json.dumps(report['chosen'])}")
+        say(f"chosen by the selection criterion: {json.dumps(report['chosen'])}")
     selection = report["selection"]
-    console.print(
+    say(
         f"selection criterion {selection['selection_score']:.3f} = source validation accuracy "
         f"{selection['source_val_accuracy']:.3f} + target information maximisation {selection['target_im']:.3f}"
     )

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import typer
+
 from headstart.cli.console import print_table
 
 
-def backbones() -> None:
+def backbones(json_out: bool = typer.Option(False, "--json", help="Print the list as JSON.")) -> None:
     """List the pre-trained backbones: modality, size, features, where the weights come from.
 
     Example: headstart backbones
     """
     from headstart.zoo import list_backbones
 
-    entries = list_backbones()
-    rows = [[e.name, e.modality, f"{e.num_params / 1e6:.1f} M", str(e.feature_dim), e.source, "yes" if e.installed() else "no"]
-            for e in entries]
-    print_table("Backbones", ["name", "modality", "parameters", "features", "weights from", "installed"], rows)
+    if json_out:
+        print_table("", [{"name": e.name, "modality": e.modality, "parameters": e.num_params, "features": e.feature_dim,
+                          "weights_from": e.source, "installed": e.installed()} for e in list_backbones()], json_out=True)
+        return
+    rows = [{"name": e.name, "modality": e.modality, "params": f"{e.num_params / 1e6:.1f} M", "dim": e.feature_dim,
+             "installed": "yes" if e.installed() else "no", "weights from": e.source} for e in list_backbones()]
+    print_table("Backbones", rows, wrap=("weights from",))

@@ -1,37 +1,82 @@
 """What the commands share: the rich consoles, tables of metrics, ``--set key=value`` parsing and
-the options that read the same everywhere."""
+the options that read the same everywhere.
+
+User data and names (paths, class names, dataset names like ``digits:train``) are printed as they
+are: no console turns ``:train:`` into an emoji, and data goes to tables and lines as ``Text`` or
+with ``markup=False``, so ``[x]`` is never read as markup."""
 
 from __future__ import annotations
 
+import csv
 import json
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from headstart.errors import HeadstartError
 
-console = Console()
-err_console = Console(stderr=True)
-plain_console = Console(emoji=False)  # data names like 'digits:train:10-shot' hold :train:, not emoji codes
+if TYPE_CHECKING:
+    from headstart.fitted import Prediction
+
+console = Console(emoji=False)  # data names like 'digits:train:10-shot' hold :train:, not emoji codes
+err_console = Console(stderr=True, emoji=False)
+plain_console = console  # the name headstart.cli.demo prints with (one console for all)
 
 TEXT_COL = typer.Option("text", help="Text column of a CSV/TSV/JSONL file.")
 LABEL_COL = typer.Option("label", help="Label column of a CSV/TSV/JSONL file.")
+# Commands that read data for a saved model: default to the columns it was trained on.
+RUN_TEXT_COL = typer.Option(None, "--text-col", help="Text column of a CSV/TSV/JSONL file (default: the model's, else text).")
+RUN_LABEL_COL = typer.Option(None, "--label-col", help="Label column of a CSV/TSV/JSONL file (default: the model's, else label).")
 PROGRESS = typer.Option(True, help="Show progress bars.")
 SEED = typer.Option(0, help="Random seed: the same seed gives the same model.")
 TASK = typer.Option(None, "--task", help="Multi-task runs: the task to use (default: the only one, or for evaluate the one whose classes match the data).")
 
 
-def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
-    """A rich table whose first column (the name to type) never wraps; the others fold."""
-    table = Table(title=title)
-    table.add_column(columns[0], no_wrap=True, min_width=max(len(r[0]) for r in rows))
-    for column in columns[1:]:
-        table.add_column(column, overflow="fold")
+def print_table(title: str, rows: list[dict[str, Any]], wrap: tuple[str, ...] = (), json_out: bool = False) -> None:
+    """Rows (column -> JSON value) as a table, or with ``json_out`` as a JSON list for machines.
+
+    Columns never wrap (names are printed whole, headers never break), except those in ``wrap``:
+    free text that wraps at spaces, breaking a word only when it is longer than the column."""
+    if json_out:
+        print_json(rows)
+        return
+    table = Table(title=Text(title), box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
+    for column in rows[0] if rows else ():
+        table.add_column(column, overflow="fold", no_wrap=column not in wrap, ratio=1 if column in wrap else None)
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(str(value)) for value in row.values()))
     console.print(table)
+
+
+def print_json(value: Any) -> None:
+    """``value`` as indented JSON on stdout, whatever the terminal."""
+    typer.echo(json.dumps(value, indent=2))
+
+
+def print_predictions(names: list[str], prediction: Prediction, task: str, json_out: bool = False) -> None:
+    """One row per input (its name, the label, the label's probability) as CSV on stdout, or as JSON.
+
+    Multilabel labels are joined by ``|``; the probability is empty unless the task is classification."""
+    rows = [{"input": name, "label": label, "probability": round(float(probs.max()), 4) if task == "classification" else None}
+            for name, label, probs in zip(names, prediction.labels, prediction.probabilities)]
+    if json_out:
+        print_json(rows)
+        return
+    writer = csv.DictWriter(sys.stdout, ["input", "label", "probability"], lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        label = "|".join(row["label"]) if isinstance(row["label"], list) else row["label"]
+        writer.writerow(row | {"label": label, "probability": "" if row["probability"] is None else f"{row['probability']:.4f}"})
+
+
+def say(line: str) -> None:
+    """Print one line of plain text: no markup, emoji or highlighting."""
+    console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def parse_set(pairs: list[str]) -> dict[str, Any]:
@@ -50,7 +95,7 @@ def parse_set(pairs: list[str]) -> dict[str, Any]:
 
 def print_metrics(metrics: dict[str, Any], title: str) -> None:
     """The scalar metrics, then the per-class report when there is one."""
-    table = Table(title=f"Metrics on {title}")
+    table = Table(title=Text(f"Metrics on {title}"))
     table.add_column("metric")
     table.add_column("value", justify="right")
     for key, value in metrics.items():
@@ -64,5 +109,5 @@ def print_metrics(metrics: dict[str, Any], title: str) -> None:
             detail.add_column(column, justify="right")
         for name, row in per_class.items():
             if isinstance(row, dict) and name not in ("macro avg", "weighted avg"):
-                detail.add_row(name, f"{row['precision']:.3f}", f"{row['recall']:.3f}", f"{row['f1-score']:.3f}", str(int(row["support"])))
+                detail.add_row(Text(name), f"{row['precision']:.3f}", f"{row['recall']:.3f}", f"{row['f1-score']:.3f}", str(int(row["support"])))
         console.print(detail)

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from headstart.cli.console import TASK, console, print_metrics
+from headstart.cli.console import RUN_LABEL_COL, RUN_TEXT_COL, TASK, print_json, print_metrics
 
 
 def evaluate(
     run: Path = typer.Argument(..., help="Artifact folder written by `headstart fit`."),
     data: str = typer.Argument(..., help="Labelled data: image folder, CSV/TSV/JSONL file or catalogue name."),
     json_out: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
+    text_col: Optional[str] = RUN_TEXT_COL,
+    label_col: Optional[str] = RUN_LABEL_COL,
     task: Optional[str] = TASK,
 ) -> None:
     """Evaluate a trained model on labelled data: accuracy, macro-F1, per-class report.
@@ -23,8 +24,8 @@ def evaluate(
     """
     import headstart
 
-    metrics = headstart.load(run, task=task).evaluate(data, progress=True)
+    metrics = headstart.load(run, task=task).evaluate(data, text_col=text_col, label_col=label_col, progress=True)
     if json_out:
-        console.print_json(json.dumps(metrics))
+        print_json(metrics)
     else:
         print_metrics(metrics, str(data))

@@ -1,4 +1,4 @@
-"""``headstart predict RUN INPUT...``: labels for images, texts or a file of texts."""
+"""``headstart predict RUN INPUT...``: labels for images, texts, a file of texts or folders of files."""
 
 from __future__ import annotations
 
@@ -7,26 +7,27 @@ from typing import Optional
 
 import typer
 
-from headstart.cli.console import TASK
+from headstart.cli.console import RUN_TEXT_COL, TASK, print_predictions
 
 
 def predict(
     run: Path = typer.Argument(..., help="Artifact folder written by `headstart fit`."),
-    inputs: list[str] = typer.Argument(..., help="Image files, texts, or one CSV/TSV/JSONL/TXT file of texts."),
-    text_col: str = typer.Option("text", help="Text column when INPUT is a CSV/TSV/JSONL file."),
+    inputs: list[str] = typer.Argument(..., help="Image files, texts, one CSV/TSV/JSONL/TXT file of texts, or folders "
+                                       "(every image, or every .txt file, under them)."),
+    text_col: Optional[str] = RUN_TEXT_COL,
+    json_out: bool = typer.Option(False, "--json", help="Print the predictions as JSON instead of CSV."),
     task: Optional[str] = TASK,
 ) -> None:
-    """Predict labels (with their probability) for images, texts or a file of texts.
+    """Predict labels (with their probability) for images, texts, a file of texts or folders.
+
+    Writes CSV to stdout (input, label, probability), one row per input; a file's input is its path.
 
     Example: headstart predict runs/bbc "Shares fell sharply after the results" "The striker scored twice"
     """
     import headstart
     from headstart.data.sources import read_inputs
+    from headstart.fitted import data_columns
 
     model = headstart.load(run, task=task)
-    items = read_inputs(inputs, model.modality, text_col)
-    prediction = model.predict(items)
-    for item, label, probs in zip(items, prediction.labels, prediction.probabilities):
-        shown = str(item) if len(str(item)) <= 60 else str(item)[:57] + "..."
-        score = f"{probs.max():.3f}" if model.task == "classification" else ""
-        typer.echo(f"{label}\t{score}\t{shown}")  # tab-separated: easy to pipe
+    named = read_inputs(inputs, model.modality, data_columns(model, text_col)[0])
+    print_predictions(named.names, model.predict(named.items), model.task, json_out)

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-import json
 from typing import Optional
 
 import typer
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from headstart.cli.console import LABEL_COL, PROGRESS, TEXT_COL, plain_console
+from headstart.cli.console import (
+    LABEL_COL,
+    PROGRESS,
+    TEXT_COL,
+    console,
+    print_json,
+    say,
+)
 from headstart.errors import HeadstartError
+
+SCORE_NOTE = "Every score: higher is better (its rank in brackets, 1 = best); rows are ordered by the first."
+NOT_APPLICABLE_NOTE = ("n/a: NCE and LEEP score the predictions of the backbone's own pre-trained classifier, at its "
+                       "last layer group; a backbone without one (a text encoder such as minilm-l6) has none to score.")
 
 
 def rank(
@@ -52,22 +63,32 @@ def rank(
     if json_out:
         payload = {"rows": table.to_rows(), "suggested_unfreeze": table.suggested_unfreeze, "reason": table.reason,
                    "n_examples": table.n_examples, "seconds": table.seconds}
-        plain_console.print_json(json.dumps(payload))
+        print_json(payload)
         return
-    plain_console.print(rich_table(table.to_rows(), table.score_names, f"Transferability on {dataset.name} ({table.n_examples} examples)"))
+    rows = table.to_rows()
+    title = f"Transferability of {names[0]}'s layer groups" if depth else "Transferability"
+    console.print(rich_table(rows, table.score_names, f"{title} on {dataset.name} ({table.n_examples} examples)", depth))
+    say(SCORE_NOTE)
+    if any(row[s] is None for row in rows for s in table.score_names):
+        say(NOT_APPLICABLE_NOTE)
     if table.suggested_unfreeze is not None:
-        plain_console.print(f"suggested unfreeze: {table.suggested_unfreeze} layer group(s): {table.reason}")
-    plain_console.print(f"{table.seconds:.1f} s in all (features are cached for the next run)")
+        say(f"suggested unfreeze: {table.suggested_unfreeze} layer group(s): {table.reason}")
+    say(f"{table.seconds:.1f} s in all (features are cached for the next run)")
 
 
-def rich_table(rows: list[dict], score_names: tuple[str, ...], title: str) -> Table:
-    """Scores with their ranks in brackets; ``n/a`` where a score does not apply."""
-    table = Table(title=Text(title))
-    for column in ("backbone", "depth", "dim", *score_names, "seconds"):
-        table.add_column(column, justify="left" if column == "backbone" else "right")
+def rich_table(rows: list[dict], score_names: tuple[str, ...], title: str, depth: bool) -> Table:
+    """Scores with their ranks in brackets; ``n/a`` where a score does not apply. The candidate's
+    name (a backbone, or a depth) is never cut; a score's rank may go under its value."""
+    table = Table(title=Text(title), box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
+    table.add_column("depth" if depth else "backbone", no_wrap=True)
+    table.add_column("dim", justify="right", no_wrap=True)
+    for name in score_names:
+        table.add_column(name.replace("_", " "), justify="right", overflow="fold")
+    table.add_column("seconds", justify="right", no_wrap=True)
     for row in rows:
-        cells = [f"{row[s]:.4g} ({row[f'{s}_rank']})" if row[s] is not None else "n/a" for s in score_names]
-        table.add_row(row["backbone"], str(row["depth"]), str(row["feature_dim"]), *cells, f"{row['seconds']:.2f}")
+        cells = [f"{row[s]:.3g} ({row[f'{s}_rank']})" if row[s] is not None else "n/a" for s in score_names]
+        table.add_row(Text(str(row["depth"] if depth else row["backbone"])), str(row["feature_dim"]), *cells,
+                      f"{row['seconds']:.2f}")
     return table
 
 

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from headstart.cli.console import LABEL_COL, TASK, TEXT_COL, console
+from headstart.cli.console import RUN_LABEL_COL, RUN_TEXT_COL, TASK, say
 from headstart.errors import HeadstartError
 from headstart.report import EVAL_DATA_KEY
 
@@ -18,8 +18,8 @@ def report(
         None, help="Labelled held-out data (image folder, CSV/TSV/JSONL file or catalogue name); "
         "default: the held-out data the run recorded."
     ),
-    text_col: str = TEXT_COL,
-    label_col: str = LABEL_COL,
+    text_col: Optional[str] = RUN_TEXT_COL,
+    label_col: Optional[str] = RUN_LABEL_COL,
     task: Optional[str] = TASK,
 ) -> None:
     """Write RUN/report.html, a self-contained page on how the saved run does on held-out data.
@@ -31,12 +31,14 @@ def report(
     """
     import headstart
     from headstart.data.sources import load_data
+    from headstart.fitted import data_columns
     from headstart.report import write_report
 
     fitted = headstart.load(run, task=task)
     spec = data or fitted.info.get(EVAL_DATA_KEY)
     if spec is None:
         raise HeadstartError(f"{run}: the run recorded no held-out data; pass it with --data")
+    text_col, label_col = data_columns(fitted, text_col, label_col)
     eval_data = load_data(spec, text_col=text_col, label_col=label_col, task=fitted.task)
     path = write_report(fitted, eval_data, run, comparison=fitted.info.get("comparison"))
-    console.print(f"report: {path}")
+    say(f"report: {path}")

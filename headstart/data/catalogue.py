@@ -34,7 +34,7 @@ from sklearn.datasets import load_digits
 from headstart.data.dataset import Dataset, Modality
 from headstart.data.readers import from_arrays, read_table
 from headstart.data.splits import stratified_split
-from headstart.errors import DataError
+from headstart.errors import DataError, did_you_mean
 
 Split = Literal["all", "train", "test"]
 SPLITS: tuple[Split, ...] = ("all", "train", "test")
@@ -216,9 +216,9 @@ def catalogue_names() -> list[str]:
 def load_dataset(name: str, split: Split = "all") -> Dataset:
     """The catalogue dataset ``name``: all of it, or its fixed ``"train"`` / ``"test"`` part."""
     if name not in _CATALOGUE:
-        raise DataError(f"no catalogue dataset '{name}'; catalogue: {', '.join(_CATALOGUE)}")
+        raise DataError(f"no catalogue dataset '{name}'{did_you_mean(name, _CATALOGUE)}; catalogue: {', '.join(_CATALOGUE)}")
     if split not in SPLITS:
-        raise DataError(f"{name}: no split '{split}'; splits are: {', '.join(SPLITS)}")
+        raise DataError(f"{name}: no split '{split}'{did_you_mean(split, SPLITS)}; splits are: {', '.join(SPLITS)}")
     info, build = _CATALOGUE[name]
     dataset = build()
     dataset.name = name

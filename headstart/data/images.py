@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,8 @@ IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp"})
 # What Pillow raises, depending on the format, for a corrupt, truncated or hostile file.
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
 _WHITE = (255, 255, 255)
+_NOTED_HUGE: set[Path] = set()  # files already noted as huge (Pillow's own warning is silenced: headstart.quiet)
+log = logging.getLogger(__name__)
 
 
 def is_image_file(path: Path) -> bool:
@@ -30,10 +33,20 @@ def decode_image_file(path: Path) -> Image.Image:
         raise DataError(f"{path}: no such image file")
     try:
         with Image.open(path) as image:
+            _note_if_huge(path, image)
             image.load()
             return ImageOps.exif_transpose(image)
     except _DECODE_ERRORS as exc:
         raise DataError(f"{path}: not a readable image ({exc})") from None
+
+
+def _note_if_huge(path: Path, image: Image.Image) -> None:
+    """One line, once per file, for an image above Pillow's decompression-bomb limit (it still
+    decodes up to twice that; beyond, Pillow refuses it and ``decode_image_file`` says why)."""
+    limit = Image.MAX_IMAGE_PIXELS
+    if limit and image.width * image.height > limit and path not in _NOTED_HUGE:
+        _NOTED_HUGE.add(path)
+        log.warning("%s: a huge image (%d x %d pixels); decoding it takes time and memory", path, image.width, image.height)
 
 
 def load_image(item: Path | str | np.ndarray | Image.Image) -> Image.Image:

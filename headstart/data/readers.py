@@ -15,7 +15,7 @@ import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
 
@@ -51,7 +51,7 @@ def read_image_folder(root: Path | str, on_error: OnError = "fail") -> Dataset:
     files: list[Path] = []
     labels: list[int] = []
     for code, class_dir in enumerate(class_dirs):
-        class_files = _image_files(class_dir)
+        class_files = image_files(class_dir)
         if not class_files:
             raise DataError(f"{class_dir}: no image files ({', '.join(sorted(IMAGE_EXTENSIONS))})")
         files += class_files
@@ -73,11 +73,16 @@ def read_image_folder(root: Path | str, on_error: OnError = "fail") -> Dataset:
     )
 
 
-def _image_files(folder: Path) -> list[Path]:
+def image_files(folder: Path) -> list[Path]:
     """Image files anywhere under ``folder``, sorted, skipping hidden files and folders."""
+    return visible_files(folder, is_image_file)
+
+
+def visible_files(folder: Path, keep: Callable[[Path], bool]) -> list[Path]:
+    """The files anywhere under ``folder`` that ``keep`` accepts, sorted, skipping hidden files and folders."""
     return sorted(
         p for p in folder.rglob("*")
-        if is_image_file(p) and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+        if keep(p) and not any(part.startswith(".") for part in p.relative_to(folder).parts)
     )
 
 
@@ -117,10 +122,10 @@ def read_table(
     """
     path = Path(path)
     columns, rows = _read_rows(path)
-    _require_column(path, text_col, columns)
+    _require_column(path, text_col, columns, "text")
     labelled = label_col is not None and (label_col in columns or not allow_unlabelled)
     if labelled:
-        _require_column(path, label_col, columns)
+        _require_column(path, label_col, columns, "label")
     texts: list[str] = []
     raw_labels: list[Any] = []
     for number, (line, row) in enumerate(rows, 1):
@@ -208,9 +213,11 @@ def _delimiter(path: Path, header: str) -> str:
         return expected
 
 
-def _require_column(path: Path, column: str, columns: Sequence[str]) -> None:
+def _require_column(path: Path, column: str, columns: Sequence[str], role: str) -> None:
+    """Refuse a table without the ``role`` ("text" or "label") column, saying how to name another."""
     if column not in columns:
-        raise DataError(f"{path}: no column '{column}'; columns are: {', '.join(map(str, columns))}")
+        raise DataError(f"{path}: no {role} column '{column}'; columns are: {', '.join(map(str, columns))} "
+                        f"(name the {role} column with --{role}-col, or {role}_col= in Python)")
 
 
 def _text(where: str, value: Any, column: str) -> str:

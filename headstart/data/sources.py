@@ -4,17 +4,19 @@ name, ``read_inputs`` for the raw inputs given to ``predict`` on the command lin
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from headstart.data import catalogue
 from headstart.data.dataset import Dataset, Modality, Task
 from headstart.data.readers import (
     TABLE_SUFFIXES,
     OnError,
+    image_files,
     read_image_folder,
     read_table,
+    visible_files,
 )
-from headstart.errors import DataError
+from headstart.errors import DataError, did_you_mean
 
 
 def load_data(
@@ -30,38 +32,88 @@ def load_data(
     """The dataset ``spec`` names: a folder of images, a .csv/.tsv/.jsonl file, or a catalogue
     dataset (``"digits"``, or ``"digits:train"`` / ``"digits:test"`` for its fixed split).
 
-    An existing path wins over a catalogue name of the same spelling.
+    With ``allow_unlabelled``, a .txt file is read as unlabelled texts, one a non-blank line (as
+    ``read_inputs`` reads it). An existing path wins over a catalogue name of the same spelling.
     """
     path = Path(spec)
     if path.is_dir():
         return read_image_folder(path, on_error)
     if path.is_file():
+        if allow_unlabelled and path.suffix.lower() == ".txt":
+            return Dataset(_lines(path), None, None, "text", name=path.stem, meta={"source": str(path)})
         if path.suffix.lower() not in TABLE_SUFFIXES:
             raise DataError(f"{path}: unsupported file type; expected an image folder or a .csv, .tsv or .jsonl file")
         return read_table(path, text_col, label_col, task, label_sep, allow_unlabelled=allow_unlabelled)
     name, _, split = str(spec).partition(":")
     if name in catalogue.catalogue_names():
         return catalogue.load_dataset(name, split or "all")
-    names = ", ".join(catalogue.catalogue_names())
-    raise DataError(f"no such file, folder or catalogue dataset: {spec}; catalogue: {names}")
+    names = catalogue.catalogue_names()
+    raise DataError(f"no such file, folder or catalogue dataset: {spec}{did_you_mean(name, names)}; catalogue: {', '.join(names)}")
 
 
-def read_inputs(inputs: list[str], modality: Modality, text_col: str = "text") -> list[Any]:
-    """Raw inputs of a model of ``modality`` from command-line arguments: image paths (which must
-    exist); or texts, read from one CSV/TSV/JSONL file's ``text_col`` or one text file's non-blank
-    lines when a single existing file is given, else the arguments themselves."""
+class NamedInputs(NamedTuple):
+    """Raw inputs and what to call each in output: its file, or the text itself."""
+
+    names: list[str]
+    items: list[Any]
+
+
+def read_inputs(inputs: list[str], modality: Modality, text_col: str = "text") -> NamedInputs:
+    """Raw inputs of a model of ``modality`` from command-line arguments.
+
+    Images: image files, and folders standing for every image file under them (recursively).
+    Texts: one CSV/TSV/JSONL file's ``text_col`` or one text file's non-blank lines when a single
+    file is given; folders standing for every ``.txt`` file under them (one text each); else the
+    arguments themselves.
+    """
+    paths = [Path(p) for p in inputs]
     if modality == "image":
-        missing = [p for p in inputs if not Path(p).is_file()]
+        files = [f for p in paths for f in (image_files(p) if p.is_dir() else [p])]
+        if not files:
+            raise DataError(f"no image files under {', '.join(map(str, paths))}")
+        missing = [p for p in files if not p.is_file()]
         if missing:
             raise DataError(f"no such image file: {missing[0]}")
-        return [Path(p) for p in inputs]
-    if len(inputs) == 1 and Path(inputs[0]).is_file():
-        path = Path(inputs[0])
+        return NamedInputs([str(f) for f in files], list(files))
+    if any(p.is_dir() for p in paths):
+        return _text_files(paths)
+    if len(paths) == 1 and paths[0].is_file():
+        path = paths[0]
         if path.suffix.lower() in TABLE_SUFFIXES:
-            return list(read_table(path, text_col, None, allow_unlabelled=True).inputs)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise DataError(f"{path}: not a UTF-8 text file (an image? this model reads text)") from None
-        return [line for line in text.splitlines() if line.strip()]
-    return inputs
+            texts = list(read_table(path, text_col, None, allow_unlabelled=True).inputs)
+        else:
+            texts = _lines(path)
+        return NamedInputs(texts, texts)
+    return NamedInputs(list(inputs), list(inputs))
+
+
+def _text_files(paths: list[Path]) -> NamedInputs:
+    """Each ``.txt`` file under the folders in ``paths`` (and each file named) as one text."""
+    files = [f for p in paths for f in (visible_files(p, _is_text_file) if p.is_dir() else [p])]
+    if not files:
+        raise DataError(f"no .txt files under {', '.join(map(str, paths))}")
+    texts = []
+    for file in files:
+        if not file.is_file():
+            raise DataError(f"no such text file: {file}")
+        text = _read_text(file).strip()
+        if not text:
+            raise DataError(f"{file}: the file is empty")
+        texts.append(text)
+    return NamedInputs([str(f) for f in files], texts)
+
+
+def _lines(path: Path) -> list[str]:
+    """The non-blank lines of a text file."""
+    return [line for line in _read_text(path).splitlines() if line.strip()]
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not a UTF-8 text file (an image? this model reads text)") from None
+
+
+def _is_text_file(path: Path) -> bool:
+    return path.is_file() and path.suffix.lower() == ".txt"

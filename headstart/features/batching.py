@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 from rich.progress import track
+from rich.text import Text  # a backbone name or path is shown as it is: no markup, no emoji
 
 from headstart.errors import HeadstartError
 from headstart.zoo.base import Backbone
@@ -70,7 +71,7 @@ def run_batches(
     show = progress and len(batches) >= MIN_BATCHES_FOR_PROGRESS
     autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16)
     with eval_mode(backbone), torch.inference_mode(), autocast:
-        for indices in track(batches, description=description, transient=True, disable=not show):
+        for indices in track(batches, description=Text(description), transient=True, disable=not show):
             batch = prepare_batch(backbone, [inputs[i] for i in indices])
             out = compute(batch)
             if nonfinite_inputs(out):

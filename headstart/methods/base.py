@@ -13,7 +13,7 @@ from typing import Any, Callable, ClassVar
 import torch
 from torch import Tensor
 
-from headstart.errors import HeadstartError
+from headstart.errors import HeadstartError, did_you_mean
 from headstart.methods.regularizers import L2SP, BatchSpectralShrinkage
 from headstart.model import TransferModel
 from headstart.recipe import (
@@ -43,7 +43,7 @@ def register_method(name: str, settings: type[MethodSettings]) -> Callable[[type
 
 def get_method(name: str) -> type[Method]:
     if name not in _METHODS:
-        raise HeadstartError(f"unknown method {name!r}; available: {', '.join(_METHODS)}")
+        raise HeadstartError(f"unknown method {name!r}{did_you_mean(name, _METHODS)}; available: {', '.join(_METHODS)}")
     return _METHODS[name]
 
 

@@ -108,11 +108,13 @@ class MultiTaskTransferred:
     def predict(self, inputs: Inputs, task: str | None = None, *, progress: bool = False) -> Prediction:
         return self.for_task(task).predict(inputs, progress=progress)
 
-    def evaluate(self, data: Dataset | str | Path, task: str | None = None, *, progress: bool = False) -> dict[str, Any]:
+    def evaluate(self, data: Dataset | str | Path, task: str | None = None, *, text_col: str | None = None,
+                 label_col: str | None = None, progress: bool = False) -> dict[str, Any]:
         if task is None and len(self.tasks) > 1:
-            data = data if isinstance(data, Dataset) else load_data(data)
+            data = data if isinstance(data, Dataset) else load_data(data, text_col=text_col or "text",
+                                                                     label_col=label_col or "label")
             task = self.task_of(data)
-        return self.for_task(task).evaluate(data, progress=progress)
+        return self.for_task(task).evaluate(data, text_col=text_col, label_col=label_col, progress=progress)
 
     def task_weights(self) -> dict[str, float]:
         """Each task's current loss factor (fixed, or learnt by uncertainty weighting)."""

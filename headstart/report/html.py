@@ -167,8 +167,7 @@ def _headline(evaluation: RunEvaluation, bins: ReliabilityBins) -> str:
     m = evaluation.metrics
     return (
         f"Accuracy <b>{_pct(m['accuracy'])}</b>, macro-F1 <b>{_pct(m['macro_f1'])}</b>, "
-        f"ECE {_pct(bins.expected_calibration_error)} "
-        f"on {html.escape(evaluation.data.name)} ({m['n']:,} examples)"
+        f"ECE {_pct(bins.expected_calibration_error)} ({_calibration_note(bins)}) on {html.escape(evaluation.data.name)} ({m['n']:,} examples)"
     )
 
 
@@ -219,6 +218,14 @@ def _per_class_section(evaluation: RunEvaluation, images: dict[str, bytes]) -> s
     classes = evaluation.data.classes or []
     rows = [[c, *(f"{report[c][k]:.3f}" for k in ("precision", "recall", "f1-score")), int(report[c]["support"])] for c in classes]
     return _table(["class", "precision", "recall", "F1", "support"], rows) + _figure(images, "per_class")
+
+
+def _calibration_note(bins: ReliabilityBins) -> str:
+    """Which way the model errs, e.g. "over-confident: mean confidence 4.2 points above accuracy"."""
+    gap = bins.confidence_gap
+    if bins.direction == "calibrated on average":
+        return "calibrated on average: mean confidence within 0.5 points of accuracy"
+    return f"{bins.direction}: mean confidence {100 * abs(gap):.1f} points {'above' if gap > 0 else 'below'} accuracy"
 
 
 def _calibration_section(bins: ReliabilityBins, images: dict[str, bytes]) -> str:

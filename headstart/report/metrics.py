@@ -35,6 +35,18 @@ class ReliabilityBins:
         total = self.count.sum()
         return float((self.count * np.abs(self.accuracy - self.confidence)).sum() / total) if total else 0.0
 
+    @property
+    def confidence_gap(self) -> float:
+        """Mean confidence minus accuracy over all predictions: above 0 over-confident, below under."""
+        total = self.count.sum()
+        return float((self.count * (self.confidence - self.accuracy)).sum() / total) if total else 0.0
+
+    @property
+    def direction(self) -> str:
+        """``"over-confident"``, ``"under-confident"`` or, within half a point, ``"calibrated on average"``."""
+        gap = self.confidence_gap
+        return "calibrated on average" if abs(gap) < 0.005 else "over-confident" if gap > 0 else "under-confident"
+
 
 def reliability_bins(probabilities: np.ndarray, labels: np.ndarray, n_bins: int = 10) -> ReliabilityBins:
     """Bin each prediction by its confidence ``max_k p_k``; correct means ``argmax_k p_k == y``."""

@@ -15,7 +15,7 @@ from typing import Callable, Literal, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from headstart.errors import HeadstartError
+from headstart.errors import HeadstartError, did_you_mean
 from headstart.select._inputs import probability_matrix
 from headstart.select.hscore import hscore
 from headstart.select.leep import leep
@@ -49,7 +49,8 @@ SCORES: dict[str, Score] = {
 def applicable(score_name: str, has_source_head: bool) -> bool:
     """Whether ``score_name`` can be computed for a backbone with (or without) a source classifier."""
     if score_name not in SCORES:
-        raise HeadstartError(f"unknown transferability score {score_name!r}; choose from {', '.join(SCORES)}")
+        raise HeadstartError(f"unknown transferability score {score_name!r}{did_you_mean(score_name, SCORES)}; "
+                             f"choose from {', '.join(SCORES)}")
     return SCORES[score_name].needs == "features" or has_source_head
 
 

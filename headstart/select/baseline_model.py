@@ -96,9 +96,10 @@ class BaselineModel:
     def predict(self, inputs: Inputs, *, progress: bool = False) -> Prediction:
         return Prediction.from_outputs(self.task, self.classes, self.outputs(inputs))
 
-    def evaluate(self, data: Dataset | str | Path, *, progress: bool = False) -> dict[str, Any]:
+    def evaluate(self, data: Dataset | str | Path, *, text_col: str | None = None, label_col: str | None = None,
+                 progress: bool = False) -> dict[str, Any]:
         """Accuracy, macro-F1 and a per-class report, as ``Transferred.evaluate`` gives them."""
-        return evaluate_model(self, data, progress=progress)
+        return evaluate_model(self, data, text_col=text_col, label_col=label_col, progress=progress)
 
     def save(self, path: str | Path) -> Path:
         """Write ``config.json`` and ``model.safetensors`` into the folder ``path``."""

@@ -18,7 +18,7 @@ from threadpoolctl import threadpool_limits
 from headstart.data import load_data, require_labels
 from headstart.data.dataset import Dataset
 from headstart.data.splits import sample_shots
-from headstart.errors import HeadstartError
+from headstart.errors import HeadstartError, did_you_mean
 from headstart.features import (
     extract_features,
     extract_features_at_depths,
@@ -233,7 +233,8 @@ def _check_scores(scores: Sequence[str]) -> tuple[str, ...]:
     names = tuple(scores)
     unknown = [n for n in names if n not in SCORES]
     if unknown or not names:
-        what = f"unknown transferability score {unknown[0]!r}" if unknown else "no transferability score given"
+        what = (f"unknown transferability score {unknown[0]!r}{did_you_mean(unknown[0], SCORES)}" if unknown
+                else "no transferability score given")
         raise HeadstartError(f"{what}; choose from {', '.join(SCORES)}")
     return names
 

@@ -1,7 +1,7 @@
-"""The callbacks every run uses: keep the best epoch, the method's freeze schedule, and
-checkpoints that a full disk cannot turn into a lost run.
+"""The callbacks every run uses: keep the best epoch, the method's freeze schedule, the epoch
+history, checkpoints that a full disk cannot turn into a lost run, and the progress bar.
 
-The first two keep their state in checkpoints, so a resumed run ends exactly like an uninterrupted one.
+KeepBest, FreezeSchedule and History keep their state in checkpoints, so a resumed run ends exactly like an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
-from lightning.pytorch.callbacks import Callback, ModelCheckpoint
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint, RichProgressBar
 from torch import Tensor
 
 from headstart.methods.base import Method
@@ -132,3 +132,13 @@ class SafeCheckpoint(ModelCheckpoint):
                 logging.getLogger("headstart").warning(
                     "checkpoint not written (%s): about %.0f MB needed, %.0f MB free; training goes on without checkpoints",
                     exc.strerror or exc, needed / 1e6, free / 1e6)
+
+
+class EpochProgressBar(RichProgressBar):
+    """Lightning's rich progress bar, counting epochs from 1: "Epoch 1/3" … "Epoch 3/3"."""
+
+    def _get_train_description(self, current_epoch: int) -> str:
+        description = f"Epoch {current_epoch + 1}"
+        if self.trainer.max_epochs is not None and self.trainer.max_epochs > 0:
+            description += f"/{self.trainer.max_epochs}"
+        return f"{description:{len(self.validation_description)}}"  # as wide as "Validation": no flicker

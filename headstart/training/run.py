@@ -9,13 +9,11 @@ multi-process / multi-node DDP), and put the best epoch's state back.
 from __future__ import annotations
 
 import csv
-import logging
 import math
 import os
 import shutil
 import tempfile
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +23,6 @@ import numpy as np
 from lightning.pytorch.callbacks import (
     Callback,
     EarlyStopping,
-    RichProgressBar,
 )
 from lightning.pytorch.loggers import CSVLogger
 
@@ -33,6 +30,7 @@ from headstart.errors import HeadstartError
 from headstart.methods.base import Method
 from headstart.model import TransferModel
 from headstart.training.callbacks import (
+    EpochProgressBar,
     FreezeSchedule,
     History,
     KeepBest,
@@ -45,12 +43,6 @@ from headstart.training.objective import Objective
 TARGET_STEPS = 150  # optimiser steps the automatic epoch count aims for
 SCRATCH_PREFIX = "headstart-"  # a run's scratch folder in the system temporary folder: headstart-<pid>-<random>
 STALE_SECONDS = 24 * 3600
-
-# Frozen groups are in eval mode on purpose (BatchNorm statistics stay pre-trained); and the
-# accelerator banner and tips say nothing on a CPU-only tool.
-warnings.filterwarnings("ignore", message=r"Found \d+ module\(s\) in eval mode")
-warnings.filterwarnings("ignore", message=r".*does not have many workers")
-logging.getLogger("lightning.pytorch.utilities.rank_zero").setLevel(logging.WARNING)
 
 
 @dataclass
@@ -107,7 +99,7 @@ def run(
         callbacks.append(SafeCheckpoint(str(Path(run_dir) / "checkpoints"), r.checkpoint_steps))
     checkpoint = checkpoint_to_resume(resume) if resume is not None else None
     if progress:
-        callbacks.append(RichProgressBar(leave=True))
+        callbacks.append(EpochProgressBar(leave=True))
     clean_stale_scratch()
     with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as scratch:
         log_dir = Path(run_dir) if run_dir is not None else Path(scratch)

@@ -36,14 +36,14 @@ from torch import nn
 
 from headstart.data.dataset import Dataset
 from headstart.data.readers import require_labels
-from headstart.errors import HeadstartError
+from headstart.errors import DataError, HeadstartError
 from headstart.features import extract_features
 from headstart.fitted import Inputs, Prediction, Transferred
 from headstart.methods import get_method
 from headstart.model import TransferModel
 from headstart.recipe import Recipe
 from headstart.zeroshot.labels import LabelPrompts, Labels, dataset_codes, label_prompts
-from headstart.zoo import Backbone, load_backbone
+from headstart.zoo import Backbone, backbone_family, load_backbone
 
 DEFAULT_TEMPLATES = ("{}", "This text is {}.", "A {} text.", "This review is {}.", "This article is about {}.")
 DEFAULT_TEMPERATURE = 0.05
@@ -148,6 +148,20 @@ def zeroshot_evaluate(model: Transferred, dataset: Dataset) -> dict[str, Any]:
     require_labels(dataset, min_classes=1)
     codes = dataset_codes(dataset, label_prompts(model.classes or []))
     return tasks.evaluate("classification", model.outputs(dataset), codes, model.classes)
+
+
+def require_embeddable(data: Dataset, backbone: str | Path | Backbone) -> None:
+    """Refuse, before any label is embedded, data of another input kind than ``backbone``'s."""
+    modality = backbone.modality if isinstance(backbone, Backbone) else backbone_family(backbone).modality
+    try:
+        data.require_modality(modality)
+    except DataError:
+        name = backbone.name if isinstance(backbone, Backbone) else backbone
+        raise DataError(
+            f"{data.name} holds {data.modality} data, but {name} embeds {modality} inputs only; zero-shot needs a "
+            f"backbone that embeds {data.modality} data and label texts in one space: for images an image-text model "
+            "(a local CLIP folder, --backbone PATH), for texts a text encoder (e.g. --backbone minilm-l6)"
+        ) from None
 
 
 def resolve_backbone(backbone: str | Path | Backbone) -> Backbone:

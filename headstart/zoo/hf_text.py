@@ -24,7 +24,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from headstart.errors import BackboneError
+from headstart.errors import BackboneError, did_you_mean
 from headstart.zoo.base import TextTower, file_sha256
 from headstart.zoo.registry import list_backbones, register_backbone, register_loader
 from headstart.zoo.text import TextBackbone, TokenState
@@ -261,9 +261,10 @@ def load_hf_encoder(name_or_path: str | Path, **kwargs: Any) -> HFTextEncoder:
         return HFTextEncoder.from_directory(Path(key).expanduser(), **kwargs)
     if HUB_ID.fullmatch(key):
         return HFTextEncoder.from_directory(download_from_hub(key), name=key, **kwargs)
-    known = ", ".join(entry.name for entry in list_backbones()) or "none"
+    names = [entry.name for entry in list_backbones()]
     raise BackboneError(
-        f"unknown backbone {key!r}: not a registered name ({known}), a local directory or a hub id 'org/name'"
+        f"unknown backbone {key!r}{did_you_mean(key, names)}: not a registered name ({', '.join(names) or 'none'}), "
+        "a local directory or a hub id 'org/name'"
     )
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from headstart.errors import BackboneError
+from headstart.errors import BackboneError, did_you_mean
 from headstart.zoo.base import Backbone
 
 
@@ -88,7 +88,7 @@ def _loader_for(key: str) -> tuple[type[Backbone], Callable[..., Backbone]]:
     if model_type is not None and model_type in _LOADERS:
         return _LOADERS[model_type]
     if None not in _LOADERS:
-        raise BackboneError(f"unknown backbone {key!r}; registered: {', '.join(_REGISTRY) or 'none'}")
+        raise BackboneError(f"unknown backbone {key!r}{did_you_mean(key, _REGISTRY)}; registered: {', '.join(_REGISTRY) or 'none'}")
     return _LOADERS[None]
 
 
@@ -107,7 +107,8 @@ def get_entry(name: str) -> BackboneEntry:
         return _REGISTRY[name]
     except KeyError:
         known = ", ".join(_REGISTRY) or "none"
-        raise BackboneError(f"unknown backbone {name!r}; registered: {known} (or give a local model directory)") from None
+        raise BackboneError(f"unknown backbone {name!r}{did_you_mean(name, _REGISTRY)}; registered: {known} "
+                            "(or give a local model directory)") from None
 
 
 def load_backbone(name_or_path: str | Path, **kwargs) -> Backbone:

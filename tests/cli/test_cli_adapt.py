@@ -1,5 +1,7 @@
 """``headstart adapt`` from a folder of labelled MNIST digits to a flat folder of unlabelled digits."""
 
+import csv
+import json
 import sys
 from pathlib import Path
 
@@ -69,3 +71,30 @@ def test_a_bad_target_is_one_line_and_exit_status_2(folders, tmp_path, monkeypat
     assert exit_.value.code == 2
     error = capsys.readouterr().err.strip()
     assert error.startswith("error:") and "no images" in error and len(error.splitlines()) == 1
+
+
+def test_text_domains_get_the_text_backbone_by_default(tmp_path):
+    """No --backbone: the source's modality picks it, as `fit` does (minilm-l6 for texts)."""
+    from tests.cli.helpers import write_reviews_csv
+
+    source, target = write_reviews_csv(tmp_path), tmp_path / "target.csv"
+    with open(target, "w", newline="") as fh:  # unlabelled news texts
+        csv.writer(fh).writerows([["text"], *([t] for t in sample_shots(load_dataset("bbc_news", "test"), 2, seed=0).inputs)])
+    command = ["adapt", "--source", str(source), "--target", str(target), "--method", "dann", "--weight", "1.0",
+               "--epochs", "1", "--unfreeze", "1", "--no-progress", "--out", str(tmp_path / "run")]
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 0, result.output
+    adapted = headstart.load(tmp_path / "run")
+    assert adapted.describe()["backbone"] == "minilm-l6"
+    assert adapted.info["columns"] == {"text_col": "text", "label_col": "label"}
+
+
+def test_the_outcome_as_json(folders, tmp_path):
+    source, target = folders
+    command = ["adapt", "--source", str(source), "--target", str(target), "--method", "coral", "--weight", "1.0",
+               "--out", str(tmp_path), "--json"]
+    result = CliRunner().invoke(app, command + OPTIONS)
+    assert result.exit_code == 0, result.output
+    outcome = json.loads(result.stdout)
+    assert outcome["method"] == "coral" and outcome["n_target"] == 40
+    assert set(outcome["proxy_a_distance"]) == {"before", "after"} and Path(outcome["feature_map"]).is_file()

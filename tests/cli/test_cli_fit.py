@@ -21,7 +21,7 @@ def test_lora_and_scratch_from_the_cli(reviews, tmp_path, method):
         "--out", str(out), "--no-progress")
     assert f'"method": "{method}"' in (out / "config.json").read_text()
     predicted = run("predict", str(out), "A triumph of acting and writing.")
-    assert predicted.stdout.split("\t")[0] in ("fresh", "rotten")
+    assert predicted.stdout.splitlines()[1].split(",")[-2] in ("fresh", "rotten")  # CSV: input,label,probability
 
 
 def test_wrong_column_names_the_column(reviews):
@@ -37,4 +37,4 @@ def test_fit_auto_then_predict(tmp_path):
     config = json.loads((out / "config.json").read_text())
     assert config["info"]["decision"].startswith(("Transfer helps", "Negative transfer"))
     predicted = run("predict", str(out), "Shares fell sharply after the profit warning.", check=False)
-    assert predicted.returncode == 0 and predicted.stdout.split("\t")[0] in ("business", "entertainment", "politics", "sports", "tech")
+    assert predicted.returncode == 0 and predicted.stdout.splitlines()[1].split(",")[-2] in ("business", "entertainment", "politics", "sports", "tech")

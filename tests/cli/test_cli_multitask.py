@@ -1,6 +1,7 @@
 """Tasks files (TOML and YAML) and `headstart multitask` on real reviews and news articles."""
 
 import csv
+import json
 
 import pytest
 from typer.testing import CliRunner
@@ -84,6 +85,15 @@ def test_command_trains_and_writes_a_loadable_artifact(folder, tmp_path):
     model = load_multitask(out)
     assert model.options.hidden == 32 and [t.weight for t in model.tasks] == [1.0, 0.5]
     assert model.predict(["Interest rates rose again."], task="topic").labels[0] in model.tasks[1].classes
+
+
+def test_command_prints_its_rows_as_json(folder, tmp_path):
+    result = CliRunner().invoke(app, ["multitask", str(folder / "tasks.toml"), "--out", str(tmp_path / "run"), "--no-progress", "--json"])
+    assert result.exit_code == 0, result.output
+    outcome = json.loads(result.stdout)
+    weights = load_multitask(tmp_path / "run").task_weights()  # learnt (uncertainty weighting)
+    assert {row["task"]: row["weight"] for row in outcome["tasks"]} == {name: round(w, 4) for name, w in weights.items()}
+    assert all(row["validation score"]["metric"] == "accuracy" for row in outcome["tasks"] if row["validation"])
 
 
 def test_command_rejects_unknown_settings(folder, tmp_path):

@@ -1,16 +1,19 @@
 """`headstart zeroshot` on real reviews: label lists, descriptions, label files, unlabelled data, errors."""
 
 import csv
+import io
+import json
 import subprocess
 import sys
 
 import pytest
+from PIL import Image
 from typer.testing import CliRunner
 
 from headstart.cli import app
 from headstart.data.catalogue import load_dataset
 from headstart.data.splits import sample_shots
-from headstart.errors import HeadstartError
+from headstart.errors import DataError, HeadstartError
 
 runner = CliRunner()
 
@@ -73,9 +76,9 @@ def test_unlabelled_data_prints_one_prediction_per_text(tmp_path):
     path = write_csv(tmp_path / "texts.csv", ["text"], [[t] for t in texts])
     result = zeroshot(path, "--labels", "pos=a glowing review,neg=a scathing review")
     assert result.exit_code == 0, result.output
-    lines = result.stdout.strip().splitlines()
-    assert [line.split()[0] for line in lines] == ["pos", "neg", "pos"]
-    assert all(float(line.split()[1]) > 0.6 for line in lines)  # confident, not near 0.5: measured 0.72, 0.68, 0.91
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))  # the CSV `headstart predict` writes
+    assert [row["input"] for row in rows] == texts and [row["label"] for row in rows] == ["pos", "neg", "pos"]
+    assert all(float(row["probability"]) > 0.6 for row in rows)  # confident, not near 0.5: measured 0.72, 0.68, 0.91
 
 
 @pytest.mark.parametrize(
@@ -102,3 +105,25 @@ def test_the_command_reports_errors_in_one_line(labelled_reviews):
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 2
     assert "error:" in done.stderr and "have no label among good, bad" in done.stderr
+
+
+def test_images_with_a_text_backbone_say_which_backbone_is_needed(tmp_path):
+    digits = sample_shots(load_dataset("digits", "test"), 2, seed=0)
+    for i, (image, label) in enumerate(zip(digits.inputs, digits.labels)):
+        (tmp_path / digits.classes[label]).mkdir(exist_ok=True)
+        Image.fromarray(image).save(tmp_path / digits.classes[label] / f"{i}.png")
+    result = zeroshot(tmp_path)
+    assert isinstance(result.exception, DataError)
+    message = str(result.exception)
+    assert "holds image data, but minilm-l6 embeds text inputs only" in message
+    assert "image-text model (a local CLIP folder, --backbone PATH)" in message
+
+
+def test_a_text_file_is_read_one_text_a_line_as_predict_reads_it(tmp_path):
+    path = tmp_path / "texts.txt"
+    path.write_text("A moving, beautifully acted film.\n\nA dull mess that drags on forever.\n")
+    result = zeroshot(path, "--labels", "pos=a glowing review,neg=a scathing review", "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [row["label"] for row in rows] == ["pos", "neg"]
+    assert [row["input"] for row in rows] == ["A moving, beautifully acted film.", "A dull mess that drags on forever."]

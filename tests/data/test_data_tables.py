@@ -63,7 +63,7 @@ def test_unlabelled_tables(tmp_path):
     path = write(tmp_path / "u.csv", "text\nfirst\nsecond\n")
     assert read_table(path, label_col=None).labels is None
     assert read_table(path, allow_unlabelled=True).labels is None
-    with pytest.raises(DataError, match=r"no column 'label'; columns are: text"):
+    with pytest.raises(DataError, match=r"no label column 'label'; columns are: text \(name the label column with --label-col"):
         read_table(path)
 
 
@@ -74,7 +74,7 @@ def test_unlabelled_tables(tmp_path):
         ("empty.csv", "", {}, r"empty\.csv: the file is empty"),
         ("blank.jsonl", "\n \n", {}, r"blank\.jsonl: the file is empty"),
         ("header.csv", "text,label\n", {}, r"header\.csv: no rows"),
-        ("cols.csv", "body,label\nx,y\n", {}, r"cols\.csv: no column 'text'; columns are: body, label"),
+        ("cols.csv", "body,label\nx,y\n", {}, r"cols\.csv: no text column 'text'; columns are: body, label \(name the text column with --text-col"),
         ("latin1.csv", "text,label\nok,a\ncaf\xe9,b\n".encode("latin-1"), {}, r"latin1\.csv: line 3 is not valid UTF-8 \(byte 0xe9\)"),
         ("notext.csv", "text,label\nok,a\n  ,b\n", {}, r"notext\.csv: row 2 \(line 3\) has an empty text in column 'text'"),
         ("short.csv", "text,label\nok,a\nonly text\n", {}, r"short\.csv: row 2 \(line 3\) has no label in column 'label'"),

@@ -57,6 +57,9 @@ def test_numbers_in_the_report_match_an_independent_evaluation(written_report):
     assert f"Accuracy <b>{100 * metrics['accuracy']:.1f} %</b>" in page
     assert f"macro-F1 <b>{100 * metrics['macro_f1']:.1f} %</b>" in page
     assert f"{len(data):,} examples" in page
+    gap = fitted.outputs(data).max(1).mean() - metrics["accuracy"]
+    side = ("over", "above") if gap > 0 else ("under", "below")
+    assert f"({side[0]}-confident: mean confidence {100 * abs(gap):.1f} points {side[1]} accuracy)" in page
     recall_of_0 = metrics["per_class"]["0"]["recall"]
     assert f"<td>0</td><td>{metrics['per_class']['0']['precision']:.3f}</td><td>{recall_of_0:.3f}</td>" in page
 

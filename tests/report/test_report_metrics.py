@@ -27,6 +27,14 @@ def test_reliability_bins_and_expected_calibration_error_by_hand():
     assert bins.accuracy[[3, 5, 9]] == pytest.approx([0.0, 1.0, 0.5])
     # ECE = 1/4 |0 - .35| + 1/4 |1 - .55| + 2/4 |.5 - .95|
     assert bins.expected_calibration_error == pytest.approx(0.25 * 0.35 + 0.25 * 0.45 + 0.5 * 0.45)
+    # mean confidence .7 against accuracy .5: 20 points over-confident
+    assert bins.confidence_gap == pytest.approx(0.2) and bins.direction == "over-confident"
+
+
+def test_the_direction_of_miscalibration():
+    probabilities = np.array([[0.6, 0.4], [0.4, 0.6], [0.7, 0.3], [0.2, 0.8]])
+    assert reliability_bins(probabilities, np.array([0, 1, 0, 1])).direction == "under-confident"  # 100 % right at .675
+    assert reliability_bins(np.array([[0.5, 0.5], [0.5, 0.5]]), np.array([0, 1])).direction == "calibrated on average"
 
 
 def test_bin_edges_are_closed_on_the_right_and_zero_goes_to_the_first_bin():
