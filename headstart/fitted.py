@@ -200,7 +200,7 @@ def rebuild(artifact: Artifact) -> tuple[Method, Backbone]:
     methods) installed weights that differ from the ones trained on."""
     recipe = Recipe(**artifact.config["recipe"])
     method = get_method(recipe.method)(recipe)
-    net = load_backbone(recipe.backbone, **recipe.backbone_options)
+    net = method.backbone_for(load_backbone(recipe.backbone, **recipe.backbone_options))
     expected = artifact.config["backbone"]["weights_hash"]
     if method.pretrained and net.weights_hash != expected:
         raise BackboneError(

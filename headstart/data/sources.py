@@ -46,6 +46,15 @@ def load_data(
     raise DataError(f"no such file, folder or catalogue dataset: {spec}; catalogue: {names}")
 
 
+def training_spec(spec: Any) -> Any:
+    """What training on ``spec`` reads: a bare catalogue name (``"digits"``) means its fixed training
+    split (``"digits:train"``), so that its test split stays held out for ``evaluate``; anything
+    else (a path, a ``Dataset``, a name with a split) is returned as given."""
+    if isinstance(spec, (str, Path)) and not Path(spec).exists() and str(spec) in catalogue.catalogue_names():
+        return f"{spec}:train"
+    return spec
+
+
 def read_inputs(inputs: list[str], modality: Modality, text_col: str = "text") -> list[Any]:
     """Raw inputs of a model of ``modality`` from command-line arguments: image paths (which must
     exist); or texts, read from one CSV/TSV/JSONL file's ``text_col`` or one text file's non-blank

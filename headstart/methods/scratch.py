@@ -1,4 +1,10 @@
-"""The no-transfer control: the same architecture trained from random initialisation."""
+"""The no-transfer control: a network trained from random initialisation.
+
+By default the backbone family's small architecture (``Backbone.scratch_backbone``: e.g. a
+two-layer, 128-wide encoder for text, a three-block CNN for images) with its own learning rate,
+sized to learn from a few examples per class; ``architecture="same"`` trains the pre-trained
+backbone's own architecture from random weights instead (at K-shot sizes it collapses to one class).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from headstart.errors import HeadstartError
 from headstart.methods.base import (
     BatchNormSetting,
     LayerDecaySetting,
@@ -15,21 +22,34 @@ from headstart.methods.base import (
 )
 from headstart.methods.regularizers import BSSSettings
 from headstart.model import TransferModel
+from headstart.recipe import setting
+from headstart.zoo.base import Backbone
 
 
 @dataclass
 class ScratchSettings(LayerDecaySetting, BatchNormSetting, BSSSettings):
     """What training from scratch reads: layer-wise decay, BatchNorm statistics, batch spectral
-    shrinkage (no L2-SP: there are no pre-trained weights to pull towards, no probe to start from)."""
+    shrinkage (no L2-SP: there are no pre-trained weights to pull towards, no probe to start from),
+    and which architecture trains."""
+
+    architecture: str = setting("small", "small: the family's architecture sized for few examples | same: the backbone's own")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.architecture not in ("small", "same"):
+            raise HeadstartError(f"architecture must be small or same, not {self.architecture!r}")
 
 
 @register_method("scratch", settings=ScratchSettings)
 class Scratch(Method):
-    """No transfer: the same architecture from random initialisation, every group trained."""
+    """No transfer: a network from random initialisation (by default a small one), every group trained."""
 
     pretrained = False
     lr_kind = "scratch"
     batchnorm_momentum = 0.1
+
+    def backbone_for(self, net: Backbone) -> Backbone:
+        return net.scratch_backbone() if self.recipe.architecture == "small" else net
 
     def prepare(self, model: TransferModel) -> None:
         """Re-initialise every layer that can be (``reset_parameters``; BatchNorm statistics too).

@@ -36,6 +36,7 @@ DEFAULT_MAX_LENGTH = 512
 POOLING_MODES = ("mean", "cls")
 SUPPORTED_MODULES = {"Transformer", "Pooling", "Normalize"}  # sentence-transformers module types
 WEIGHTS_FILES = ("model.safetensors", "pytorch_model.bin")
+SCRATCH_ENCODER = {"hidden_size": 128, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 512}
 HUB_ID = re.compile(r"[\w.-]+/[\w.-]+")
 # sentence-transformers' legacy Pooling config keys (before its single "pooling_mode" key).
 LEGACY_POOLING_KEYS = {
@@ -237,6 +238,22 @@ class HFTextEncoder(TextBackbone):
 
     def text_tower(self) -> TextTower:
         return TextTower(self)
+
+    def scratch_backbone(self) -> HFTextEncoder:
+        """A small BERT (``SCRATCH_ENCODER``: 2 layers, 128 wide) on this encoder's tokenizer, with
+        random weights: about 4 M parameters, most of them the token embeddings."""
+        from transformers import BertConfig, BertModel
+
+        config = BertConfig(vocab_size=len(self.tokenizer), max_position_embeddings=self.max_length, **SCRATCH_ENCODER)
+        return SmallTextEncoder(BertModel(config, add_pooling_layer=False), self.tokenizer,
+                                name=f"{self.name} (small, random init)", weights_hash="random-init", max_length=self.max_length)
+
+
+class SmallTextEncoder(HFTextEncoder):
+    """The no-transfer control's text encoder (``HFTextEncoder.scratch_backbone``), with the
+    learning rate a small network from random weights takes."""
+
+    learning_rates = {"scratch": 1e-3}
 
 
 def download_from_hub(repo_id: str) -> Path:
