@@ -112,7 +112,8 @@ def fit(
 
 
 class ReportData(NamedTuple):
-    """What a run's report is evaluated on, its title, and the ``load_data`` spec that reproduces it."""
+    """What a run's report is evaluated on, its title, and the ``load_data`` spec of held-out data
+    that ``headstart report RUN`` re-evaluates on (a catalogue test split, the given ``--val``)."""
 
     data: Dataset
     title: str | None
@@ -137,11 +138,12 @@ def _report_data(spec: str, val: str | None, model: FittedModel, seed: int, text
     name, _, split = spec.partition(":")
     test_split = f"{name}:test" if split == "train" and name in catalogue_names() and not Path(spec).exists() else None
     info = model.info
-    if info.get("shots") or info.get("val_fraction") and test_split is None:
+    if info.get("shots") or (info.get("val_fraction") and test_split is None):
         held_out = held_out_examples(load(spec), info, seed)
         if held_out is not None:
             kind = "unused examples" if info.get("shots") else "validation split"
-            return ReportData(held_out, f"Evaluated on {len(held_out):,} held-out examples of {spec} ({kind}, never trained on)", None)
+            return ReportData(held_out, f"Evaluated on {len(held_out):,} held-out examples of {spec} ({kind}, never trained on)",
+                              test_split)
     if test_split is not None:
         test = bounded_sample(load(test_split), HELD_OUT_LIMIT, seed)
         return ReportData(test, f"Evaluated on {len(test):,} examples of {test_split} (at most {HELD_OUT_LIMIT})", test_split)
