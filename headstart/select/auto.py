@@ -205,10 +205,10 @@ def explanation_rows(info: dict[str, Any]) -> list[dict[str, str]]:
         chosen = row["backbone"] == plan["backbone"]
         rows.append({
             "method": plan["method"] if chosen else "not tried", "backbone": row["backbone"],
-            SCORE_LABEL: f"{row[CHOOSING_SCORE]:.3f}", "accuracy": f"{validation['transfer']:.1%}" if chosen else "",
+            SCORE_LABEL: f"{row[CHOOSING_SCORE]:.3f}", "validated": f"{validation['transfer']:.1%}" if chosen else "",
             "kept": "yes" if chosen and transfer_kept else "",
         })
-    rows.append({"method": validation["baseline_name"], "backbone": "none", SCORE_LABEL: "", "accuracy": f"{validation['baseline']:.1%}",
+    rows.append({"method": validation["baseline_name"], "backbone": "none", SCORE_LABEL: "", "validated": f"{validation['baseline']:.1%}",
                  "kept": "" if transfer_kept else "yes"})
     return rows
 
@@ -217,7 +217,7 @@ def explanation_caption(info: dict[str, Any]) -> str:
     """How the rows of ``explanation_rows`` were measured, and why the plan was chosen."""
     auto = info["auto"]
     validation = auto["validation"]
-    return (f"{SCORE_LABEL} on the training data (higher is better); accuracy by {validation['protocol']} "
+    return (f"{SCORE_LABEL} on the training data (higher is better); validated: accuracy by {validation['protocol']} "
             f"on {validation['n_validated']} examples; {auto['plan']['method']} because {auto['plan']['reason']}")
 
 
