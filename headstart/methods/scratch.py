@@ -1,7 +1,7 @@
 """The no-transfer control: a network trained from random initialisation.
 
 By default the backbone family's small architecture (``Backbone.scratch_backbone``: e.g. a
-two-layer, 128-wide encoder for text, a three-block CNN for images) with its own learning rate,
+bag of learnt token embeddings for text, a three-block CNN for images) with its own learning rate,
 sized to learn from a few examples per class; ``architecture="same"`` trains the pre-trained
 backbone's own architecture from random weights instead (at K-shot sizes it collapses to one class).
 """
@@ -9,6 +9,7 @@ backbone's own architecture from random weights instead (at K-shot sizes it coll
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -68,3 +69,13 @@ class Scratch(Method):
 
     def first_trainable(self, num_groups: int) -> int:
         return 0
+
+    def parameter_groups(self, model: TransferModel) -> list[dict[str, Any]]:
+        """As every method's, but the head learns at the backbone's rate unless ``head_lr`` is set:
+        from random weights, the head is no further from its solution than the layers below it."""
+        groups = super().parameter_groups(model)
+        if self.recipe.head_lr is None:
+            for group in groups:
+                if group["name"] == "head":
+                    group["lr"] = self.learning_rate(model.backbone)
+        return groups

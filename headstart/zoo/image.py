@@ -93,7 +93,7 @@ class SmallConvNet(ImageBackbone):
 
     SIDE = 32
     WIDTHS = (32, 64, 128)
-    learning_rates = {"scratch": 1e-3}
+    learning_rates = {"scratch": 3e-3}  # digits / MNIST, 8 per class: 92.5 / 82.5 % (1e-3: 91.1 / 79.7 %)
 
     def __init__(self, name: str = "small-cnn") -> None:
         super().__init__()

@@ -2,10 +2,12 @@
 
 import numpy as np
 import pytest
+import torch
 
 import headstart
 from headstart.errors import HeadstartError
 from headstart.methods import get_method
+from headstart.model import TransferModel
 from headstart.recipe import Recipe
 from headstart.significance import collapse
 from headstart.zoo import load_backbone
@@ -37,8 +39,10 @@ def test_small_architectures_declare_their_own_learning_rate(digits_test):
     text, image = load_backbone("minilm-l6"), load_backbone("efficientnet-lite0")
     scratch = get_method("scratch")(Recipe(method="scratch"))
     small_text, small_image = scratch.backbone_for(text), scratch.backbone_for(image)
-    assert isinstance(small_text, SmallTextEncoder) and small_text.num_groups == 3 and small_text.tokenizer is text.tokenizer
-    assert scratch.learning_rate(small_text) == scratch.learning_rate(small_image) == 1e-3
+    assert isinstance(small_text, SmallTextEncoder) and small_text.num_groups == 1 and small_text.tokenizer is text.tokenizer
+    assert (scratch.learning_rate(small_text), scratch.learning_rate(small_image)) == (2e-2, 3e-3)
+    model = TransferModel(small_image, torch.nn.Linear(128, 10))
+    assert {g["name"]: g["lr"] for g in scratch.parameter_groups(model)}["head"] == 3e-3  # not 20x: the head is random too
     assert sum(p.numel() for p in small_text.parameters()) < 5_000_000
     batch = small_image.prepare_inputs(list(digits_test.inputs[:3]))
     assert small_image(batch).shape == (3, 128)
@@ -53,7 +57,8 @@ def test_architecture_same_keeps_the_backbones_own():
         Recipe.build(method="scratch", architecture="tiny")
 
 
-def test_scratch_text_encoder_fits_its_training_articles(bbc_train):
+def test_scratch_text_encoder_fits_its_training_articles(bbc_train, bbc_test):
     model = headstart.fit(bbc_train, method="scratch", epochs=20, backbone_options={"max_length": 64}, seed=0)
     assert isinstance(model.model.backbone, SmallTextEncoder)
     assert model.evaluate(bbc_train)["accuracy"] >= 0.8  # it learns from random weights (MiniLM-sized scratch predicts one class)
+    assert collapse(model.outputs(bbc_test).argmax(1), bbc_test.labels) is None
