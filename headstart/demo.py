@@ -78,7 +78,7 @@ class Budget:
 # Measured with `headstart demo` (and --quick) on bbc_news, seed 0, 2 CPU cores, features not yet cached.
 FULL = Budget(finetune_epochs=10, scratch_epochs=None, reference_examples=80 + 445,
               expected_seconds={"baseline": 5, "probe": 60, "scratch": 60, "finetune": 200})
-QUICK = Budget(finetune_epochs=3, scratch_epochs=20, reference_examples=80 + 100, test_examples=100, text_max_length=128,
+QUICK = Budget(finetune_epochs=3, scratch_epochs=None, reference_examples=80 + 100, test_examples=100, text_max_length=128,
                expected_seconds={"baseline": 5, "probe": 10, "scratch": 15, "finetune": 30})
 
 
@@ -229,7 +229,7 @@ def verdict(rows: list[dict[str, Any]], differences: dict[str, Difference], n_te
     elif not unsure:
         opening = "Transfer helped"
     elif won:
-        opening = f"Transfer beat {_names(won, rows)}, but not significantly {_names(unsure, rows)}"
+        opening = f"Transfer beat {_names(won, rows)}, not clearly {_names(unsure, rows)}"
     else:
         opening = "No significant difference"
     sentence = f"{opening}: {best} reached {100 * best_row['accuracy']:.1f} % accuracy"
