@@ -52,7 +52,7 @@ def test_quick_demo_saves_the_best_run_with_its_report(quick_demo):
     best = max(rows[1:], key=lambda row: row["accuracy"])
     assert model.recipe.method == best["method"]
     scratch = rows[1]
-    assert scratch[NOTE] is None and scratch["accuracy"] > 0.3  # a fair control: 5 topics, it learns (measured 36 %)
+    assert scratch[NOTE] is None and scratch["accuracy"] > 0.5  # a fair control: 5 topics, it learns (measured 68 %)
     assert scratch["trainable_params"] < 5_000_000  # the small encoder, not MiniLM's 22.7 M from random weights
     assert DIFFERENCE in rows[0] and DIFFERENCE in scratch and DIFFERENCE not in rows[2]
     assert model.info["eval_data"] == "bbc_news:test"
