@@ -17,6 +17,7 @@ best run is saved as an artifact folder with its HTML report.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -132,23 +133,28 @@ def run_demo(
     say(f"{train.name}: {len(train)} training examples ({shots} per class), {validated}, {len(test)} test examples; backbone {backbone}")
     examples = len(train) + (len(val) if val is not None else 0) + len(test)
 
-    def announce(step: int, method: str) -> None:
+    def announce(step: int, method: str) -> float:
         say(f"[{step}/4] {method}: expected about {_duration(budget.expected(method, examples))} …")
+        return time.perf_counter()
 
-    announce(1, "baseline")
+    def done(row: dict[str, Any], started: float) -> None:
+        say(f"      {row['method']}: {100 * row['accuracy']:.1f} % (trained in {row['train_seconds']:.1f} s, "
+            f"{_duration(time.perf_counter() - started)} with evaluation)")
+
+    started = announce(1, "baseline")
     baseline = fit_baseline_model(train, seed)
     evaluations = {baseline.name: evaluate_run(baseline, test)}
     rows = [_row(baseline.name, evaluations[baseline.name].metrics, baseline.info["train_seconds"], baseline.info["trainable_params"])]
-    say(f"      {baseline.name}: {100 * rows[0]['accuracy']:.1f} % ({rows[0]['train_seconds']:.1f} s)")
+    done(rows[0], started)
     runs = {}
     for step, method in enumerate(RUNS, 2):
-        announce(step, method)
+        started = announce(step, method)
         fitted = headstart.fit(train, backbone=backbone, method=method, val=val, seed=seed, progress=progress,
                                **budget.recipe(method, train.modality))
         evaluation = evaluate_run(fitted, test, progress=progress)
         runs[method], evaluations[method] = fitted, evaluation
         rows.append(_row(method, evaluation.metrics, fitted.info["train_seconds"], fitted.info["trainable_params"]))
-        say(f"      {method}: {100 * rows[-1]['accuracy']:.1f} % ({fitted.info['train_seconds']:.1f} s)")
+        done(rows[-1], started)
     rows = [rows[0], *sorted(rows[1:], key=lambda row: SHOWN.index(row["method"]))]
 
     differences = compare(rows, evaluations, seed)
