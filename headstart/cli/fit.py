@@ -157,6 +157,9 @@ def _print_summary(model: FittedModel) -> None:
     info = model.info
     chosen = f"{model.recipe.method} on {model.recipe.backbone}" if isinstance(model, headstart.Transferred) else model.name
     validated = f"validated on {info['n_val']:,}" if info.get("n_val") else "no validation data"
+    if "auto" in info:
+        validation = info["auto"]["validation"]
+        validated = f"chosen by {validation['protocol']} on {validation['n_validated']:,}"
     console.print(f"{chosen}: trained on {info['n_train']:,} examples, {validated}, "
                   f"{info['trainable_params']:,} trainable parameters, {info['train_seconds']:.1f} s",
                   style="bold", markup=False, highlight=False)

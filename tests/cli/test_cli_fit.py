@@ -46,7 +46,7 @@ def test_shots_means_k_training_examples_validated_on_the_rest_of_the_pool(tmp_p
     out = tmp_path / "digits"
     done = run("fit", "digits", "--backbone", "efficientnet-lite0", "--shots", "5", "--out", str(out), "--no-progress")
     assert "training on its training split digits:train" in done.stdout
-    assert "trained on 50 examples, validated on 50," in done.stdout.replace("\n", " ")
+    assert "trained on 50 examples, validated on 50," in " ".join(done.stdout.split())
     info = json.loads((out / "config.json").read_text())["info"]
     assert (info["n_train"], info["n_val"], info["shots"]) == (50, 50, 5)
     assert (info["text_col"], info["label_col"]) == ("text", "label") and info["eval_data"] == "digits:test"
@@ -73,10 +73,10 @@ def test_auto_keeping_the_baseline_explains_itself_and_writes_a_report(tmp_path)
     out = tmp_path / "auto"
     done = run("fit", "digits:train", "--method", "auto", "--backbone", "efficientnet-lite0", "--shots", "5",
                "--out", str(out), "--no-progress")
-    printed = done.stdout
-    assert "auto: what was compared" in printed and "LogME" in printed and "cross-validation" in printed
+    printed = " ".join(done.stdout.split())
+    assert "auto: what was compared" in printed and "LogME" in printed and "chosen by 5-fold cross-validation on 50" in printed
     assert "pixels + logistic regression" in printed and "efficientnet-lite0" in printed
-    warning = [line for line in printed.splitlines() if line.startswith("warning:")]
+    warning = [line for line in done.stdout.splitlines() if line.startswith("warning:")]
     assert len(warning) == 1 and warning[0].startswith("warning: Negative transfer: a probe on efficientnet-lite0")
     assert "NegativeTransferWarning" not in done.stderr and "api.py" not in done.stderr
     page = (out / "report.html").read_text(encoding="utf-8")
