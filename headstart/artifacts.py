@@ -23,12 +23,14 @@ from typing import Any
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from headstart.errors import HeadstartError
 from headstart.zoo.base import file_sha256
 
 CONFIG, WEIGHTS = "config.json", "model.safetensors"
+NOT_COPIED = ("*.py", "*.pyc", "__pycache__", ".git*")  # a stored model folder carries no code
 VERSIONED = ("torch", "transformers", "peft", "scikit-learn")
 
 
@@ -50,8 +52,15 @@ def register_format(name: str, loader: Loader) -> None:
     _FORMATS[name] = loader
 
 
-def write_artifact(path: str | Path, fmt: str, config: Mapping[str, Any], tensors: Mapping[str, torch.Tensor | np.ndarray]) -> Path:
-    """Write ``config`` (made JSON by ``to_json``) and ``tensors`` as the artifact folder ``path``.
+def write_artifact(
+    path: str | Path,
+    fmt: str,
+    config: Mapping[str, Any],
+    tensors: Mapping[str, torch.Tensor | np.ndarray],
+    folders: Mapping[str, Path] | None = None,
+) -> Path:
+    """Write ``config`` (made JSON by ``to_json``) and ``tensors`` as the artifact folder ``path``,
+    with a copy of each of ``folders`` (name in the artifact -> source folder; code files left out).
 
     An existing artifact there is replaced whole; other entries of the folder (a run's
     checkpoints and logs) are kept.
@@ -61,7 +70,9 @@ def write_artifact(path: str | Path, fmt: str, config: Mapping[str, Any], tensor
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
         save_file({k: _tensor(v) for k, v in tensors.items()}, str(staging / WEIGHTS))
-        files = {WEIGHTS: file_sha256(staging / WEIGHTS)}
+        for name, source in (folders or {}).items():
+            shutil.copytree(source, staging / name, ignore=shutil.ignore_patterns(*NOT_COPIED))
+        files = {p.relative_to(staging).as_posix(): file_sha256(p) for p in sorted(staging.rglob("*")) if p.is_file()}
         document = {"format": fmt, **to_json(dict(config)), "versions": _versions(), "files": files}
         (staging / CONFIG).write_text(json.dumps(document, indent=2))
         _replace(folder, staging)
@@ -77,14 +88,23 @@ def read_artifact(path: str | Path) -> Artifact:
     folder = Path(path)
     if not (folder / CONFIG).is_file() or not (folder / WEIGHTS).is_file():
         raise HeadstartError(f"{folder}: not a headstart artifact (expected {CONFIG} and {WEIGHTS})")
-    config = json.loads((folder / CONFIG).read_text())
+    try:
+        config = json.loads((folder / CONFIG).read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:  # empty, truncated, random bytes
+        raise HeadstartError(f"{folder / CONFIG}: not valid JSON ({exc}); the file is damaged, save the model again") from None
+    if not isinstance(config, dict):
+        raise HeadstartError(f"{folder / CONFIG}: expected a JSON object, found {type(config).__name__}")
     manifest = config.get("files")
     if not isinstance(manifest, dict) or WEIGHTS not in manifest:
         raise HeadstartError(f"{folder / CONFIG}: no file manifest (written by an older headstart? save the model again)")
     for name, digest in manifest.items():
         if not (folder / name).is_file() or file_sha256(folder / name) != digest:
             raise HeadstartError(f"{folder / name}: missing or changed since it was saved (SHA-256 differs from the manifest)")
-    return Artifact(folder, config, load_file(str(folder / WEIGHTS)))
+    try:
+        tensors = load_file(str(folder / WEIGHTS))
+    except (SafetensorError, OSError) as exc:
+        raise HeadstartError(f"{folder / WEIGHTS}: cannot be read ({exc})") from None
+    return Artifact(folder, config, tensors)
 
 
 def load_artifact(path: str | Path) -> Any:
@@ -94,7 +114,11 @@ def load_artifact(path: str | Path) -> Any:
     if fmt not in _FORMATS:
         known = ", ".join(sorted(_FORMATS)) or "none registered"
         raise HeadstartError(f"{artifact.folder / CONFIG}: unknown artifact format {fmt!r} (known: {known})")
-    return _FORMATS[fmt](artifact)
+    try:
+        return _FORMATS[fmt](artifact)
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:  # a config edited by hand or by another version
+        problem = f"missing entry {exc}" if isinstance(exc, KeyError) else str(exc).splitlines()[0]
+        raise HeadstartError(f"{artifact.folder / CONFIG}: does not describe a loadable {fmt} model ({problem})") from None
 
 
 def expect_format(artifact: Artifact, fmt: str) -> None:
@@ -147,7 +171,7 @@ def _artifact_files(folder: Path) -> set[str]:
         manifest = json.loads((folder / CONFIG).read_text()).get("files", {})
     except (OSError, ValueError):
         manifest = {}
-    return {CONFIG, WEIGHTS, *manifest}
+    return {CONFIG, WEIGHTS, *(name.split("/")[0] for name in manifest)}
 
 
 def _versions() -> dict[str, str]:

@@ -32,9 +32,10 @@ from headstart.heads import linear_head
 from headstart.methods import Method, get_method
 from headstart.model import TransferModel
 from headstart.recipe import Recipe
-from headstart.zoo import Backbone, input_family, load_backbone
+from headstart.zoo import Backbone, input_family, is_registered, load_backbone
 
 FORMAT = "headstart-artifact/1"
+BACKBONE_FOLDER = "backbone"  # where an artifact keeps the model folder of an unregistered backbone
 StoredState = Literal["method", "all"]  # what the model's weights file holds; see ``stored_state``
 
 
@@ -110,10 +111,13 @@ class FittedModel(Protocol):
 
 def evaluate_model(model: FittedModel, data: Dataset | str | Path, *, progress: bool = False) -> dict[str, Any]:
     """``model``'s metrics on labelled ``data`` (a ``Dataset`` or a ``load_data`` spec), refusing
-    data whose classes differ from the model's."""
+    data with a class the model does not know; classes without examples in ``data`` are listed
+    under ``absent_classes`` and left out of the macro average."""
     dataset = data if isinstance(data, Dataset) else load_data(data, task=model.task)
     require_labels(dataset, min_classes=1)
-    if dataset.classes != model.classes and model.task != "regression":
+    if model.task == "classification":
+        dataset = dataset.encoded_as(model.classes or [])
+    elif dataset.classes != model.classes and model.task != "regression":
         raise HeadstartError(f"{dataset.name}: its classes {dataset.classes} differ from the model's {model.classes}")
     return tasks.evaluate(model.task, model.outputs(dataset, progress=progress), dataset.labels, model.classes)
 
@@ -185,7 +189,7 @@ class Transferred:
             "state": self.state,
             "info": self.info,
         }
-        return write_artifact(path, FORMAT, config, stored_state(model, self.method, self.state))
+        return write_artifact(path, FORMAT, config, stored_state(model, self.method, self.state), stored_backbone(model.backbone, self.recipe))
 
 
 def stored_state(model: TransferModel, method: Method, state: StoredState) -> dict[str, torch.Tensor]:
@@ -195,14 +199,34 @@ def stored_state(model: TransferModel, method: Method, state: StoredState) -> di
     return {k: v for k, v in model.state_dict().items() if k.startswith(("backbone.groups.", "head."))}
 
 
+def stored_backbone(net: Backbone, recipe: Recipe) -> dict[str, Path]:
+    """The folders an artifact stores beside its tensors: the backbone's own model folder, unless
+    it is a registered backbone (an artifact never points at model files outside itself)."""
+    if is_registered(recipe.backbone):
+        return {}
+    if net.source_folder is None:
+        raise HeadstartError(f"backbone {recipe.backbone!r} has no model folder to store with the artifact")
+    return {BACKBONE_FOLDER: net.source_folder}
+
+
 def rebuild(artifact: Artifact) -> tuple[Method, Backbone]:
-    """The method and the backbone an artifact was trained with, refusing (for pre-trained
-    methods) installed weights that differ from the ones trained on."""
+    """The method and the backbone an artifact was trained with: a registered backbone, or the
+    model folder stored in the artifact (verified by its manifest before anything loads), never a
+    path or a hub id read from the config; installed weights that differ from the ones trained on
+    are refused."""
     recipe = Recipe(**artifact.config["recipe"])
     method = get_method(recipe.method)(recipe)
-    net = method.backbone_for(load_backbone(recipe.backbone, **recipe.backbone_options))
+    if is_registered(recipe.backbone):
+        source: str | Path = recipe.backbone
+    elif any(name.startswith(f"{BACKBONE_FOLDER}/") for name in artifact.config["files"]):
+        source = artifact.folder / BACKBONE_FOLDER
+    else:
+        raise HeadstartError(
+            f"{artifact.folder}: backbone {recipe.backbone!r} is neither registered nor stored in the artifact; "
+            "headstart loads no model files from outside an artifact")
+    net = method.backbone_for(load_backbone(source, **recipe.backbone_options))
     expected = artifact.config["backbone"]["weights_hash"]
-    if method.pretrained and net.weights_hash != expected:
+    if net.weights_hash != expected:
         raise BackboneError(
             f"{artifact.folder}: trained on {recipe.backbone} weights {expected[:12]}…, but the installed weights are "
             f"{net.weights_hash[:12]}…; install the original weights to use this model"

@@ -54,6 +54,7 @@ class Recipe:
     augment: bool = False  # images: flip, crop, colour jitter (turns off frozen-prefix caching)
     val_fraction: float | None = None  # None: 0.2 when every class has >= 10 examples, else 0
     patience: int = 5  # early stopping on validation loss (when there is a validation split)
+    checkpoint_steps: int = 0  # with a run folder: a checkpoint every N optimiser steps too (0: at each epoch's end only)
     bf16: bool = False
     devices: int = 1
     num_nodes: int = 1
@@ -87,6 +88,8 @@ class Recipe:
             raise HeadstartError(f"schedule must be cosine, onecycle or constant, not {self.schedule!r}")
         if self.batch_size < 1 or (self.epochs is not None and self.epochs < 1):
             raise HeadstartError("batch_size and epochs must be positive")
+        if self.checkpoint_steps < 0:
+            raise HeadstartError(f"checkpoint_steps must be >= 0 (0: every epoch), not {self.checkpoint_steps!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

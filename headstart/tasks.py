@@ -43,18 +43,22 @@ def activate(task: str, logits: Tensor) -> Tensor:
 
 
 def evaluate(task: str, outputs: np.ndarray, targets: np.ndarray, classes: list[str] | None) -> dict[str, Any]:
-    """Metrics from activated outputs: accuracy, macro-F1 and a per-class report, or regression errors."""
+    """Metrics from activated outputs: accuracy, macro-F1 (over the classes the targets hold) and a
+    per-class report, or regression errors."""
     if task == "classification":
         pred = outputs.argmax(1)
         labels = list(range(len(classes or [])))
-        return {
+        present = sorted(set(np.asarray(targets).astype(int).tolist()))
+        metrics = {
             "accuracy": float(skm.accuracy_score(targets, pred)),
-            "macro_f1": float(skm.f1_score(targets, pred, labels=labels, average="macro", zero_division=0)),
+            "macro_f1": float(skm.f1_score(targets, pred, labels=present, average="macro", zero_division=0)),
             "per_class": skm.classification_report(
                 targets, pred, labels=labels, target_names=classes, output_dict=True, zero_division=0
             ),
             "n": int(len(targets)),
         }
+        absent = [c for i, c in enumerate(classes or []) if i not in present]
+        return metrics | ({"absent_classes": absent} if absent else {})
     if task == "multilabel":
         pred = (outputs >= 0.5).astype(int)
         return {

@@ -65,6 +65,18 @@ class Dataset:
     def without_labels(self) -> Dataset:
         return replace(self, labels=None)
 
+    def encoded_as(self, classes: list[str]) -> Dataset:
+        """The same examples with class labels coded into ``classes`` (a model's), which must hold
+        every class of this dataset; a class of ``classes`` that has no example here is fine."""
+        own = self.classes or []
+        unknown = [c for c in own if c not in classes]
+        if unknown:
+            raise DataError(f"{self.name}: classes {', '.join(unknown[:5])} are not among the model's ({', '.join(classes)})")
+        if own == classes or self.labels is None:
+            return self
+        codes = np.array([classes.index(c) for c in own], dtype=np.int64)
+        return replace(self, labels=codes[self.labels.astype(int)], classes=list(classes))
+
     def require_modality(self, modality: str) -> None:
         """Raise unless the inputs are of ``modality`` (a model of that input kind reads them)."""
         if self.modality != modality:

@@ -188,6 +188,7 @@ def _jsonl_rows(path: Path, text: str) -> tuple[list[str], list[Row]]:
 
 def _delimited_rows(path: Path, text: str) -> tuple[list[str], list[Row]]:
     delimiter = _delimiter(path, header=text.partition("\n")[0])
+    csv.field_size_limit(max(csv.field_size_limit(), len(text)))  # a cell may be as long as the file (long documents)
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         rows = [(reader.line_num, row) for row in reader]

@@ -68,5 +68,9 @@ def read_inputs(inputs: list[str], modality: Modality, text_col: str = "text") -
         path = Path(inputs[0])
         if path.suffix.lower() in TABLE_SUFFIXES:
             return list(read_table(path, text_col, None, allow_unlabelled=True).inputs)
-        return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise DataError(f"{path}: not a UTF-8 text file (an image? this model reads text)") from None
+        return [line for line in text.splitlines() if line.strip()]
     return inputs

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from rich.progress import track
 
+from headstart.errors import HeadstartError
 from headstart.zoo.base import Backbone
 
 MIN_BATCHES_FOR_PROGRESS = 3
@@ -57,9 +58,11 @@ def run_batches(
 ) -> Iterator[tuple[np.ndarray, Any]]:
     """Yield ``(indices, compute(batch))`` over batches of ``inputs``, sorted by length if they vary.
 
-    ``compute`` should return numpy arrays; ``lengths`` are ``backbone.input_lengths(inputs)`` if
-    already known. The whole loop, the caller's loop body included, runs in eval mode under
-    ``torch.inference_mode`` (and bf16 autocast if asked).
+    ``compute`` should return one numpy array per batch (a row per input) or a list of one array
+    per input; ``lengths`` are ``backbone.input_lengths(inputs)`` if already known. The whole loop,
+    the caller's loop body included, runs in eval mode under ``torch.inference_mode`` (and bf16
+    autocast if asked). A batch with NaN or infinite outputs is computed once more; if they remain,
+    a ``HeadstartError`` names the backbone and how many inputs.
     """
     if lengths is None:
         lengths = backbone.input_lengths(inputs)
@@ -68,4 +71,19 @@ def run_batches(
     autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16)
     with eval_mode(backbone), torch.inference_mode(), autocast:
         for indices in track(batches, description=description, transient=True, disable=not show):
-            yield indices, compute(prepare_batch(backbone, [inputs[i] for i in indices]))
+            batch = prepare_batch(backbone, [inputs[i] for i in indices])
+            out = compute(batch)
+            if nonfinite_inputs(out):
+                out = compute(batch)  # once more: a passing fault heals, a broken backbone does not
+                if bad := nonfinite_inputs(out):
+                    hint = " (with bf16: try without it)" if bf16 else ""
+                    raise HeadstartError(
+                        f"backbone {backbone.name!r} gives NaN or infinite outputs for {bad} of {len(indices)} "
+                        f"inputs in a batch, also when run again{hint}; nothing was cached"
+                    )
+            yield indices, out
+
+
+def nonfinite_inputs(out: np.ndarray | Sequence[np.ndarray]) -> int:
+    """How many inputs of a batch's output (rows of an array, or one array per input) hold NaN or inf."""
+    return sum(not np.isfinite(rows).all() for rows in out)

@@ -7,8 +7,8 @@ cache chunk, and returns results in the order of the inputs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from headstart.data.dataset import Dataset, content_hash
 from headstart.errors import BackboneError, DataError
 from headstart.features.batching import run_batches
 from headstart.features.cache import ActivationStore, default_cache_root
+from headstart.features.chunk_writer import ChunkWriter
 from headstart.zoo.base import Backbone
 
 Data = Dataset | Sequence[Any]
@@ -99,11 +100,11 @@ def _rows_per_input(
 
     store = _store(backbone, kind, depth, bf16, cache_dir)
     hashes = [content_hash(x) for x in inputs]
-    missing = _missing(store, hashes)
-    if missing:
-        with store.writer(len(missing)) as writer:
-            for positions, rows in batches([inputs[i] for i in missing]):
-                writer.append([hashes[missing[p]] for p in positions], rows)
+    with _filling([store], hashes) as missing:
+        if missing:
+            with ChunkWriter(store, len(missing)) as writer:
+                for positions, rows in batches([inputs[i] for i in missing]):
+                    writer.append([hashes[missing[p]] for p in positions], rows)
     return store.gather(store.locate(hashes))
 
 
@@ -128,19 +129,23 @@ def extract_features_at_depths(
     every = range(backbone.num_groups) if depths is None else depths
     wanted = sorted({backbone.check_depth(d) for d in every})
 
-    def pooled_at_depths(batch: Any) -> list[np.ndarray]:
+    widths: list[int] = []
+
+    def pooled_at_depths(batch: Any) -> np.ndarray:
         pooled, state = [], batch
         for depth, group in enumerate(backbone.groups[: wanted[-1] + 1]):
             state = group(state)
             if depth in wanted:
                 pooled.append(backbone.pool(state).float().numpy())
-        return pooled
+        widths[:] = [p.shape[1] for p in pooled]
+        return np.concatenate(pooled, axis=1)  # one row per input, so that run_batches can check it
 
-    def batches(items: Sequence[Any]) -> Any:
-        return run_batches(
+    def batches(items: Sequence[Any]) -> Iterator[tuple[np.ndarray, list[np.ndarray]]]:
+        for positions, rows in run_batches(
             backbone, items, pooled_at_depths, batch_size=batch_size, bf16=bf16, progress=progress,
             description=f"{backbone.name}: features at {len(wanted)} depths",
-        )
+        ):
+            yield positions, np.split(rows, np.cumsum(widths)[:-1], axis=1)
 
     if not cache:
         out: dict[int, np.ndarray] = {}
@@ -151,14 +156,14 @@ def extract_features_at_depths(
 
     stores = {d: _store(backbone, "features", d, bf16, cache_dir) for d in wanted}
     hashes = [content_hash(x) for x in inputs]
-    missing = sorted(set().union(*(_missing(store, hashes) for store in stores.values())))
-    if missing:
-        with ExitStack() as stack:
-            writers = [stack.enter_context(stores[d].writer(len(missing))) for d in wanted]
-            for positions, blocks in batches([inputs[i] for i in missing]):
-                batch_hashes = [hashes[missing[p]] for p in positions]
-                for writer, block in zip(writers, blocks):
-                    writer.append(batch_hashes, block)
+    with _filling(list(stores.values()), hashes) as missing:
+        if missing:
+            with ExitStack() as stack:
+                writers = [stack.enter_context(ChunkWriter(stores[d], len(missing))) for d in wanted]
+                for positions, blocks in batches([inputs[i] for i in missing]):
+                    batch_hashes = [hashes[missing[p]] for p in positions]
+                    for writer, block in zip(writers, blocks):
+                        writer.append(batch_hashes, block)
     return {d: stores[d].gather(stores[d].locate(hashes)) for d in wanted}
 
 
@@ -202,17 +207,17 @@ def extract_states(
 
     store = _store(backbone, "states", depth, bf16, cache_dir)
     hashes = [content_hash(x) for x in inputs]
-    missing = _missing(store, hashes)
-    if missing:
-        missing_inputs = [inputs[i] for i in missing]
-        lengths = backbone.input_lengths(missing_inputs)
-        with store.writer(int(lengths.sum()) if ragged else len(missing)) as writer:
-            for positions, rows in batches(missing_inputs, lengths):
-                batch_hashes = [hashes[missing[p]] for p in positions]
-                if ragged:
-                    writer.append(batch_hashes, np.concatenate(rows), [len(r) for r in rows])
-                else:
-                    writer.append(batch_hashes, np.stack(rows))
+    with _filling([store], hashes) as missing:
+        if missing:
+            missing_inputs = [inputs[i] for i in missing]
+            lengths = backbone.input_lengths(missing_inputs)
+            with ChunkWriter(store, int(lengths.sum()) if ragged else len(missing)) as writer:
+                for positions, rows in batches(missing_inputs, lengths):
+                    batch_hashes = [hashes[missing[p]] for p in positions]
+                    if ragged:
+                        writer.append(batch_hashes, np.concatenate(rows), [len(r) for r in rows])
+                    else:
+                        writer.append(batch_hashes, np.stack(rows))
     views = store.views(store.locate(hashes))
     return [torch.from_numpy(v if ragged else v[0]) for v in views]
 
@@ -233,10 +238,25 @@ def _store(backbone: Backbone, kind: str, depth: int, bf16: bool, cache_dir: str
     return ActivationStore(Path(cache_dir) if cache_dir is not None else default_cache_root(), key)
 
 
-def _missing(store: ActivationStore, hashes: Sequence[str]) -> list[int]:
-    """Index of the first occurrence of each hash not yet in the store."""
+def _missing(stores: Sequence[ActivationStore], hashes: Sequence[str]) -> list[int]:
+    """Index of the first occurrence of each hash missing from any of the stores (or from a chunk
+    that fails its check), in input order."""
     first: dict[str, int] = {}
-    for i, (h, span) in enumerate(zip(hashes, store.locate(hashes))):
-        if span is None:
-            first.setdefault(h, i)
-    return list(first.values())
+    for store in stores:
+        for i, (h, span) in enumerate(zip(hashes, store.locate(hashes))):
+            if span is None:
+                first.setdefault(h, i)
+    return sorted(first.values())
+
+
+@contextmanager
+def _filling(stores: Sequence[ActivationStore], hashes: Sequence[str]) -> Iterator[list[int]]:
+    """The inputs still to compute; while there are any, the stores' locks are held, so that a
+    process filling the same keys at the same time waits and then finds its rows computed."""
+    if not _missing(stores, hashes):
+        yield []
+        return
+    with ExitStack() as stack:
+        for store in stores:
+            stack.enter_context(store.filling())
+        yield _missing(stores, hashes)

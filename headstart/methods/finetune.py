@@ -41,7 +41,11 @@ class FineTune(Method):
 
     def first_trainable(self, num_groups: int) -> int:
         k = self.recipe.unfreeze
-        return 0 if k == "all" else max(0, num_groups - int(k))
+        if k != "all" and int(k) > num_groups:
+            raise HeadstartError(
+                f"unfreeze {k} asks for more layer groups than {self.recipe.backbone} has ({num_groups}); "
+                f"use at most {num_groups}, or 'all'")
+        return 0 if k == "all" else num_groups - int(k)
 
     def trainable_at(self, epoch: int, num_groups: int) -> int:
         """With ``gradual = g``: the top group for g epochs, then one more group every g epochs

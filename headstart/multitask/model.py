@@ -24,7 +24,14 @@ from headstart.artifacts import (
 from headstart.data import load_data
 from headstart.data.dataset import Dataset
 from headstart.errors import HeadstartError
-from headstart.fitted import Inputs, Prediction, Transferred, rebuild, restore_state
+from headstart.fitted import (
+    Inputs,
+    Prediction,
+    Transferred,
+    rebuild,
+    restore_state,
+    stored_backbone,
+)
 from headstart.methods import Method, get_method
 from headstart.model import TransferModel
 from headstart.multitask.heads import MultiHead, TaskWeighting
@@ -120,7 +127,7 @@ class MultiTaskTransferred:
             "backbone": self.model.backbone.describe(),
             "info": self.info,
         }
-        return write_artifact(path, FORMAT, config, self.method.changed_state(self.model))
+        return write_artifact(path, FORMAT, config, self.method.changed_state(self.model), stored_backbone(self.model.backbone, self.recipe))
 
 
 def build_model(net: Backbone, tasks: list[TaskInfo], options: MultiTaskOptions) -> TransferModel:

@@ -1,15 +1,19 @@
-"""The callbacks every run uses: keep the best epoch, and the method's freeze schedule.
+"""The callbacks every run uses: keep the best epoch, the method's freeze schedule, and
+checkpoints that a full disk cannot turn into a lost run.
 
-Both keep their state in checkpoints, so a resumed run ends exactly like an uninterrupted one.
+The first two keep their state in checkpoints, so a resumed run ends exactly like an uninterrupted one.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import shutil
+from pathlib import Path
 from typing import Any
 
 import lightning as L
-from lightning.pytorch.callbacks import Callback
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from torch import Tensor
 
 from headstart.methods.base import Method
@@ -71,3 +75,60 @@ class FreezeSchedule(Callback):
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.first_trainable = state_dict["first_trainable"]
+
+
+class History(Callback):
+    """Each epoch's metrics (training means and validation), kept in checkpoints so that a resumed
+    run reports every epoch, including those logged just before a crash."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, float]] = []
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: TransferModule) -> None:
+        if trainer.is_global_zero:  # as the CSV log: process 0 records
+            metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
+            self.rows.append({"epoch": trainer.current_epoch, **metrics})
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"rows": self.rows}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.rows = list(state_dict["rows"])
+
+
+class SafeCheckpoint(ModelCheckpoint):
+    """``last.ckpt`` at every epoch's end (and every ``every_n_train_steps``), written atomically by
+    Lightning (fsspec's transaction: a temporary file renamed into place). A write that fails (a
+    full disk, a read-only folder) costs that checkpoint, never the run: one warning says why and
+    how much space a checkpoint needs, the previous checkpoint stays, and training goes on."""
+
+    def __init__(self, dirpath: str, every_n_train_steps: int = 0) -> None:
+        when = {"every_n_train_steps": every_n_train_steps} if every_n_train_steps else {"every_n_epochs": 1}
+        super().__init__(dirpath=dirpath, save_last=True, save_top_k=0, **when)
+        self.failures = 0
+        self.written_at = -1  # the global step of the last write
+
+    def _save_topk_checkpoint(self, trainer: L.Trainer, monitor_candidates: dict[str, Tensor]) -> None:
+        """No top-k files; ``last.ckpt`` instead, whenever the trigger fires (Lightning writes
+        ``last`` only after a top-k save, so with ``save_top_k=0`` it would wait for the end)."""
+        self._save_last_checkpoint(trainer, monitor_candidates)
+
+    def _save_last_checkpoint(self, trainer: L.Trainer, monitor_candidates: dict[str, Tensor]) -> None:
+        if self.written_at != trainer.global_step:
+            self.written_at = trainer.global_step
+            super()._save_last_checkpoint(trainer, monitor_candidates)
+
+    def _save_checkpoint(self, trainer: L.Trainer, filepath: str) -> None:
+        try:
+            super()._save_checkpoint(trainer, filepath)
+        except OSError as exc:
+            self.failures += 1
+            if self.failures == 1:
+                needed = sum(p.numel() * p.element_size() for p in trainer.lightning_module.parameters()) * 3  # weights + AdamW moments
+                folder = Path(self.dirpath or ".")
+                while not folder.exists():
+                    folder = folder.parent
+                free = shutil.disk_usage(folder).free
+                logging.getLogger("headstart").warning(
+                    "checkpoint not written (%s): about %.0f MB needed, %.0f MB free; training goes on without checkpoints",
+                    exc.strerror or exc, needed / 1e6, free / 1e6)

@@ -57,6 +57,7 @@ def prepare(
     net = method.backbone_for(load_backbone(recipe.backbone, **recipe.backbone_options))
     for who, dataset in data.items():
         net.check_inputs(dataset, who)
+    method.first_trainable(net.num_groups)  # refuses a depth the backbone does not have, before any work
     prepared = Prepared(TransferModel(net, head(net)), method, started)
     if method.pretrained:
         warm_start(prepared, not (method.trains if trains is None else trains) or recipe.head_init == "probe")

@@ -11,7 +11,10 @@ from __future__ import annotations
 import csv
 import logging
 import math
+import os
+import shutil
 import tempfile
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,19 +25,26 @@ import numpy as np
 from lightning.pytorch.callbacks import (
     Callback,
     EarlyStopping,
-    ModelCheckpoint,
     RichProgressBar,
 )
 from lightning.pytorch.loggers import CSVLogger
 
+from headstart.errors import HeadstartError
 from headstart.methods.base import Method
 from headstart.model import TransferModel
-from headstart.training.callbacks import FreezeSchedule, KeepBest
+from headstart.training.callbacks import (
+    FreezeSchedule,
+    History,
+    KeepBest,
+    SafeCheckpoint,
+)
 from headstart.training.data import RunData
 from headstart.training.module import TransferModule
 from headstart.training.objective import Objective
 
 TARGET_STEPS = 150  # optimiser steps the automatic epoch count aims for
+SCRATCH_PREFIX = "headstart-"  # a run's scratch folder in the system temporary folder: headstart-<pid>-<random>
+STALE_SECONDS = 24 * 3600
 
 # Frozen groups are in eval mode on purpose (BatchNorm statistics stay pre-trained); and the
 # accelerator banner and tips say nothing on a CPU-only tool.
@@ -75,7 +85,8 @@ def run(
     The best epoch is the one ``objective.monitor`` prefers (``objective.mode``); early stopping
     watches the same metric with the recipe's patience. With ``run_dir`` the checkpoints
     (``checkpoints/last.ckpt``, written every epoch) and logs go there (else to a temporary
-    folder, removed afterwards); ``resume`` continues from a checkpoint.
+    folder, removed afterwards); ``resume`` (a checkpoint, or a run folder: its latest checkpoint)
+    continues from there, and the run's metrics log keeps the epochs before it.
     """
     r = method.recipe
     L.seed_everything(r.seed, workers=True, verbose=False)
@@ -88,15 +99,20 @@ def run(
     world = r.devices * r.num_nodes
     module = TransferModule(model, method, objective, start, epochs * rows.steps_per_epoch(world))
     keep = KeepBest(objective.monitor, objective.mode)
-    callbacks: list[Callback] = [FreezeSchedule(method), keep]
+    history = History()
+    callbacks: list[Callback] = [FreezeSchedule(method), keep, history]
     if rows.val:
         callbacks.append(EarlyStopping(objective.monitor, patience=r.patience, mode=objective.mode))
     if run_dir is not None:
-        callbacks.append(ModelCheckpoint(dirpath=Path(run_dir) / "checkpoints", save_last=True, save_top_k=0, every_n_epochs=1))
+        callbacks.append(SafeCheckpoint(str(Path(run_dir) / "checkpoints"), r.checkpoint_steps))
+    checkpoint = checkpoint_to_resume(resume) if resume is not None else None
     if progress:
         callbacks.append(RichProgressBar(leave=True))
-    with tempfile.TemporaryDirectory(prefix="headstart-") as scratch:
+    clean_stale_scratch()
+    with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as scratch:
         log_dir = Path(run_dir) if run_dir is not None else Path(scratch)
+        metrics = log_dir / "logs" / "metrics.csv"
+        earlier = _rows(metrics) if checkpoint is not None else []  # Lightning's logger starts the file afresh
         trainer = L.Trainer(
             accelerator="cpu",
             devices=r.devices,
@@ -104,7 +120,7 @@ def run(
             strategy="ddp_find_unused_parameters_true" if world > 1 else "auto",  # frozen groups get no grads
             precision="bf16-mixed" if r.bf16 else "32-true",
             max_epochs=epochs,
-            logger=CSVLogger(str(log_dir), name="logs", version=""),
+            logger=CSVLogger(str(log_dir), name="logs", version="", flush_logs_every_n_steps=1),  # a killed run keeps its log
             callbacks=callbacks,
             enable_checkpointing=run_dir is not None,
             enable_progress_bar=progress,
@@ -114,20 +130,69 @@ def run(
             use_distributed_sampler=False,  # the batch samplers shard themselves (headstart.training.data)
             default_root_dir=str(log_dir),
         )
-        trainer.fit(module, datamodule=rows, ckpt_path=str(resume) if resume else None, weights_only=True)
-        history = _history(log_dir / "logs" / "metrics.csv")
+        trainer.fit(module, datamodule=rows, ckpt_path=str(checkpoint) if checkpoint else None, weights_only=True)
+        if earlier and trainer.is_global_zero:
+            _prepend(metrics, earlier)
     keep.restore(module)
     model.eval()
-    return RunResult(model, trainer.current_epoch, history, bool(start), trainer.world_size, keep.best_metrics)
+    return RunResult(model, trainer.current_epoch, history.rows, bool(start), trainer.world_size, keep.best_metrics)
 
 
-def _history(path: Path) -> list[dict[str, float]]:
-    """Per-epoch metrics from the CSV log (train and validation rows merged by epoch)."""
+def checkpoint_to_resume(resume: Path) -> Path:
+    """``resume`` itself if it is a checkpoint file, else the latest checkpoint of the run folder ``resume``."""
+    if resume.is_file():
+        return resume
+    candidates = [resume / "checkpoints" / "last.ckpt", resume / "last.ckpt"]
+    found = next((c for c in candidates if c.is_file()), None)
+    if found is None:
+        raise HeadstartError(
+            f"--resume {resume}: no checkpoint there (a run with --out writes RUN/checkpoints/last.ckpt after each epoch)")
+    return found
+
+
+def clean_stale_scratch(directory: str | Path | None = None) -> list[Path]:
+    """Remove the scratch folders that killed runs left in ``directory`` (the system temporary
+    folder): those whose owning process is gone, and unowned ones older than a day. Returns them."""
+    removed = []
+    for path in Path(directory or tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
+        owner, dash, _ = path.name.removeprefix(SCRATCH_PREFIX).partition("-")
+        try:
+            if dash and owner.isdigit():
+                stale = not _alive(int(owner))
+            else:  # named by an older headstart, without its owner
+                stale = time.time() - path.stat().st_mtime > STALE_SECONDS
+        except OSError:
+            continue
+        if stale and path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
     if not path.exists():
         return []
-    merged: dict[int, dict[str, float]] = {}
     with open(path, newline="") as fh:
-        for row in csv.DictReader(fh):
-            epoch = int(float(row["epoch"]))
-            merged.setdefault(epoch, {"epoch": epoch}).update({k: float(v) for k, v in row.items() if v and k not in ("epoch", "step")})
-    return [merged[e] for e in sorted(merged)]
+        return list(csv.DictReader(fh))
+
+
+def _prepend(path: Path, earlier: list[dict[str, str]]) -> None:
+    """Put the metrics rows of the epochs before a resume back in front of the resumed run's."""
+    later = _rows(path)
+    first = min((int(float(r["epoch"])) for r in later if r.get("epoch")), default=None)
+    kept = [r for r in earlier if first is None or (r.get("epoch") and int(float(r["epoch"])) < first)]
+    columns = list(dict.fromkeys(k for r in kept + later for k in r))
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(kept + later)

@@ -59,6 +59,7 @@ class Backbone(nn.Module):
     feature_dim: int
     groups: nn.ModuleList
     weights_hash: str
+    source_folder: Path | None = None  # the local model folder it was loaded from (an artifact stores a copy)
 
     @abstractmethod
     def preprocess(self, raw: Sequence[Any]) -> Any:

@@ -205,8 +205,9 @@ class HFTextEncoder(TextBackbone):
 
         hf_logging.disable_progress_bar()  # a bar per load of a local 90 MB file says nothing
         try:
-            model = AutoModel.from_pretrained(layout.model_dir, local_files_only=True, dtype=torch.float32)
-            tokenizer = AutoTokenizer.from_pretrained(layout.model_dir, local_files_only=True)
+            local = {"local_files_only": True, "trust_remote_code": False}  # a folder's own code never runs
+            model = AutoModel.from_pretrained(layout.model_dir, dtype=torch.float32, **local)
+            tokenizer = AutoTokenizer.from_pretrained(layout.model_dir, **local)
         except (OSError, ValueError) as exc:
             raise BackboneError(f"{layout.model_dir}: cannot load the model or tokenizer ({exc})") from None
         finally:
@@ -221,6 +222,7 @@ class HFTextEncoder(TextBackbone):
             normalize=layout.normalize,
             max_length=max_length or layout.max_length,
         )
+        encoder.source_folder = directory
         return encoder.eval()
 
     def preprocess(self, raw: Sequence[str]) -> dict[str, Tensor]:
@@ -248,8 +250,10 @@ class HFTextEncoder(TextBackbone):
         from transformers import BertConfig, BertModel
 
         config = BertConfig(vocab_size=len(self.tokenizer), max_position_embeddings=self.max_length, **SCRATCH_ENCODER)
-        return SmallTextEncoder(BertModel(config, add_pooling_layer=False), self.tokenizer,
-                                name=f"{self.name} (small, random init)", weights_hash="random-init", max_length=self.max_length)
+        small = SmallTextEncoder(BertModel(config, add_pooling_layer=False), self.tokenizer,
+                                 name=f"{self.name} (small, random init)", weights_hash="random-init", max_length=self.max_length)
+        small.source_folder = self.source_folder  # its tokenizer's: an artifact stores it, loading rebuilds from it
+        return small
 
 
 class SmallTextEncoder(HFTextEncoder):

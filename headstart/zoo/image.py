@@ -71,7 +71,9 @@ class ImageBackbone(Backbone):
         """Decoded RGB images -> the batch ``groups[0]`` takes."""
 
     def scratch_backbone(self) -> ImageBackbone:
-        return SmallConvNet(f"{self.name} (small CNN, random init)")
+        small = SmallConvNet(f"{self.name} (small CNN, random init)")
+        small.source_folder = self.source_folder  # loading rebuilds from this backbone
+        return small
 
     def preprocess(self, raw: Sequence[Any]) -> Tensor:
         """Raw images (paths, ``uint8`` arrays, PIL images) decoded and transformed into a batch."""

@@ -174,7 +174,9 @@ class CLIPImageTower(ImageBackbone):
         finally:
             hf_logging.enable_progress_bar()
         tokenizer.padding_side = "right"
-        return cls(model, processor, tokenizer, name=str(directory), weights_hash=weights_sha256(weights)).eval()
+        tower = cls(model, processor, tokenizer, name=str(directory), weights_hash=weights_sha256(weights))
+        tower.source_folder = directory
+        return tower.eval()
 
     def transform(self, images: Sequence[Image.Image]) -> Tensor:
         """RGB images -> ``(B, 3, S, S)``: the processor's resize of the shorter side, centre crop,

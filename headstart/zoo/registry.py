@@ -97,6 +97,11 @@ def list_backbones(modality: str | None = None) -> list[BackboneEntry]:
     return [e for e in _REGISTRY.values() if modality is None or e.modality == modality]
 
 
+def is_registered(name: str) -> bool:
+    """Whether ``name`` is a registered backbone (rather than a folder or a hub id)."""
+    return name in _REGISTRY
+
+
 def get_entry(name: str) -> BackboneEntry:
     try:
         return _REGISTRY[name]

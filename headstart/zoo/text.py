@@ -9,7 +9,9 @@ slots, sorted batches about ``Σ l_i``) and the per-example split and per-batch 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,6 +22,35 @@ from headstart.errors import BackboneError, DataError
 from headstart.zoo.base import Backbone
 
 LENGTH_PASS_CHUNK = 1024  # texts tokenised together when measuring lengths
+SNIFF_BYTES = 8192  # how much of a file decides whether it is text
+
+
+def is_binary_file(item: str | Path) -> bool:
+    """Whether ``item`` names an existing file whose first bytes are not UTF-8 text (a NUL byte, or
+    bytes that do not decode). Long or multi-line strings are texts, never looked up as paths."""
+    if isinstance(item, str) and (len(item) > 1024 or "\n" in item):
+        return False
+    try:
+        if not os.path.isfile(item):
+            return False
+        with open(item, "rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+    except (OSError, ValueError):
+        return False
+    if b"\0" in head:
+        return True
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start < len(head) - 4  # a character cut at the sniff boundary is still text
+    return False
+
+
+def read_text_file(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot be read as UTF-8 text ({exc})") from None
 
 
 @dataclass
@@ -40,8 +71,15 @@ class TextBackbone(Backbone):
 
     @classmethod
     def as_inputs(cls, items: Iterable[Any]) -> list[Any]:
-        """Strings (numpy string scalars become ``str``); anything else is left for ``preprocess`` to refuse."""
-        return [str(item) if isinstance(item, str) else item for item in items]
+        """Strings (numpy string scalars become ``str``), and ``Path``s of text files as their text;
+        a path to a binary file (an image, say) is refused, not classified by its name. Anything
+        else is left for ``preprocess`` to refuse."""
+        texts = []
+        for index, item in enumerate(items):
+            if isinstance(item, (str, Path)) and is_binary_file(item):
+                raise DataError(f"text {index}: {item} is a binary file (an image?), and this model reads text")
+            texts.append(read_text_file(item) if isinstance(item, Path) else str(item) if isinstance(item, str) else item)
+        return texts
 
     def tokenize(self, raw: Sequence[str]) -> Mapping[str, Tensor]:
         """``self.tokenizer`` on strings only, truncated at ``self.max_length`` and padded to the

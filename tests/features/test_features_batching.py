@@ -20,11 +20,11 @@ def run(backbone, inputs, compute, batch_size):
 def test_texts_are_batched_longest_first_and_padded_per_batch(minilm):
     texts = load_dataset("rotten_tomatoes").inputs[:20]
     lengths = minilm.input_lengths(texts)
-    batches = run(minilm, texts, lambda batch: batch["input_ids"].shape[1], batch_size=4)
-    padded = [width for _, width in batches]
+    batches = run(minilm, texts, lambda batch: np.full(len(batch["input_ids"]), batch["input_ids"].shape[1]), batch_size=4)
+    padded = [widths[0] for _, widths in batches]
     assert padded == sorted(padded, reverse=True) and len(set(padded)) > 1
-    for indices, width in batches:
-        assert width == lengths[indices].max()  # each batch padded to its own longest text only
+    for indices, widths in batches:
+        assert widths.tolist() == [lengths[indices].max()] * len(indices)  # each batch padded to its own longest text only
     assert sorted(np.concatenate([i for i, _ in batches]).tolist()) == list(range(len(texts)))
 
 
