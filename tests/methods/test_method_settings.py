@@ -24,7 +24,7 @@ from headstart.recipe import (
 )
 
 SHARED = ["backbone", "method", "task", "seed", "epochs", "batch_size", "lr", "head_lr", "weight_decay", "schedule",
-          "warmup", "augment", "val_fraction", "patience", "bf16", "devices", "num_nodes", "backbone_options"]
+          "warmup", "augment", "val_fraction", "patience", "checkpoint_steps", "bf16", "devices", "num_nodes", "backbone_options"]
 OWN = {
     "probe": (ProbeSettings, []),
     "finetune": (FineTuneSettings, ["unfreeze", "lr_decay", "gradual", "head_init", "batchnorm", "l2sp", "bss", "bss_k"]),
