@@ -30,7 +30,7 @@ def quick_demo(tmp_path_factory: pytest.TempPathFactory):
 @pytest.mark.slow
 def test_quick_demo_prints_the_comparison_and_where_it_wrote(quick_demo):
     out, printed = quick_demo
-    for header in ("method", "accuracy", "macro-F1", "training time", "trainable parameters"):
+    for header in ("method", "accuracy", "macro-F1", "time", "params"):
         assert header in printed
     lines = [line.strip() for line in printed.splitlines()]
     for method in METHODS:
