@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from headstart.data.dataset import Dataset
+from headstart.data.sources import training_spec
 from headstart.fitted import (  # noqa: F401  (re-exported)
     COLUMNS_KEY,
     FittedModel,
@@ -48,12 +49,14 @@ def fit(
     there (and ``resume`` continues from a checkpoint); the artifact is written by ``save``.
     ``method="auto"`` chooses backbone, method and depth itself and may return the no-transfer
     baseline instead, when transfer does not beat it (``headstart.select.auto.fit_auto``); a named
-    ``backbone`` is then its only candidate.
+    ``backbone`` is then its only candidate. A bare catalogue name (``"digits"``) means its
+    training split (``"digits:train"``): its test split stays held out.
 
     >>> fit("digits", backbone="efficientnet-lite0", method="probe", shots=4).info["n_train"]
     40
     """
     check_method(method)
+    data = training_spec(data)
     if method == "auto":
         candidates = [backbone] if backbone else None
         model = fit_auto(data, candidates=candidates, val=val, shots=shots, out=out, progress=progress,

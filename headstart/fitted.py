@@ -240,7 +240,7 @@ def rebuild(artifact: Artifact) -> tuple[Method, Backbone]:
         raise HeadstartError(
             f"{artifact.folder}: backbone {recipe.backbone!r} is neither registered nor stored in the artifact; "
             "headstart loads no model files from outside an artifact")
-    net = load_backbone(source, **recipe.backbone_options)
+    net = method.backbone_for(load_backbone(source, **recipe.backbone_options))
     expected = artifact.config["backbone"]["weights_hash"]
     if net.weights_hash != expected:
         raise BackboneError(

@@ -45,6 +45,7 @@ class Recipe:
     l2sp: float = 0.0
     bss: float = 0.0
     bss_k: int = 1
+    architecture: str = "small"
     lora_r: int = 8
     lora_alpha: int = 16
     lora_dropout: float = 0.1

@@ -8,7 +8,7 @@ from typing import Any
 from headstart import tasks
 from headstart.data import load_data, require_labels
 from headstart.data.dataset import Dataset
-from headstart.data.splits import sample_shots, stratified_split
+from headstart.data.splits import bounded_sample, few_shot_split, stratified_split
 from headstart.fitted import Transferred
 from headstart.heads import linear_head
 from headstart.methods import get_method
@@ -21,6 +21,8 @@ from headstart.training.prepare import (
     val_fraction,
 )
 from headstart.zoo import default_backbone
+
+HELD_OUT_LIMIT = 500  # examples a report is evaluated on when the run had no test data
 
 
 def transfer(
@@ -43,12 +45,8 @@ def transfer(
     options.setdefault("task", train_data.task)
     recipe = Recipe.build(backbone=backbone or default_backbone(train_data.modality), method=method, **options)
     require_labels(train_data)
-    if shots:
-        train_data = sample_shots(train_data, shots, seed=recipe.seed)
-    val_data = _load(val, text_col, label_col, recipe.task) if val is not None else None
-    trains = get_method(recipe.method).trains
-    if val_data is None and (fraction := val_fraction(train_data, recipe, trains)) > 0:
-        train_data, val_data = stratified_split(train_data, fraction, seed=recipe.seed)
+    given_val = _load(val, text_col, label_col, recipe.task) if val is not None else None
+    train_data, val_data, fraction = split_training_data(train_data, given_val, shots, recipe)
 
     out_dim = tasks.output_dim(recipe.task, train_data.classes, train_data.labels)
 
@@ -58,7 +56,8 @@ def transfer(
 
     prepared = prepare(recipe, {train_data.name: train_data}, lambda net: linear_head(net.feature_dim, out_dim), warm_start)
     model, transfer = prepared.model, prepared.method
-    info: dict[str, Any] = {"n_train": len(train_data), "n_val": len(val_data) if val_data else 0, "history": []}
+    info: dict[str, Any] = {"n_train": len(train_data), "n_val": len(val_data) if val_data else 0, "history": [],
+                            "shots": shots, "val_fraction": fraction}
     if transfer.trains:  # Lightning is imported only when something trains
         from headstart.training.data import single_task
         from headstart.training.objective import SingleTask
@@ -79,6 +78,34 @@ def transfer(
     if val_data is not None:
         info["val_metrics"] = fitted.evaluate(val_data)
     return fitted
+
+
+def split_training_data(
+    data: Dataset, val: Dataset | None, shots: int | None, recipe: Recipe
+) -> tuple[Dataset, Dataset | None, float]:
+    """``(train, val, fraction)``: with ``shots=K``, exactly K training examples per class and, unless
+    ``val`` is given, up to K validation examples per class from the rest of the pool
+    (``few_shot_split``); without, all of ``data`` or, for a trained run with enough examples and no
+    ``val``, a stratified ``fraction`` of it held out for validation (``val_fraction``)."""
+    if shots:
+        train, pool_val, _ = few_shot_split(data, shots, seed=recipe.seed)
+        return train, val if val is not None else pool_val, 0.0
+    if val is None and (fraction := val_fraction(data, recipe, get_method(recipe.method).trains)) > 0:
+        train, split_val = stratified_split(data, fraction, seed=recipe.seed)
+        return train, split_val, fraction
+    return data, val, 0.0
+
+
+def held_out_examples(data: Dataset, info: dict[str, Any], seed: int, limit: int = HELD_OUT_LIMIT) -> Dataset | None:
+    """Labelled examples of ``data`` that the run recorded in ``info`` neither trained nor
+    validated on (the rest of a K-shot pool), at most ``limit`` of them drawn at random; else
+    its validation split, when it made one; else ``None``."""
+    if info.get("shots"):
+        unused = few_shot_split(data, info["shots"], seed=seed)[2]
+        return bounded_sample(unused, limit, seed) if unused is not None else None
+    if info.get("val_fraction"):
+        return bounded_sample(stratified_split(data, info["val_fraction"], seed=seed)[1], limit, seed)
+    return None
 
 
 def _load(data: Dataset | str | Path, text_col: str, label_col: str, task: str) -> Dataset:

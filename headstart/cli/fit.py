@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 
 import typer
+from rich.markup import escape
+from rich.table import Table
 
 from headstart.cli.console import (
     LABEL_COL,
@@ -19,6 +22,10 @@ from headstart.cli.console import (
 from headstart.cli.multitask import run_multitask
 from headstart.errors import HeadstartError
 from headstart.report import EVAL_DATA_KEY
+
+if TYPE_CHECKING:
+    from headstart.data.dataset import Dataset
+    from headstart.fitted import FittedModel
 
 
 def fit(
@@ -54,6 +61,8 @@ def fit(
     from lightning.fabric.utilities.rank_zero import rank_zero_only
 
     import headstart
+    from headstart.data.sources import training_spec
+    from headstart.select.auto import NegativeTransferWarning, explanation_rows
 
     options = parse_set(set_)
     options.update({k: v for k, v in dict(unfreeze=unfreeze, epochs=epochs, lr=lr).items() if v is not None})
@@ -65,28 +74,105 @@ def fit(
     if data is None:
         raise HeadstartError("DATA is missing: an image folder, a CSV/TSV/JSONL file or a catalogue name (or --tasks FILE)")
     method = method or "probe"
-    model = headstart.fit(
-        data, backbone=backbone, method=method, val=val, shots=shots, out=out, resume=resume, progress=progress,
-        text_col=text_col, label_col=label_col, task=task, seed=seed, bf16=bf16, devices=devices, **options,
-    )
+    spec = training_spec(data)
+    if spec != data:
+        console.print(f"{data} is a catalogue dataset: training on its training split {spec} (its test split stays held out)",
+                      markup=False, highlight=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", NegativeTransferWarning)
+        model = headstart.fit(
+            spec, backbone=backbone, method=method, val=val, shots=shots, out=out, resume=resume, progress=progress,
+            text_col=text_col, label_col=label_col, task=task, seed=seed, bf16=bf16, devices=devices, **options,
+        )
     if rank_zero_only.rank != 0:  # DDP workers re-run this command; only rank 0 writes and prints
         return
-    if val is not None:
-        model.info[EVAL_DATA_KEY] = val  # `headstart report RUN` re-evaluates on it
+    report_on = _report_data(spec, val, model, seed, text_col, label_col, task) if model.task == "classification" else None
+    if report_on is not None and report_on.spec is not None:
+        model.info[EVAL_DATA_KEY] = report_on.spec  # `headstart report RUN` re-evaluates on it
     model.save(out)
-    info = model.info
-    chosen = f"{model.recipe.method}[/] on {model.recipe.backbone}" if isinstance(model, headstart.Transferred) else f"{model.name}[/]"
-    console.print(f"[bold]{chosen}: {info['n_train']} training examples, "
-                  f"{info['trainable_params']:,} trainable parameters, {info['train_seconds']:.1f} s")
-    if "val_metrics" in info:
-        print_metrics(info["val_metrics"], "validation")
-    console.print(f"artifact: {out}")
-    if isinstance(model, headstart.Transferred) and model.task == "classification":  # auto may keep a baseline
-        from headstart.data.sources import load_data
-        from headstart.report import write_report
+    _print_summary(model)
+    if "auto" in model.info:
+        console.print(auto_table(model.info))
+    for warning in caught:
+        if issubclass(warning.category, NegativeTransferWarning):
+            console.print(f"warning: {warning.message}", style="yellow", markup=False, highlight=False)
+        else:
+            warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
+    if "val_metrics" in model.info:
+        print_metrics(model.info["val_metrics"], "validation")
+    console.print(f"artifact: {out}", markup=False, highlight=False)
+    if report_on is not None:
+        from headstart.report import evaluate_run, write_report
 
-        held_out = val is not None
-        data_spec = val if held_out else data
-        report_data = load_data(data_spec, text_col=text_col, label_col=label_col, task=task)
-        title = None if held_out else f"Evaluated on {data}, training examples included (pass --val for held-out numbers)"
-        console.print(f"report: {write_report(model, report_data, out, title=title)}")
+        evaluation = evaluate_run(model, report_on.data, progress=progress)
+        note = model.info.get("decision")
+        comparison = explanation_rows(model.info) if "auto" in model.info else None
+        path = write_report(model, report_on.data, out, title=report_on.title, evaluation=evaluation, comparison=comparison, note=note)
+        console.print(f"report: {path}", markup=False, highlight=False)
+
+
+class ReportData(NamedTuple):
+    """What a run's report is evaluated on, its title, and the ``load_data`` spec of held-out data
+    that ``headstart report RUN`` re-evaluates on (a catalogue test split, the given ``--val``)."""
+
+    data: Dataset
+    title: str | None
+    spec: str | None
+
+
+def _report_data(spec: str, val: str | None, model: FittedModel, seed: int, text_col: str, label_col: str, task: str) -> ReportData:
+    """Held-out data for the report, never the examples trained on when there is any: the given
+    ``--val``; else the unused rest of a K-shot pool (at most ``HELD_OUT_LIMIT`` drawn at random);
+    else a catalogue training split's test split (as many); else the run's validation split; else,
+    said in the title, the training data."""
+    from headstart.data.catalogue import catalogue_names
+    from headstart.data.sources import load_data
+    from headstart.data.splits import bounded_sample
+    from headstart.transfer import HELD_OUT_LIMIT, held_out_examples
+
+    def load(what: str) -> Dataset:
+        return load_data(what, text_col=text_col, label_col=label_col, task=task)
+
+    if val is not None:
+        return ReportData(load(val), None, val)
+    name, _, split = spec.partition(":")
+    test_split = f"{name}:test" if split == "train" and name in catalogue_names() and not Path(spec).exists() else None
+    info = model.info
+    if info.get("shots") or (info.get("val_fraction") and test_split is None):
+        held_out = held_out_examples(load(spec), info, seed)
+        if held_out is not None:
+            kind = "unused examples" if info.get("shots") else "validation split"
+            return ReportData(held_out, f"Evaluated on {len(held_out):,} held-out examples of {spec} ({kind}, never trained on)",
+                              test_split)
+    if test_split is not None:
+        test = bounded_sample(load(test_split), HELD_OUT_LIMIT, seed)
+        return ReportData(test, f"Evaluated on {len(test):,} examples of {test_split} (at most {HELD_OUT_LIMIT})", test_split)
+    return ReportData(load(spec), f"Evaluated on {spec}, the training examples (no held-out data: pass --val for held-out numbers)", None)
+
+
+def _print_summary(model: FittedModel) -> None:
+    """One line: what was trained, on how many examples, validated on how many, its size and time."""
+    import headstart
+
+    info = model.info
+    chosen = f"{model.recipe.method} on {model.recipe.backbone}" if isinstance(model, headstart.Transferred) else model.name
+    validated = f"validated on {info['n_val']:,}" if info.get("n_val") else "no validation data"
+    if "auto" in info:
+        validation = info["auto"]["validation"]
+        validated = f"chosen by {validation['protocol']} on {validation['n_validated']:,}"
+    console.print(f"{chosen}: trained on {info['n_train']:,} examples, {validated}, "
+                  f"{info['trainable_params']:,} trainable parameters, {info['train_seconds']:.1f} s",
+                  style="bold", markup=False, highlight=False)
+
+
+def auto_table(info: dict[str, Any]) -> Table:
+    """``auto``'s reasoning (``explanation_rows``) as a table that stays readable at 80 columns."""
+    from headstart.select.auto import explanation_caption, explanation_rows
+
+    table = Table(title="auto: what was compared", caption=explanation_caption(info), caption_justify="left")
+    rows = explanation_rows(info)
+    for key in rows[0]:
+        table.add_column(key, justify="left" if key in ("method", "backbone") else "right", overflow="fold")
+    for row in rows:
+        table.add_row(*(escape(value) for value in row.values()), style="bold" if row["kept"] else None)
+    return table

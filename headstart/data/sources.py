@@ -51,6 +51,15 @@ def load_data(
     raise DataError(f"no such file, folder or catalogue dataset: {spec}{did_you_mean(name, names)}; catalogue: {', '.join(names)}")
 
 
+def training_spec(spec: Any) -> Any:
+    """What training on ``spec`` reads: a bare catalogue name (``"digits"``) means its fixed training
+    split (``"digits:train"``), so that its test split stays held out for ``evaluate``; anything
+    else (a path, a ``Dataset``, a name with a split) is returned as given."""
+    if isinstance(spec, (str, Path)) and not Path(spec).exists() and str(spec) in catalogue.catalogue_names():
+        return f"{spec}:train"
+    return spec
+
+
 class NamedInputs(NamedTuple):
     """Raw inputs and what to call each in output: its file, or the text itself."""
 

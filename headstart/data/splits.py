@@ -40,6 +40,36 @@ def sample_shots(dataset: Dataset, k: int, seed: int = 0) -> Dataset:
     Each class is shuffled once by a generator seeded with ``seed`` and its first ``k`` examples
     are kept, so for a fixed seed the K-shot sets are nested: the 5-shot set is part of the 10-shot.
     """
+    _check_shots(dataset, k)
+    chosen = [order[:k] for order in _class_orders(dataset, seed)]
+    return dataset.subset(np.sort(np.concatenate(chosen)), name=f"{dataset.name}:{k}-shot")
+
+
+def few_shot_split(pool: Dataset, k: int, seed: int = 0) -> tuple[Dataset, Dataset | None, Dataset | None]:
+    """``(train, val, unused)`` of a labelled pool: exactly ``k`` training examples per class (the
+    ``sample_shots`` set), up to ``k`` more per class for validation (the next ones in each class's
+    shuffled order, so train + val is the ``2k``-shot set), and every other example. ``val`` or
+    ``unused`` is ``None`` when nothing is left for it.
+    """
+    _check_shots(pool, k)
+    orders = _class_orders(pool, seed)
+    parts = [np.sort(np.concatenate([order[a:b] for order in orders])).astype(int) for a, b in ((0, k), (k, 2 * k), (2 * k, None))]
+    train, val, unused = (pool.subset(idx, name=f"{pool.name}:{tag}") if len(idx) else None
+                          for idx, tag in zip(parts, (f"{k}-shot", "validation", "unused")))
+    assert train is not None
+    return train, val, unused
+
+
+def bounded_sample(dataset: Dataset, limit: int, seed: int = 0) -> Dataset:
+    """``dataset`` itself when it has at most ``limit`` examples, else ``limit`` of them drawn at
+    random (reproducibly from ``seed``), in the dataset's order."""
+    if len(dataset) <= limit:
+        return dataset
+    chosen = np.sort(np.random.default_rng(seed).choice(len(dataset), size=limit, replace=False))
+    return dataset.subset(chosen, name=f"{dataset.name} ({limit} drawn at random)")
+
+
+def _check_shots(dataset: Dataset, k: int) -> None:
     if dataset.labels is None or dataset.task != "classification":
         raise DataError(f"{dataset.name}: K-shot sampling needs class labels")
     if k < 1:
@@ -47,8 +77,9 @@ def sample_shots(dataset: Dataset, k: int, seed: int = 0) -> Dataset:
     for name, count in dataset.class_counts().items():
         if count < k:
             raise DataError(f"{dataset.name}: class '{name}' has only {count} examples, fewer than k={k}")
-    rng = np.random.default_rng(seed)
-    members = [np.flatnonzero(dataset.labels == code) for code in range(dataset.num_classes)]
-    chosen = [rng.permutation(indices)[:k] for indices in members]
-    return dataset.subset(np.sort(np.concatenate(chosen)), name=f"{dataset.name}:{k}-shot")
 
+
+def _class_orders(dataset: Dataset, seed: int) -> list[np.ndarray]:
+    """Each class's example indices, shuffled once by a generator seeded with ``seed``."""
+    rng = np.random.default_rng(seed)
+    return [rng.permutation(np.flatnonzero(dataset.labels == code)) for code in range(dataset.num_classes)]

@@ -118,6 +118,11 @@ class Method:
         choice = self.recipe.batchnorm
         return choice == "frozen" or (choice == "auto" and self.pretrained)
 
+    def backbone_for(self, net: Backbone) -> Backbone:
+        """The backbone this method trains: the pre-trained one (the from-scratch control may take
+        the family's smaller architecture, ``Backbone.scratch_backbone``)."""
+        return net
+
     def prepare(self, model: TransferModel) -> None:
         """Change the model before training or loading (re-initialise, inject adapters)."""
 

@@ -74,6 +74,7 @@ def write_report(
     title: str | None = None,
     source: Dataset | None = None,
     evaluation: RunEvaluation | None = None,
+    note: str | None = None,
 ) -> Path:
     """Evaluate ``fitted`` on ``eval_data`` and write ``out_dir/report.html`` and its PNG figures.
 
@@ -81,6 +82,7 @@ def write_report(
     ``trainable_params``, any other key) of runs on the same split, e.g. a baseline and scratch.
     ``source``: an adaptation run's source-domain data; the feature map then also shows domains.
     ``evaluation``: a ready ``evaluate_run(fitted, eval_data)``, to avoid a second pass.
+    ``note``: a paragraph shown above the comparison (e.g. the demo's verdict, ``auto``'s decision).
     """
     evaluation = evaluation or evaluate_run(fitted, eval_data)
     out = Path(out_dir)
@@ -95,7 +97,7 @@ def write_report(
         ("Confusion matrix", _figure(images, "confusion_matrix")),
         ("Per-class precision, recall and F1", _per_class_section(evaluation, images)),
         ("Calibration", _calibration_section(bins, images)),
-        ("Comparison", _comparison_section(comparison, fitted.describe()["method"])),
+        ("Comparison", _note(note) + _comparison_section(comparison, fitted.describe()["method"])),
         ("Feature map", _figure(images, "projection")),
         ("Most confidently wrong", _mistakes_section(evaluation, fitted.classes or [])),
     ]
@@ -200,10 +202,14 @@ def _data_section(fitted: FittedModel, data: Dataset) -> str:
     shot_note = f"{shots.pop()} per class" if len(shots) == 1 else "class counts vary"
     summary = (
         f"<p>{len(fitted.classes or [])} classes. Trained on {info.get('n_train', 0):,} examples ({shot_note}), "
-        f"validated on {info.get('n_val', 0):,}; evaluated on {html.escape(data.name)} ({len(data):,} examples).</p>"
+        f"{_validated(info.get('n_val', 0))}; evaluated on {html.escape(data.name)} ({len(data):,} examples).</p>"
     )
     rows = [[c, train_counts.get(c, 0), eval_counts.get(c, 0)] for c in fitted.classes or []]
     return summary + _table(["class", "training examples", "evaluation examples"], rows)
+
+
+def _validated(n_val: int) -> str:
+    return f"validated on {n_val:,}" if n_val else "no validation data"
 
 
 def _no_curves_note(fitted: FittedModel) -> str:
@@ -235,6 +241,10 @@ def _calibration_section(bins: ReliabilityBins, images: dict[str, bytes]) -> str
         "follow the diagonal; bars below it mean over-confidence, bars above it under-confidence.</p>"
     )
     return text + _figure(images, "reliability")
+
+
+def _note(note: str | None) -> str:
+    return f"<p>{html.escape(note)}</p>" if note else ""
 
 
 def _comparison_section(rows: list[dict[str, Any]] | None, this_method: str) -> str:

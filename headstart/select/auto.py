@@ -25,7 +25,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
@@ -49,6 +49,7 @@ FINETUNE_MIN_PER_CLASS = 256
 MAX_FOLDS = 5
 MIN_PER_CLASS = 3  # k-fold needs 2 per class in each training part for the baseline's own CV
 CHOOSING_SCORE = DEFAULT_SCORES[0]  # LogME: rank_backbones orders candidates by it
+SCORE_LABEL = "LogME"  # how tables name CHOOSING_SCORE
 
 
 class NegativeTransferWarning(UserWarning):
@@ -117,27 +118,33 @@ def fit_auto(
     train = labelled_data(data, shots, seed, text_col, label_col)
     if train.task != "classification":
         raise HeadstartError(f"{train.name}: method 'auto' handles classification, not {train.task}; choose a method")
+    say = _stage_printer(progress)
     val_data = _validation_data(val, train, text_col, label_col)
     splits = validation_splits(train, val_data, seed)
-    ranking = rank_backbones(train, list(candidates or installed_backbones(train.modality)), seed=seed, progress=progress)
+    names = list(candidates or installed_backbones(train.modality))
+    say(f"auto: scoring {len(names)} backbone(s) on {len(train)} examples ({', '.join(names)})")
+    ranking = rank_backbones(train, names, seed=seed, progress=progress)
     plan = plan_transfer(train, ranking, seed=seed, progress=progress)
     if plan.method == "finetune":
         splits = splits[:1]  # one fine-tuning run is the budget
     protocol = "validation on the given data" if val_data is not None else (
         f"{len(splits)}-fold cross-validation" if len(splits) > 1 else "validation on a held-out stratified fold")
-    transferred, baseline, comparison = _compare(plan, splits, protocol, seed, out, progress, options)
+    say(f"auto: comparing {plan.describe()} with the no-transfer baseline by {protocol}")
+    transferred, baseline, comparison = _compare(plan, splits, protocol, seed, out, progress, options, say)
 
     keep: FittedModel
     if len(splits) > 1:  # cross-validated: refit the winner on every training example
+        say(f"auto: refitting the {'transfer' if comparison.transfer_wins else 'baseline'} on all {len(train)} examples")
         keep = (transfer(train, **plan.recipe_options(), out=out, progress=progress, **options) if comparison.transfer_wins
                 else fit_baseline_model(train, seed))
     else:
         keep = transferred if comparison.transfer_wins else baseline
     decision = decision_sentence(plan, ranking, comparison, baseline.name)
     keep.info.update(
-        decision=decision,
+        decision=decision, shots=shots,
         auto={"ranking": ranking.to_rows(), "plan": plan.recipe_options() | {"reason": plan.reason},
-              "validation": asdict(comparison) | {"winner": "transfer" if comparison.transfer_wins else "baseline"}},
+              "validation": asdict(comparison) | {"winner": "transfer" if comparison.transfer_wins else "baseline",
+                                                  "baseline_name": baseline.name}},
     )
     if not comparison.transfer_wins:
         warnings.warn(decision, NegativeTransferWarning, stacklevel=2)
@@ -186,13 +193,52 @@ def decision_sentence(plan: Plan, ranking: RankTable, comparison: Comparison, ba
             f"so the baseline is kept.")
 
 
+def explanation_rows(info: dict[str, Any]) -> list[dict[str, str]]:
+    """``auto``'s reasoning as table rows, from a model's ``info``: one row per scored backbone
+    (its ``CHOOSING_SCORE``; the chosen one with its validated accuracy) and one for the baseline;
+    ``kept`` marks the model returned. Every value is a display string."""
+    auto = info["auto"]
+    plan, validation = auto["plan"], auto["validation"]
+    transfer_kept = validation["winner"] == "transfer"
+    rows = []
+    for row in auto["ranking"]:
+        chosen = row["backbone"] == plan["backbone"]
+        rows.append({
+            "method": plan["method"] if chosen else "not tried", "backbone": row["backbone"],
+            SCORE_LABEL: f"{row[CHOOSING_SCORE]:.3f}", "validated": f"{validation['transfer']:.1%}" if chosen else "",
+            "kept": "yes" if chosen and transfer_kept else "",
+        })
+    rows.append({"method": validation["baseline_name"], "backbone": "none", SCORE_LABEL: "", "validated": f"{validation['baseline']:.1%}",
+                 "kept": "" if transfer_kept else "yes"})
+    return rows
+
+
+def explanation_caption(info: dict[str, Any]) -> str:
+    """How the rows of ``explanation_rows`` were measured, and why the plan was chosen."""
+    auto = info["auto"]
+    validation = auto["validation"]
+    return (f"{SCORE_LABEL} on the training data (higher is better); validated: accuracy by {validation['protocol']} "
+            f"on {validation['n_validated']} examples; {auto['plan']['method']} because {auto['plan']['reason']}")
+
+
+def _stage_printer(progress: bool) -> Callable[[str], None]:
+    """Where auto says which stage it is in: standard error, when progress is shown."""
+    if not progress:
+        return lambda line: None
+    from rich.console import Console
+
+    console = Console(stderr=True, markup=False, highlight=False, emoji=False)
+    return lambda line: console.print(line)
+
+
 def _compare(
     plan: Plan, splits: list[tuple[Dataset, Dataset]], protocol: str, seed: int,
-    out: str | Path | None, progress: bool, options: dict[str, Any],
+    out: str | Path | None, progress: bool, options: dict[str, Any], say: Callable[[str], None],
 ) -> tuple[Transferred, BaselineModel, Comparison]:
     """Train both models on each split's training part; pool their accuracy over the held-out parts."""
     correct = np.zeros(2)
-    for fit_part, held_out in splits:
+    for fold, (fit_part, held_out) in enumerate(splits, 1):
+        say(f"auto: split {fold}/{len(splits)}: {plan.method} and baseline on {len(fit_part)} examples, validated on {len(held_out)}")
         transferred = transfer(fit_part, **plan.recipe_options(), out=out, progress=progress, **options)
         baseline = fit_baseline_model(fit_part, seed)
         for i, model in enumerate((transferred, baseline)):

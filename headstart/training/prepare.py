@@ -53,10 +53,10 @@ def prepare(
     (``trains``, default ``method.trains``), else when ``recipe.head_init == "probe"`` (LP-FT).
     """
     started = time.perf_counter()
-    net = load_backbone(recipe.backbone, **recipe.backbone_options)
+    method = get_method(recipe.method)(recipe)
+    net = method.backbone_for(load_backbone(recipe.backbone, **recipe.backbone_options))
     for who, dataset in data.items():
         net.check_inputs(dataset, who)
-    method = get_method(recipe.method)(recipe)
     method.first_trainable(net.num_groups)  # refuses a depth the backbone does not have, before any work
     prepared = Prepared(TransferModel(net, head(net)), method, started)
     if method.pretrained:

@@ -94,6 +94,14 @@ class Backbone(nn.Module):
             raise BackboneError(f"{cls.__name__} declares no default {kind} learning rate; set lr explicitly")
         return cls.learning_rates[kind]
 
+    def scratch_backbone(self) -> Backbone:
+        """The architecture the no-transfer control (method ``scratch``) trains from random weights.
+
+        By default this one; families declare a smaller one, sized to learn from a few examples per
+        class without pre-training (a pre-trained network's size is chosen for its pre-training data,
+        and from random weights it collapses to one class on K-shot data)."""
+        return self
+
     def input_lengths(self, items: Sequence[Any]) -> np.ndarray | None:
         """Length of each raw item as the backbone will see it (tokens after truncation), so that
         batches can be sorted and padded per batch; ``None`` for fixed-size inputs."""

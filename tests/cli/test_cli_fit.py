@@ -38,3 +38,48 @@ def test_fit_auto_then_predict(tmp_path):
     assert config["info"]["decision"].startswith(("Transfer helps", "Negative transfer"))
     predicted = run("predict", str(out), "Shares fell sharply after the profit warning.", check=False)
     assert predicted.returncode == 0 and predicted.stdout.splitlines()[1].split(",")[-2] in ("business", "entertainment", "politics", "sports", "tech")
+
+
+def test_shots_means_k_training_examples_validated_on_the_rest_of_the_pool(tmp_path):
+    """`fit digits --shots 5`: the bare name is the training split, 5 per class train, 5 more validate,
+    and the report is evaluated on unused examples of the pool, at most 500."""
+    out = tmp_path / "digits"
+    done = run("fit", "digits", "--backbone", "efficientnet-lite0", "--shots", "5", "--out", str(out), "--no-progress")
+    assert "training on its training split digits:train" in done.stdout
+    assert "trained on 50 examples, validated on 50," in " ".join(done.stdout.split())
+    info = json.loads((out / "config.json").read_text())["info"]
+    assert (info["n_train"], info["n_val"], info["shots"]) == (50, 50, 5)
+    assert info["columns"] == {"text_col": "text", "label_col": "label"} and info["eval_data"] == "digits:test"
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "<h1>Evaluated on 500 held-out examples of digits:train (unused examples, never trained on)</h1>" in page
+    assert "(500 examples)" in page
+    rerun = run("report", str(out))  # the recorded held-out data: the catalogue's test split
+    assert "report:" in rerun.stdout and "on digits:test (360 examples)" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_fit_without_held_out_data_says_so(reviews, tmp_path):
+    out = tmp_path / "probe"
+    done = run("fit", str(reviews), "--set", 'backbone_options={"max_length": 32}', "--text-col", "text",
+               "--out", str(out), "--no-progress")
+    assert "trained on 24 examples, no validation data" in done.stdout
+    assert "validated on 0" not in done.stdout
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "the training examples (no held-out data: pass --val for held-out numbers)" in page
+    assert "no validation data" in page and "validated on 0" not in page
+
+
+@pytest.mark.slow
+def test_auto_keeping_the_baseline_explains_itself_and_writes_a_report(tmp_path):
+    out = tmp_path / "auto"
+    done = run("fit", "digits:train", "--method", "auto", "--backbone", "efficientnet-lite0", "--shots", "5",
+               "--out", str(out), "--no-progress")
+    printed = " ".join(done.stdout.split())
+    assert "auto: what was compared" in printed and "LogME" in printed and "chosen by 5-fold cross-validation on 50" in printed
+    assert "pixels + logistic regression" in printed and "efficientnet-lite0" in printed
+    warning = [line for line in done.stdout.splitlines() if line.startswith("warning:")]
+    assert len(warning) == 1 and warning[0].startswith("warning: Negative transfer: a probe on efficientnet-lite0")
+    assert "NegativeTransferWarning" not in done.stderr and "api.py" not in done.stderr
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "Negative transfer" in page and "LogME" in page and "pixels + logistic regression</td>" in page
+    (out / "report.html").unlink()
+    assert "report:" in run("report", str(out)).stdout and (out / "report.html").is_file()

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from headstart.data import from_arrays, sample_shots, stratified_split
+from headstart.data.splits import bounded_sample, few_shot_split
 from headstart.data.catalogue import load_dataset
 from headstart.errors import DataError
 
@@ -68,3 +69,29 @@ def test_k_shot_refuses_small_classes_and_unlabelled_data(digits):
         sample_shots(digits.without_labels(), 1)
     with pytest.raises(DataError, match="k >= 1"):
         sample_shots(digits, 0)
+
+
+def test_few_shot_split_trains_on_k_and_validates_on_the_rest(digits):
+    data = indexed(digits)
+    train, val, unused = few_shot_split(data, 5, seed=2)
+    assert set(train.class_counts().values()) == {5} and set(val.class_counts().values()) == {5}
+    assert positions(train) == positions(sample_shots(data, 5, seed=2))  # the K-shot set itself
+    assert sorted(positions(train) + positions(val)) == positions(sample_shots(data, 10, seed=2))
+    assert len(unused) == len(data) - 100
+    assert set(positions(train)).isdisjoint(positions(val)) and set(positions(train) + positions(val)).isdisjoint(positions(unused))
+
+
+def test_few_shot_split_leaves_no_validation_when_the_pool_is_exhausted(digits):
+    pool = sample_shots(indexed(digits), 4, seed=0)
+    train, val, unused = few_shot_split(pool, 4, seed=0)
+    assert len(train) == 40 and val is None and unused is None
+    train, val, unused = few_shot_split(pool, 3, seed=0)
+    assert set(val.class_counts().values()) == {1} and unused is None
+
+
+def test_bounded_sample_draws_at_most_the_limit(digits):
+    data = indexed(digits)
+    sample = bounded_sample(data, 500, seed=0)
+    assert len(sample) == 500 and positions(sample) == sorted(set(positions(sample)))
+    assert positions(bounded_sample(data, 500, seed=0)) == positions(sample)
+    assert bounded_sample(data, 5000) is data

@@ -24,12 +24,12 @@ from headstart.recipe import (
 )
 
 SHARED = ["backbone", "method", "task", "seed", "epochs", "batch_size", "lr", "head_lr", "weight_decay", "schedule",
-          "warmup", "augment", "val_fraction", "patience", "bf16", "devices", "num_nodes", "backbone_options"]
+          "warmup", "augment", "val_fraction", "patience", "checkpoint_steps", "bf16", "devices", "num_nodes", "backbone_options"]
 OWN = {
     "probe": (ProbeSettings, []),
     "finetune": (FineTuneSettings, ["unfreeze", "lr_decay", "gradual", "head_init", "batchnorm", "l2sp", "bss", "bss_k"]),
     "lora": (LoRASettings, ["head_init", "l2sp", "bss", "bss_k", "lora_r", "lora_alpha", "lora_dropout", "lora_targets"]),
-    "scratch": (ScratchSettings, ["lr_decay", "batchnorm", "bss", "bss_k"]),
+    "scratch": (ScratchSettings, ["lr_decay", "batchnorm", "bss", "bss_k", "architecture"]),
 }
 
 
