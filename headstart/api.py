@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from headstart.artifacts import check_writable
 from headstart.data.dataset import Dataset
 from headstart.data.sources import training_spec
 from headstart.fitted import (  # noqa: F401  (re-exported)
@@ -56,6 +57,10 @@ def fit(
     40
     """
     check_method(method)
+    if shots is not None and shots < 1:
+        raise HeadstartError(f"shots must be at least 1 example per class, not {shots}")
+    if out is not None:
+        check_writable(out)  # before any work, not after training
     data = training_spec(data)
     if method == "auto":
         candidates = [backbone] if backbone else None

@@ -83,6 +83,16 @@ def write_artifact(
     return folder
 
 
+def check_writable(path: str | Path) -> None:
+    """Refuse, before any work, a run folder that cannot be written (read-only, not a folder, ``/proc``)."""
+    folder = Path(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as exc:
+        raise HeadstartError(f"--out {folder}: cannot write there ({exc.strerror or exc})") from None
+
+
 def read_artifact(path: str | Path) -> Artifact:
     """The folder's config and tensors, after checking that it is an artifact and that every file
     matches the SHA-256 its manifest records."""

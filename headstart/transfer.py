@@ -46,6 +46,12 @@ def transfer(
     recipe = Recipe.build(backbone=backbone or default_backbone(train_data.modality), method=method, **options)
     require_labels(train_data)
     given_val = _load(val, text_col, label_col, recipe.task) if val is not None else None
+    if given_val is not None and recipe.task == "classification":
+        given_val = given_val.encoded_as(train_data.classes or [])  # same codes as training, or a one-line refusal
+    if resume is not None:
+        from headstart.training.run import checkpoint_to_resume
+
+        checkpoint_to_resume(Path(resume))
     train_data, val_data, fraction = split_training_data(train_data, given_val, shots, recipe)
 
     out_dim = tasks.output_dim(recipe.task, train_data.classes, train_data.labels)

@@ -111,3 +111,6 @@ def print_metrics(metrics: dict[str, Any], title: str) -> None:
             if isinstance(row, dict) and name not in ("macro avg", "weighted avg"):
                 detail.add_row(Text(name), f"{row['precision']:.3f}", f"{row['recall']:.3f}", f"{row['f1-score']:.3f}", str(int(row["support"])))
         console.print(detail)
+    if metrics.get("absent_classes"):
+        console.print(f"no examples of {', '.join(metrics['absent_classes'])} in {title}: macro-F1 averages the classes present",
+                      markup=False, highlight=False)

@@ -48,7 +48,7 @@ def fit(
     seed: int = SEED,
     bf16: bool = typer.Option(False, help="bfloat16 autocast (about 2x faster on CPU)."),
     devices: int = typer.Option(1, help="Processes for data-parallel training (DDP over gloo on CPU)."),
-    resume: Optional[Path] = typer.Option(None, help="Continue from a checkpoint (e.g. RUN/checkpoints/last.ckpt)."),
+    resume: Optional[Path] = typer.Option(None, help="Continue a run that stopped: its run folder (RUN, its latest checkpoint) or a checkpoint file."),
     set_: list[str] = typer.Option([], "--set", help="Any other recipe option as key=value, e.g. --set l2sp=0.01 --set gradual=2."),
     progress: bool = PROGRESS,
 ) -> None:

@@ -51,3 +51,29 @@ def test_a_text_model_refuses_an_image_path_and_reads_a_text_file_path(fitted_ki
     review = tmp_path / "review.txt"
     review.write_text("A joyous, moving triumph.", encoding="utf-8")
     assert np.array_equal(model.outputs([review]), model.outputs(["A joyous, moving triumph."]))
+
+
+def test_shots_zero_is_refused(digits):
+    with pytest.raises(HeadstartError, match="shots must be at least 1"):
+        headstart.fit(digits[0], backbone="efficientnet-lite0", shots=0)
+
+
+def test_an_unwritable_out_folder_is_refused_before_any_work(digits, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(HeadstartError, match="--out .*cannot write there"):
+        headstart.fit(digits[0], backbone="efficientnet-lite0", method="finetune", out=blocker / "run")
+
+
+def test_validation_data_with_other_classes_is_refused_and_a_subset_is_encoded_like_training(bbc_train, bbc_test):
+    from dataclasses import replace
+
+    renamed = replace(bbc_test, classes=[f"x-{c}" for c in bbc_test.classes])
+    with pytest.raises(HeadstartError, match="are not among the model's"):
+        headstart.fit(bbc_train, backbone="minilm-l6", method="finetune", unfreeze=1, epochs=1, val=renamed)
+    two = bbc_test.subset(np.flatnonzero(bbc_test.labels >= 3))  # the last two classes only, coded 0 and 1 here
+    two = replace(two, labels=two.labels - 3, classes=bbc_test.classes[3:])
+    model = headstart.fit(bbc_train, backbone="minilm-l6", method="finetune", unfreeze=1, epochs=1, val=two,
+                          backbone_options={"max_length": 32})
+    assert model.info["val_metrics"]["accuracy"] == pytest.approx(model.evaluate(two)["accuracy"])
+    assert model.info["val_metrics"]["accuracy"] > 0.5  # wrongly coded labels (0, 1 for classes 3, 4) would score ~0
