@@ -12,6 +12,7 @@ unpickles anything. Each kind registers its format name and loader (``register_f
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shutil
 import tempfile
@@ -67,7 +68,14 @@ def write_artifact(
     """
     folder = Path(path)
     folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    recover(folder)
+    needed = sum(_tensor(v).numel() * _tensor(v).element_size() for v in tensors.values())
+    needed += sum(f.stat().st_size for source in (folders or {}).values() for f in Path(source).rglob("*") if f.is_file())
+    free = shutil.disk_usage(folder.parent).free
+    if free < needed + (1 << 20):
+        raise HeadstartError(f"{folder}: {_megabytes(needed)} needed to save the model, {_megabytes(free)} free; "
+                             "free some space and save again (nothing was written)")
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.{os.getpid()}.", dir=folder.parent))
     try:
         save_file({k: _tensor(v) for k, v in tensors.items()}, str(staging / WEIGHTS))
         for name, source in (folders or {}).items():
@@ -77,26 +85,53 @@ def write_artifact(
         (staging / CONFIG).write_text(json.dumps(document, indent=2))
         _as_created(staging, staging / WEIGHTS)
         _replace(folder, staging)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(exc, OSError):  # a full disk or a lost folder while writing: the old artifact stays as it was
+            raise HeadstartError(f"{folder}: the model could not be saved ({exc.strerror or exc}); "
+                                 f"about {_megabytes(needed)} are needed, and nothing there was changed") from None
         raise
     return folder
 
 
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` is running (the owner of a staging or scratch folder)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
+
+
 def check_writable(path: str | Path) -> None:
-    """Refuse, before any work, a run folder that cannot be written (read-only, not a folder, ``/proc``)."""
-    folder = Path(path)
+    """Refuse, before any work, a run folder that cannot be written (read-only, not a folder, ``/proc``);
+    folders made to find out are removed again."""
+    folder = Path(path).absolute()
+    made = [p for p in (folder, *folder.parents) if not p.exists()]
     try:
         folder.mkdir(parents=True, exist_ok=True)
         tempfile.TemporaryFile(dir=folder).close()
     except OSError as exc:
-        raise HeadstartError(f"--out {folder}: cannot write there ({exc.strerror or exc})") from None
+        raise HeadstartError(f"--out {path}: cannot write there ({exc.strerror or exc})") from None
+    finally:
+        for created in made:  # deepest first
+            try:
+                created.rmdir()
+            except OSError:
+                break
 
 
 def read_artifact(path: str | Path) -> Artifact:
     """The folder's config and tensors, after checking that it is an artifact and that every file
     matches the SHA-256 its manifest records."""
     folder = Path(path)
+    recover(folder)
     if not (folder / CONFIG).is_file() or not (folder / WEIGHTS).is_file():
         raise HeadstartError(f"{folder}: not a headstart artifact (expected {CONFIG} and {WEIGHTS})")
     try:
@@ -177,11 +212,32 @@ def _replace(folder: Path, staging: Path) -> None:
     except BaseException:
         retired.rename(folder)
         raise
+    _finish_replace(folder, retired)
+
+
+def _finish_replace(folder: Path, retired: Path) -> None:
+    """Move the run's own entries (checkpoints, logs) from the retired artifact into ``folder``, then drop it."""
     old_files = _artifact_files(retired)
-    for entry in retired.iterdir():
-        if entry.name not in old_files:
+    for entry in list(retired.iterdir()) if retired.is_dir() else []:
+        if entry.name not in old_files and not (folder / entry.name).exists():
             entry.rename(folder / entry.name)
     shutil.rmtree(retired.parent)
+
+
+def recover(folder: Path) -> None:
+    """Finish a replace that a killed process left half done: with no artifact at ``folder`` the
+    retired one goes back (a reader sees the old artifact, never a mix); with the new one in place
+    the run's entries move over. Staging folders of writers that died are removed."""
+    for staging in folder.parent.glob(f".{folder.name}.*"):
+        pid = staging.name.removeprefix(f".{folder.name}.").partition(".")[0]
+        if pid.isdigit() and not process_alive(int(pid)):
+            shutil.rmtree(staging, ignore_errors=True)
+    for retired in sorted(folder.parent.glob(f".{folder.name}.old.*/{folder.name}")):
+        if not folder.exists():
+            retired.rename(folder)
+            shutil.rmtree(retired.parent, ignore_errors=True)
+        else:
+            _finish_replace(folder, retired)
 
 
 def _artifact_files(folder: Path) -> set[str]:

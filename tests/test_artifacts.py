@@ -106,7 +106,7 @@ def test_a_failed_overwrite_leaves_the_old_artifact_intact(fitted_kinds, tmp_pat
         raise OSError("disk full")
 
     monkeypatch.setattr(artifacts, "save_file", broken_save)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(HeadstartError, match=r"could not be saved \(disk full\)"):
         fitted_kinds["image_probe"][0].save(folder)
     assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no staging folder left behind

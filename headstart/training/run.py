@@ -26,6 +26,7 @@ from lightning.pytorch.callbacks import (
 )
 from lightning.pytorch.loggers import CSVLogger
 
+from headstart.artifacts import process_alive
 from headstart.errors import HeadstartError
 from headstart.methods.base import Method
 from headstart.model import TransferModel
@@ -150,7 +151,7 @@ def clean_stale_scratch(directory: str | Path | None = None) -> list[Path]:
         owner, dash, _ = path.name.removeprefix(SCRATCH_PREFIX).partition("-")
         try:
             if dash and owner.isdigit():
-                stale = not _alive(int(owner))
+                stale = not process_alive(int(owner))
             else:  # named by an older headstart, without its owner
                 stale = time.time() - path.stat().st_mtime > STALE_SECONDS
         except OSError:
@@ -159,16 +160,6 @@ def clean_stale_scratch(directory: str | Path | None = None) -> list[Path]:
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's process
-    return True
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
