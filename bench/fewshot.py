@@ -48,7 +48,7 @@ TEST_CAP = 1000
 BACKBONE = {"rotten_tomatoes": "minilm-l6", "bbc_news": "minilm-l6", "mnist5k": "efficientnet-lite0"}
 METHODS = {
     "baseline": None,
-    "scratch": {"method": "scratch"},
+    "scratch": {"method": "scratch", "architecture": "same"},  # the published column: the backbone's own architecture
     "probe": {"method": "probe"},
     "finetune-2": {"method": "finetune", "unfreeze": 2},
     "finetune-all": {"method": "finetune", "unfreeze": "all"},
