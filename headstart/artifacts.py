@@ -69,7 +69,8 @@ def write_artifact(
     folder = Path(path)
     folder.parent.mkdir(parents=True, exist_ok=True)
     recover(folder)
-    needed = sum(_tensor(v).numel() * _tensor(v).element_size() for v in tensors.values())
+    stored = {k: _tensor(v) for k, v in tensors.items()}
+    needed = sum(t.numel() * t.element_size() for t in stored.values())
     needed += sum(f.stat().st_size for source in (folders or {}).values() for f in Path(source).rglob("*") if f.is_file())
     free = shutil.disk_usage(folder.parent).free
     if free < needed + (1 << 20):
@@ -77,7 +78,7 @@ def write_artifact(
                              "free some space and save again (nothing was written)")
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.{os.getpid()}.", dir=folder.parent))
     try:
-        save_file({k: _tensor(v) for k, v in tensors.items()}, str(staging / WEIGHTS))
+        save_file(stored, str(staging / WEIGHTS))
         for name, source in (folders or {}).items():
             shutil.copytree(source, staging / name, ignore=shutil.ignore_patterns(*NOT_COPIED))
         files = {p.relative_to(staging).as_posix(): file_sha256(p) for p in sorted(staging.rglob("*")) if p.is_file()}
