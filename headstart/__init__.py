@@ -18,6 +18,7 @@ _EXPORTS = {
     "Transferred": "headstart.fitted",
     "Prediction": "headstart.fitted",
     "load": "headstart.loading",
+    "export_onnx": "headstart.export",
 }
 __all__ = [*_EXPORTS, "__version__"]
 

@@ -127,6 +127,11 @@ class Backbone(nn.Module):
         """Everything about ``preprocess`` that changes its output (cache keys, artifacts)."""
         return {}
 
+    def export_preprocessing(self, folder: Path) -> dict[str, Any]:
+        """The preprocessing spec an exported graph needs beside it (``headstart.export.preprocess``
+        reads it), writing any file it names (a tokenizer) into ``folder``."""
+        raise BackboneError(f"backbone {self.name!r} declares no preprocessing spec, so it cannot be exported")
+
     @property
     def num_groups(self) -> int:
         return len(self.groups)

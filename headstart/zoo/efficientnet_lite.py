@@ -157,6 +157,11 @@ class EfficientNetLite(ImageBackbone):
             "normalisation": {"mean": PIXEL_MEAN, "scale": PIXEL_SCALE},
         }
 
+    def export_preprocessing(self, folder: Path) -> dict[str, Any]:
+        return {"kind": "image", "size": self.resolution, "resize": self.resize,
+                "crop_padding": CROP_PADDING if self.resize == "crop" else None,
+                "interpolation": "bicubic", "mean": PIXEL_MEAN, "scale": PIXEL_SCALE}
+
 
 def build_lite(variant: LiteVariant, resize: ResizeMode = "crop") -> EfficientNetLite:
     """Load the variant's ImageNet weights (strictly) and return the backbone in eval mode."""

@@ -241,6 +241,14 @@ class HFTextEncoder(TextBackbone):
     def preprocessing_config(self) -> dict[str, Any]:
         return {"max_length": self.max_length, "pooling": self.pooling, "normalize": self.normalize}
 
+    def export_preprocessing(self, folder: Path) -> dict[str, Any]:
+        """``tokenizer.json`` (the fast tokenizer, read by the ``tokenizers`` library) and how to call it."""
+        self.tokenizer.backend_tokenizer.save(str(folder / "tokenizer.json"))
+        names = self.tokenizer.model_input_names
+        return {"kind": "tokenizer", "file": "tokenizer.json", "max_length": self.max_length,
+                "pad_id": self.tokenizer.pad_token_id, "pad_token": self.tokenizer.pad_token,
+                "inputs": [n for n in ("input_ids", "token_type_ids", "attention_mask") if n in names]}
+
     def text_tower(self) -> TextTower:
         return TextTower(self)
 

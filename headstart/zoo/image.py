@@ -117,3 +117,7 @@ class SmallConvNet(ImageBackbone):
 
     def preprocessing_config(self) -> dict[str, Any]:
         return {"side": self.SIDE}
+
+    def export_preprocessing(self, folder: Path) -> dict[str, Any]:
+        return {"kind": "image", "size": self.SIDE, "resize": "stretch", "crop_padding": None,
+                "interpolation": "bilinear", "mean": 127.5, "scale": 127.5}

@@ -1,0 +1,132 @@
+"""``export_onnx``: a fitted model as one ONNX graph, its metadata and preprocessing spec beside it,
+parity with the PyTorch path checked (and stored) at export time, optionally an int8 copy."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from torch import nn
+
+from headstart.data import load_data
+from headstart.data.dataset import Dataset
+from headstart.errors import HeadstartError
+from headstart.export.graph import Output, export_graph
+from headstart.export.quantize import quantize
+from headstart.export.runner import OnnxModel, metadata_path
+from headstart.fitted import FittedModel, Transferred, as_batch, data_columns
+from headstart.multitask.model import MultiTaskTransferred
+from headstart.zoo import Backbone
+
+TOLERANCE = 1e-4  # the largest |probability difference| an export may have
+EXAMPLE_BATCH = 4  # inputs the graph is traced on
+
+
+def parts(model: FittedModel) -> tuple[Backbone, list[nn.Module], list[Output], list[Transferred]]:
+    """The backbone, the heads, the graph outputs and the single-task PyTorch views of ``model``."""
+    if isinstance(model, MultiTaskTransferred):
+        views = [model.for_task(name) for name in model.task_names]
+        outputs = [Output(name, v.task, v.classes) for name, v in zip(model.task_names, views)]
+    elif isinstance(model, Transferred):
+        views, outputs = [model], [Output("probabilities" if model.task != "regression" else "values", model.task,
+                                          model.classes)]
+    else:
+        raise HeadstartError(
+            f"{type(model).__name__} cannot be exported to ONNX: the kept baseline computes its features with "
+            "scikit-learn (TF-IDF with its own tokenizer, or resized pixel rows) outside any graph headstart "
+            "can export; serve it with `headstart serve RUN --runtime torch`")
+    return views[0].model.backbone, [v.model.head for v in views], outputs, views
+
+
+def example_items(model: FittedModel, data: Dataset | str | Path | list[Any]) -> tuple[list[Any], Dataset | None]:
+    """The raw inputs parity is checked on, and the labelled ``Dataset`` they came from (if any)."""
+    if isinstance(data, (str, Path)):
+        text_col, label_col = data_columns(model)
+        data = load_data(data, text_col=text_col, label_col=label_col, task=None if model.task == "multitask" else model.task)
+    if isinstance(data, Dataset):
+        return list(data.inputs), data if data.labels is not None else None
+    return as_batch(data, model.modality), None
+
+
+def trace_batch(net: Backbone, items: list[Any]) -> Any:
+    """A small batch to trace the graph on: the shortest and longest inputs, so it is padded."""
+    lengths = net.input_lengths(items)
+    order = np.argsort(lengths, kind="stable") if lengths is not None else np.arange(len(items))
+    chosen = sorted({int(order[0]), int(order[-1]), *map(int, order[: EXAMPLE_BATCH - 2])})
+    return net.prepare_inputs([items[i] for i in chosen])
+
+
+def parity(views: list[Transferred], exported: OnnxModel, items: list[Any]) -> dict[str, Any]:
+    """Max |Δ| of every output and the agreement of the predicted labels, PyTorch vs onnxruntime."""
+    onnx_out = exported.all_outputs_of(items)
+    per_output = {}
+    for view, output in zip(views, exported.all_outputs):
+        torch_out, onnx = view.outputs(items), onnx_out[output["name"]]
+        agree = (torch_out.argmax(1) == onnx.argmax(1)) if output["task"] == "classification" else (
+            (torch_out >= 0.5) == (onnx >= 0.5)).all(1) if output["task"] == "multilabel" else np.ones(len(items), bool)
+        per_output[output["name"]] = {"max_abs_diff": float(np.abs(torch_out - onnx).max()),
+                                      "label_agreement": float(agree.mean())}
+    return {"examples": len(items), "max_abs_diff": max(p["max_abs_diff"] for p in per_output.values()),
+            "label_agreement": min(p["label_agreement"] for p in per_output.values()), "outputs": per_output}
+
+
+def seconds_per_pass(model: OnnxModel, items: list[Any], repeats: int = 3) -> float:
+    """Best wall time of ``repeats`` passes over ``items``."""
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        model.all_outputs_of(items)
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def accuracy(model: OnnxModel, labelled: Dataset | None) -> float | None:
+    if labelled is None or model.task != "classification":
+        return None
+    return float(model.evaluate(labelled)["accuracy"])
+
+
+def export_onnx(model: FittedModel, path: str | Path, *, data: Dataset | str | Path | list[Any],
+                int8: bool = False, calibration: Dataset | str | Path | list[Any] | None = None,
+                tolerance: float = TOLERANCE) -> dict[str, Any]:
+    """Write ``path`` (``model.onnx``), ``model.json`` (outputs, preprocessing spec, recipe, info),
+    the files the spec names (``tokenizer.json``) and ``model.parity.json``; with ``int8``, also
+    ``model.int8.onnx`` (+ its ``.json``), quantised and calibrated on ``calibration`` (default
+    ``data``). Parity is measured on ``data`` (labelled: accuracy too); raises ``HeadstartError``
+    if any probability differs from PyTorch's by more than ``tolerance``. Returns the parity report.
+    """
+    path = Path(path)
+    if path.suffix != ".onnx":
+        raise HeadstartError(f"{path}: the exported file must end in .onnx")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    net, heads, outputs, views = parts(model)
+    items, labelled = example_items(model, data)
+    meta = {"format": "headstart-onnx/1", "modality": model.modality, "describe": model.describe(),
+            "backbone": net.describe(), "preprocessing": net.export_preprocessing(path.parent),
+            "outputs": [o.__dict__ for o in outputs], "info": model.info}
+    example = trace_batch(net, items)
+    input_names = export_graph(net, heads, outputs, example, path)
+    meta["inputs"] = input_names
+    metadata_path(path).write_text(json.dumps(meta, indent=1, default=str))
+    fp32 = OnnxModel(path)
+    report: dict[str, Any] = {"model": path.name, "tolerance": tolerance, **parity(views, fp32, items)}
+    report["accuracy"] = accuracy(fp32, labelled)
+    if int8:
+        target = path.with_name(f"{path.stem}.int8.onnx")
+        calibration_items = example_items(model, calibration)[0] if calibration is not None else items
+        float_inputs = not isinstance(example, dict)
+        how = quantize(path, target, float_inputs, fp32.prepare, calibration_items)
+        metadata_path(target).write_text(json.dumps(meta | {"quantisation": how}, indent=1, default=str))
+        quantised = OnnxModel(target)
+        fp32_s, int8_s = seconds_per_pass(fp32, items), seconds_per_pass(quantised, items)
+        report["int8"] = {"model": target.name, "quantisation": how, **parity(views, quantised, items),
+                          "accuracy": accuracy(quantised, labelled), "fp32_seconds": fp32_s, "int8_seconds": int8_s,
+                          "speedup": fp32_s / int8_s}
+    path.with_name(f"{path.stem}.parity.json").write_text(json.dumps(report, indent=1))
+    if not report["max_abs_diff"] <= tolerance:
+        raise HeadstartError(f"{path}: export parity failed: max |Δprob| {report['max_abs_diff']:.2e} > {tolerance:.0e} "
+                             f"on {len(items)} examples (label agreement {report['label_agreement']:.3f})")
+    return report

@@ -1,0 +1,81 @@
+"""The whole inference path of a transfer model as one ``torch.nn.Module`` and its ONNX export:
+backbone (LoRA adapters merged into the weights) + one head per output + activation."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from peft.tuners.lora import LoraLayer
+from torch import Tensor, nn
+
+from headstart import tasks
+from headstart.zoo import Backbone
+
+OPSET = 17
+
+
+@dataclass(frozen=True)
+class Output:
+    """One graph output: its name, task kind and class names."""
+
+    name: str
+    task: str
+    classes: list[str] | None
+
+
+def merged(backbone: Backbone) -> Backbone:
+    """A copy of ``backbone`` with every LoRA adapter merged into its base weights and unwrapped
+    (what PEFT's ``merge_and_unload`` does for a ``PeftModel``; headstart injects adapters with
+    ``inject_adapter_in_model``, so there is no ``PeftModel`` to call it on)."""
+    net = copy.deepcopy(backbone).eval()
+    for name, module in list(net.named_modules()):
+        if isinstance(module, LoraLayer):
+            module.merge(safe_merge=True)
+            parent_name, _, child = name.rpartition(".")
+            setattr(net.get_submodule(parent_name) if parent_name else net, child, module.get_base_layer())
+    return net
+
+
+class InferenceGraph(nn.Module):
+    """``inputs -> activate(head_i(pool(backbone(inputs))))`` for each output ``i``; takes the
+    backbone's batch as positional tensors named ``input_names`` (a single tensor for images)."""
+
+    def __init__(self, backbone: Backbone, heads: Sequence[nn.Module], outputs: Sequence[Output],
+                 input_names: Sequence[str] | None) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.heads = nn.ModuleList(heads)
+        self.kinds = [o.task for o in outputs]
+        self.input_names = list(input_names) if input_names else None
+
+    def forward(self, *inputs: Tensor) -> tuple[Tensor, ...]:
+        batch: Any = dict(zip(self.input_names, inputs)) if self.input_names else inputs[0]
+        features = self.backbone.forward_features(batch)
+        return tuple(tasks.activate(kind, head(features)) for kind, head in zip(self.kinds, self.heads))
+
+
+def as_tensors(batch: Any) -> tuple[list[str] | None, tuple[Tensor, ...]]:
+    """A backbone batch (a mapping of tensors, or one tensor) as input names and tensors."""
+    if isinstance(batch, Mapping):
+        return list(batch), tuple(batch.values())
+    return None, (batch,)
+
+
+def export_graph(backbone: Backbone, heads: Sequence[nn.Module], outputs: Sequence[Output], example: Any,
+                 path: Path) -> list[str]:
+    """Write the graph to ``path`` (TorchScript-based exporter, dynamic batch and length axes),
+    traced on ``example`` (a backbone batch); return the graph's input names."""
+    names, tensors = as_tensors(example)
+    graph = InferenceGraph(merged(backbone), heads, outputs, names).eval()
+    input_names = names or ["pixels"]
+    axes = {n: ({0: "batch", 1: "length"} if t.dim() == 2 else {0: "batch"}) for n, t in zip(input_names, tensors)}
+    axes |= {o.name: {0: "batch"} for o in outputs}
+    with torch.inference_mode():
+        torch.onnx.export(graph, tensors, str(path), input_names=input_names, output_names=[o.name for o in outputs],
+                          dynamic_axes=axes, opset_version=OPSET, dynamo=False)
+    return input_names

@@ -1,0 +1,79 @@
+"""Run an exported model's preprocessing spec (written by ``Backbone.export_preprocessing``)
+without the backbone: ``tokenizer`` specs through the ``tokenizers`` library, ``image`` specs
+through PIL (decoded by ``headstart.data.images.load_image``, as headstart decodes every image)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from headstart.data.images import load_image
+from headstart.errors import DataError, HeadstartError
+
+Preprocessor = Callable[[Sequence[Any]], dict[str, np.ndarray]]
+RESAMPLING = {"bicubic": Image.Resampling.BICUBIC, "bilinear": Image.Resampling.BILINEAR}
+
+
+def tokenizer_preprocessor(spec: dict[str, Any], folder: Path) -> Preprocessor:
+    """Texts -> ``input_ids`` / ``token_type_ids`` / ``attention_mask`` (int64), truncated at
+    ``max_length`` and right-padded to the batch's longest text."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(folder / spec["file"]))
+    tokenizer.enable_truncation(spec["max_length"])
+    tokenizer.enable_padding(pad_id=spec["pad_id"], pad_token=spec["pad_token"])
+
+    def run(texts: Sequence[Any]) -> dict[str, np.ndarray]:
+        for index, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise DataError(f"text {index}: expected a string, not {type(text).__name__}")
+        encoded = tokenizer.encode_batch(list(texts))
+        fields = {"input_ids": "ids", "token_type_ids": "type_ids", "attention_mask": "attention_mask"}
+        return {name: np.asarray([getattr(e, fields[name]) for e in encoded], dtype=np.int64) for name in spec["inputs"]}
+
+    return run
+
+
+def resized(image: Image.Image, spec: dict[str, Any]) -> np.ndarray:
+    """``size x size`` RGB pixels: stretched, or the centred square crop of side
+    ``min(H, W) * size / (size + crop_padding)``."""
+    size, resample = spec["size"], RESAMPLING[spec["interpolation"]]
+    if spec["resize"] == "stretch":
+        return np.asarray(image.resize((size, size), resample))
+    width, height = image.size
+    side = int(size / (size + spec["crop_padding"]) * min(width, height))
+    top, left = (height - side + 1) // 2, (width - side + 1) // 2
+    return np.asarray(image.resize((size, size), resample, box=(left, top, left + side, top + side)))
+
+
+def image_preprocessor(spec: dict[str, Any], folder: Path) -> Preprocessor:
+    """Images (paths, arrays, PIL images) -> ``pixels`` ``(B, 3, size, size)`` float32, ``(p - mean) / scale``."""
+
+    def run(items: Sequence[Any]) -> dict[str, np.ndarray]:
+        arrays = []
+        for index, item in enumerate(items):
+            try:
+                arrays.append(resized(load_image(item), spec))
+            except DataError as exc:
+                raise DataError(f"image {index}: {exc}") from None
+        pixels = np.stack(arrays).astype(np.float32).transpose(0, 3, 1, 2)
+        return {"pixels": np.ascontiguousarray((pixels - np.float32(spec["mean"])) / np.float32(spec["scale"]))}
+
+    return run
+
+
+PREPROCESSORS: dict[str, Callable[[dict[str, Any], Path], Preprocessor]] = {
+    "tokenizer": tokenizer_preprocessor,
+    "image": image_preprocessor,
+}
+
+
+def preprocessor(spec: dict[str, Any], folder: Path) -> Preprocessor:
+    """The function that turns raw inputs into the graph's inputs for ``spec``."""
+    if spec.get("kind") not in PREPROCESSORS:
+        raise HeadstartError(f"unknown preprocessing kind {spec.get('kind')!r}; known: {', '.join(PREPROCESSORS)}")
+    return PREPROCESSORS[spec["kind"]](spec, folder)

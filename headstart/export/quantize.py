@@ -1,0 +1,38 @@
+"""int8 quantisation with ``onnxruntime.quantization``: dynamic for graphs over token ids (weights
+int8, activations quantised on the fly), static for graphs over float pixels (activation ranges
+calibrated on example inputs, QDQ format)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+CALIBRATION_BATCH = 8
+
+
+class Calibration:
+    """``onnxruntime.quantization.CalibrationDataReader`` over preprocessed example batches."""
+
+    def __init__(self, prepare: Callable[[Sequence[Any]], dict[str, np.ndarray]], items: Sequence[Any]) -> None:
+        batches = (items[i : i + CALIBRATION_BATCH] for i in range(0, len(items), CALIBRATION_BATCH))
+        self.feeds: Iterator[dict[str, np.ndarray]] = (prepare(batch) for batch in batches)
+
+    def get_next(self) -> dict[str, np.ndarray] | None:
+        return next(self.feeds, None)
+
+
+def quantize(source: Path, target: Path, float_inputs: bool,
+             prepare: Callable[[Sequence[Any]], dict[str, np.ndarray]], calibration: Sequence[Any]) -> str:
+    """Write the int8 version of ``source`` to ``target``; return how (``dynamic`` or ``static``)."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_dynamic, quantize_static
+
+    if not float_inputs:
+        quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8)
+        return "dynamic"
+    reader = type("Reader", (Calibration, CalibrationDataReader), {})(prepare, list(calibration))
+    quantize_static(str(source), str(target), reader, quant_format=QuantFormat.QDQ, per_channel=True,
+                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+    return "static"

@@ -1,0 +1,104 @@
+"""``OnnxModel``: an exported model run by ``onnxruntime``, with the ``FittedModel`` calls that need
+no PyTorch (``predict``, ``outputs``, ``evaluate``, ``describe``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from headstart.data.dataset import Dataset
+from headstart.errors import HeadstartError
+from headstart.export.preprocess import preprocessor
+from headstart.fitted import Inputs, Prediction, as_batch, evaluate_model
+
+BATCH = 32  # inputs per onnxruntime call when predicting many
+
+
+def metadata_path(onnx_path: Path) -> Path:
+    """Where the metadata (preprocessing spec, outputs, recipe) of ``model.onnx`` lives: ``model.json``."""
+    return onnx_path.with_suffix(".json")
+
+
+class OnnxModel:
+    """An exported graph and its preprocessing spec; ``task`` picks one output of a multi-output graph."""
+
+    def __init__(self, path: str | Path, task: str | None = None, *, threads: int | None = None,
+                 _session: Any = None) -> None:
+        import onnxruntime as ort
+
+        self.path = Path(path)
+        meta_file = metadata_path(self.path)
+        if not self.path.is_file() or not meta_file.is_file():
+            raise HeadstartError(f"{self.path}: needs the ONNX file and its metadata {meta_file.name} beside it "
+                                 "(written by `headstart export`)")
+        self.meta: dict[str, Any] = json.loads(meta_file.read_text())
+        if _session is None:
+            options = ort.SessionOptions()
+            if threads:
+                options.intra_op_num_threads = threads
+            _session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+        self.session = _session
+        self.prepare = preprocessor(self.meta["preprocessing"], self.path.parent)
+        self.all_outputs: list[dict[str, Any]] = self.meta["outputs"]
+        self.output = self.pick(task)
+        self.info: dict[str, Any] = self.meta.get("info", {})
+        self.modality: str = self.meta["modality"]
+
+    def pick(self, task: str | None) -> dict[str, Any] | None:
+        """The output ``task`` names; the only one when ``task`` is None; ``None`` for several."""
+        names = [o["name"] for o in self.all_outputs]
+        if task is None:
+            return self.all_outputs[0] if len(names) == 1 else None
+        if task not in names:
+            raise HeadstartError(f"no task {task!r}; the tasks are: {', '.join(names)}")
+        return self.all_outputs[names.index(task)]
+
+    def for_task(self, task: str) -> OnnxModel:
+        """The single-output view of one task (sharing the session)."""
+        return OnnxModel(self.path, task, _session=self.session)
+
+    @property
+    def task(self) -> str:
+        return self.output["task"] if self.output else "multitask"
+
+    @property
+    def classes(self) -> list[str] | None:
+        return self.output["classes"] if self.output else None
+
+    def describe(self) -> dict[str, Any]:
+        return self.meta["describe"] | {"runtime": "onnxruntime", "file": self.path.name}
+
+    def features(self, inputs: Inputs, *, progress: bool = False) -> Any:
+        raise HeadstartError("an exported model gives its outputs only; use the artifact for features")
+
+    def outputs_from(self, features: Any) -> np.ndarray:
+        raise HeadstartError("an exported model gives its outputs only; use the artifact for features")
+
+    def run(self, items: list[Any]) -> dict[str, np.ndarray]:
+        """Every output for one batch of raw inputs (already coerced)."""
+        names = [o["name"] for o in self.all_outputs]
+        return dict(zip(names, self.session.run(names, self.prepare(items))))
+
+    def all_outputs_of(self, inputs: Inputs) -> dict[str, np.ndarray]:
+        """Every output for any number of inputs, ``BATCH`` at a time."""
+        items = as_batch(inputs, self.modality)
+        parts = [self.run(items[i : i + BATCH]) for i in range(0, len(items), BATCH)]
+        return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+
+    def outputs(self, inputs: Inputs, *, progress: bool = False) -> np.ndarray:
+        if self.output is None:
+            raise HeadstartError(f"this model has {len(self.all_outputs)} tasks: choose one with task=")
+        return self.all_outputs_of(inputs)[self.output["name"]]
+
+    def predict(self, inputs: Inputs, *, progress: bool = False) -> Prediction:
+        return Prediction.from_outputs(self.task, self.classes, self.outputs(inputs))
+
+    def evaluate(self, data: Dataset | str | Path, *, text_col: str | None = None, label_col: str | None = None,
+                 progress: bool = False) -> dict[str, Any]:
+        return evaluate_model(self, data, text_col=text_col, label_col=label_col)
+
+    def save(self, path: str | Path) -> Path:
+        raise HeadstartError("an exported model is already saved: copy its .onnx, .json and preprocessing files")
