@@ -13,11 +13,13 @@ from headstart.cli import (
     datasets,
     demo,
     evaluate,
+    export,
     fit,
     multitask,
     predict,
     rank,
     report,
+    serve,
     zeroshot,
 )
 from headstart.cli.console import err_console
@@ -30,7 +32,7 @@ app = typer.Typer(
     add_completion=False,
 )
 for command in (backbones.backbones, datasets.datasets, fit.fit, evaluate.evaluate, predict.predict, demo.demo,
-                report.report, rank.rank, zeroshot.zeroshot, multitask.multitask, adapt.adapt):
+                report.report, rank.rank, zeroshot.zeroshot, multitask.multitask, adapt.adapt, export.export, serve.serve):
     app.command()(command)
 
 
