@@ -1,0 +1,186 @@
+"""Benchmark export and serving.
+
+(a) Export: a MiniLM-L6 probe on BBC News (8 per class, test: 200 articles cut to 128 tokens) and an
+    EfficientNet-Lite0 probe on scikit-learn digits (8 per class, test: 200 images): parity of the
+    fp32 ONNX graph with PyTorch, int8 accuracy change, and seconds per input of headstart's
+    PyTorch path, onnxruntime fp32 and int8 at batch 1 and 32 (best of 3 passes).
+(b) Serving the exported MiniLM graph over loopback (``headstart serve``, onnxruntime), one short
+    text per request, from an async httpx client at 1, 8 and 64 concurrent clients, micro-batching
+    on and off (bounded: ``REQUESTS`` per cell); then past saturation (256 clients, queue of 32):
+    503 counts, server RSS before/after.
+
+Runs with OMP_NUM_THREADS=1 and onnxruntime on 1 thread; the machine is shared with other jobs, so
+absolute times are noisy (ratios less so). Writes ``bench/results/serve.json``.
+
+    OMP_NUM_THREADS=1 .venv/bin/python -P bench/serve.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+import headstart
+from headstart.data.catalogue import load_dataset
+from headstart.data.splits import sample_shots
+from headstart.export import OnnxModel, export_onnx
+
+ROOT = Path(__file__).resolve().parents[1]
+REQUESTS = 320  # per serving cell
+SHORT_TEXTS = ["Shares fell sharply after the results", "The striker scored twice in the final",
+               "The minister announced a new budget", "A new phone with a faster chip", "The film won three awards"]
+
+
+def timed(fn, items: list, batch: int, repeats: int = 3) -> float:
+    """Best seconds per input of ``fn`` over ``items`` in batches of ``batch``."""
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        for i in range(0, len(items), batch):
+            fn(items[i : i + batch])
+        best = min(best, time.perf_counter() - started)
+    return best / len(items)
+
+
+def export_cell(name: str, model, test, calibration, folder: Path, n_timing: int) -> dict:
+    report = export_onnx(model, folder / f"{name}.onnx", data=test, int8=True, calibration=calibration)
+    fp32, int8 = OnnxModel(folder / f"{name}.onnx", threads=1), OnnxModel(folder / f"{name}.int8.onnx", threads=1)
+    items = list(test.inputs[:n_timing])
+    speed = {}
+    for batch in (1, 32):
+        speed[f"batch_{batch}"] = {
+            "torch_ms_per_input": 1000 * timed(model.outputs, items, batch),
+            "onnx_fp32_ms_per_input": 1000 * timed(fp32.outputs, items, batch),
+            "onnx_int8_ms_per_input": 1000 * timed(int8.outputs, items, batch),
+        }
+        s = speed[f"batch_{batch}"]
+        s["fp32_vs_torch"] = s["torch_ms_per_input"] / s["onnx_fp32_ms_per_input"]
+        s["int8_vs_fp32"] = s["onnx_fp32_ms_per_input"] / s["onnx_int8_ms_per_input"]
+    return {"parity_max_abs_diff": report["max_abs_diff"], "label_agreement": report["label_agreement"],
+            "examples": report["examples"], "accuracy_fp32": report["accuracy"],
+            "accuracy_int8": report["int8"]["accuracy"], "int8_quantisation": report["int8"]["quantisation"],
+            "int8_max_abs_diff": report["int8"]["max_abs_diff"], "speed": speed, "timed_inputs": len(items)}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(path: Path, *args: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = os.environ | {"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "headstart", "serve", str(path), "--port", str(port),
+                             "--threads", "1", *args], env=env, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if httpx.get(f"{url}/health").status_code == 200:
+                return proc, url
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError("server did not start")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def load(url: str, clients: int, requests: int) -> dict:
+    """``clients`` concurrent clients sending ``requests`` one-text requests in all."""
+    latencies, codes = [], []
+    counter = iter(range(requests))
+
+    async def client(http: httpx.AsyncClient) -> None:
+        for i in counter:
+            started = time.perf_counter()
+            reply = await http.post(f"{url}/predict", json={"inputs": [SHORT_TEXTS[i % len(SHORT_TEXTS)]]})
+            codes.append(reply.status_code)
+            if reply.status_code == 200:
+                latencies.append(time.perf_counter() - started)
+
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+        started = time.perf_counter()
+        await asyncio.gather(*(client(http) for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+    ok = np.asarray(latencies) * 1000
+    return {"clients": clients, "requests": requests, "ok": int((np.asarray(codes) == 200).sum()),
+            "status_503": int((np.asarray(codes) == 503).sum()), "seconds": elapsed,
+            "requests_per_second": len(ok) / elapsed,
+            "p50_ms": float(np.percentile(ok, 50)) if len(ok) else None,
+            "p99_ms": float(np.percentile(ok, 99)) if len(ok) else None}
+
+
+def serving(path: Path) -> dict:
+    cells = []
+    for batching in (True, False):
+        proc, url = start_server(path, "--batching" if batching else "--no-batching", "--max-queue", "1024")
+        try:
+            asyncio.run(load(url, 4, 20))  # warm-up
+            for clients in (1, 8, 64):
+                cell = asyncio.run(load(url, clients, REQUESTS if clients > 1 else REQUESTS // 4))
+                cells.append({"batching": batching, **cell})
+                print(cells[-1], flush=True)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=60)
+    proc, url = start_server(path, "--max-queue", "32")
+    try:
+        before = rss_mb(proc.pid)
+        past = asyncio.run(load(url, 256, 1024))
+        after_load = asyncio.run(load(url, 256, 1024))
+        saturation = {"queue": 32, "first": past, "second": after_load, "rss_mb_before": before,
+                      "rss_mb_after": rss_mb(proc.pid), "alive": httpx.get(f"{url}/health").status_code == 200}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    return {"cells": cells, "past_saturation": saturation}
+
+
+def main() -> None:
+    started = time.perf_counter()
+    folder = Path(tempfile.mkdtemp(prefix="headstart-serve-bench-"))
+    bbc_train = sample_shots(load_dataset("bbc_news", "train"), 8, seed=0)
+    bbc_test = sample_shots(load_dataset("bbc_news", "test"), 40, seed=0)
+    text = headstart.fit(bbc_train, backbone="minilm-l6", method="probe", backbone_options={"max_length": 128})
+    digits_train = sample_shots(load_dataset("digits", "train"), 8, seed=0)
+    digits_test = sample_shots(load_dataset("digits", "test"), 20, seed=0)
+    image = headstart.fit(digits_train, backbone="efficientnet-lite0", method="probe")
+    results = {
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores shared with other jobs; OMP_NUM_THREADS="
+                   f"{os.environ.get('OMP_NUM_THREADS')}, onnxruntime 1 thread",
+        "export": {"minilm-l6 (bbc_news)": export_cell("minilm", text, bbc_test, bbc_train, folder, 64),
+                   "efficientnet-lite0 (digits)": export_cell("lite0", image, digits_test, digits_train, folder, 64)},
+    }
+    print(json.dumps(results["export"], indent=1), flush=True)
+    results["serving"] = serving(folder / "minilm.onnx")
+    on = {c["clients"]: c for c in results["serving"]["cells"] if c["batching"]}
+    off = {c["clients"]: c for c in results["serving"]["cells"] if not c["batching"]}
+    results["serving"]["speedup_at_64"] = on[64]["requests_per_second"] / off[64]["requests_per_second"]
+    results["seconds"] = time.perf_counter() - started
+    out = ROOT / "bench" / "results" / "serve.json"
+    out.write_text(json.dumps(results, indent=1))
+    print(f"wrote {out} in {results['seconds']:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
