@@ -78,6 +78,22 @@ def decode_image(value: Any, index: int) -> np.ndarray:
         raise RequestError(400, f"input {index}: not a readable image (send base64-encoded image file bytes)") from None
 
 
+def image_item(value: Any, index: int, settings: ServeSettings) -> np.ndarray:
+    return decode_image(value, index)
+
+
+def text_item(value: Any, index: int, settings: ServeSettings) -> str:
+    """A text within the length limit; ``RequestError`` 400 for anything else (e.g. an uploaded file)."""
+    if not isinstance(value, str):
+        raise RequestError(400, f"input {index}: this model reads text; send strings")
+    if len(value) > settings.max_chars:
+        raise RequestError(422, f"input {index}: {len(value)} characters; the limit is {settings.max_chars}")
+    return value
+
+
+WIRE_DECODERS = {"text": text_item, "image": image_item}  # how each modality's inputs arrive over HTTP
+
+
 def prediction_rows(model: FittedModel, outputs: np.ndarray) -> list[dict[str, Any]]:
     prediction = Prediction.from_outputs(model.task, model.classes, outputs)
     names = model.classes or [f"output_{i}" for i in range(outputs.shape[1])]
@@ -116,8 +132,6 @@ def create_app(settings: ServeSettings, model: FittedModel | None = None) -> Fas
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
             form = await request.form()
             uploads = [v for _, v in form.multi_items() if hasattr(v, "read")]
-            if model.modality != "image":
-                raise RequestError(400, f"this model reads {model.modality}s; file uploads are for image models")
             raw: list[Any] = [await u.read() for u in uploads]
         else:
             try:
@@ -131,14 +145,9 @@ def create_app(settings: ServeSettings, model: FittedModel | None = None) -> Fas
             raise RequestError(422, "no inputs")
         if len(raw) > settings.max_items:
             raise RequestError(413, f"{len(raw)} inputs; the limit per request is {settings.max_items}")
-        if model.modality == "image":
-            return [decode_image(v, i) for i, v in enumerate(raw)]
-        for i, text in enumerate(raw):
-            if not isinstance(text, str):
-                raise RequestError(400, f"input {i}: this model reads {model.modality}, send strings")
-            if len(text) > settings.max_chars:
-                raise RequestError(422, f"input {i}: {len(text)} characters; the limit is {settings.max_chars}")
-        return raw
+        if model.modality not in WIRE_DECODERS:
+            raise RequestError(400, f"serving {model.modality} inputs over HTTP is not supported")
+        return [WIRE_DECODERS[model.modality](value, i, settings) for i, value in enumerate(raw)]
 
     @app.post("/predict", summary="Predict a batch of inputs",
               description="JSON `{\"inputs\": [texts or base64 images]}`, or multipart image files.")
