@@ -16,6 +16,7 @@ from headstart.cli import (
     fit,
     multitask,
     predict,
+    pretrain,
     rank,
     report,
     zeroshot,
@@ -30,7 +31,7 @@ app = typer.Typer(
     add_completion=False,
 )
 for command in (backbones.backbones, datasets.datasets, fit.fit, evaluate.evaluate, predict.predict, demo.demo,
-                report.report, rank.rank, zeroshot.zeroshot, multitask.multitask, adapt.adapt):
+                report.report, rank.rank, zeroshot.zeroshot, multitask.multitask, adapt.adapt, pretrain.pretrain):
     app.command()(command)
 
 
