@@ -17,6 +17,7 @@ from headstart.cli import (
     fit,
     multitask,
     predict,
+    pretrain,
     rank,
     report,
     serve,
@@ -32,7 +33,8 @@ app = typer.Typer(
     add_completion=False,
 )
 for command in (backbones.backbones, datasets.datasets, fit.fit, evaluate.evaluate, predict.predict, demo.demo,
-                report.report, rank.rank, zeroshot.zeroshot, multitask.multitask, adapt.adapt, export.export, serve.serve):
+                report.report, rank.rank, zeroshot.zeroshot, multitask.multitask, adapt.adapt, export.export, serve.serve,
+                pretrain.pretrain):
     app.command()(command)
 
 
