@@ -35,11 +35,12 @@ _REGISTRY: dict[str, BackboneEntry] = {}
 _LOADERS: dict[str | None, tuple[type[Backbone], Callable[..., Backbone]]] = {}
 
 
-DEFAULT_BACKBONES = {"text": "minilm-l6", "image": "efficientnet-lite0"}
+DEFAULT_BACKBONES = {"text": "minilm-l6", "image": "efficientnet-lite0", "series": "fracast-0"}
 
 
 def default_backbone(modality: str) -> str:
-    """The backbone used when none is named: ``minilm-l6`` for text, ``efficientnet-lite0`` for images."""
+    """The backbone used when none is named: ``minilm-l6`` for text, ``efficientnet-lite0`` for images,
+    ``fracast-0`` for series."""
     if modality not in DEFAULT_BACKBONES:
         raise BackboneError(f"no default backbone for {modality} data; name one (see `headstart backbones`)")
     return DEFAULT_BACKBONES[modality]
