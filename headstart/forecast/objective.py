@@ -25,7 +25,8 @@ def pinball(q: Tensor, y: Tensor, levels: Tensor) -> Tensor:
 
 
 class Forecasting(Objective):
-    """Batches ``(x, y)``: ``x`` a series batch with ``normalise``, ``y`` ``(B, H)`` raw targets."""
+    """Batches ``(x, y)``: ``x`` a series batch with ``normalise`` and ``y`` ``(B, H)`` raw targets,
+    or cached rows (features, prefix states) with ``y`` already scaled by each window's context."""
 
     monitor = "val_loss"
     mode = "min"
@@ -38,7 +39,8 @@ class Forecasting(Objective):
     def _loss(self, module: TransferModule, batch: tuple[Any, Tensor]) -> tuple[Tensor, Tensor]:
         x, y = batch
         features = module.features(x)
-        return pinball(module.model.head(features).float(), x.normalise(y).float(), self.levels), features
+        target = x.normalise(y) if hasattr(x, "normalise") else y  # cached rows come with scaled targets
+        return pinball(module.model.head(features).float(), target.float(), self.levels), features
 
     def loss(self, module: TransferModule, batch: tuple[Any, Tensor]) -> tuple[Tensor, Tensor]:
         loss, features = self._loss(module, batch)
