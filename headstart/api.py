@@ -60,9 +60,12 @@ def fit(
     if options.get("task") == "forecast":
         from headstart.data.series import load_series
         from headstart.forecast.api import fit_forecast
+        from headstart.forecast.auto import fit_auto_forecast
 
         options.pop("task")
         series = data if hasattr(data, "ids") and hasattr(data, "values") else load_series(data)
+        if method == "auto":
+            return fit_auto_forecast(series, backbone, progress=progress, **options)
         return fit_forecast(series, backbone, method, progress=progress, **options)
     check_method(method)
     if shots is not None and shots < 1:

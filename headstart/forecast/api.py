@@ -26,11 +26,7 @@ METHODS = {"zeroshot": "probe", "probe": "probe", "finetune": "finetune", "lora"
 def fit_forecast(data: SeriesCollection, backbone: str | None = None, method: str = "finetune", *, horizon: int,
                  origins: int = 3, progress: bool = False, **options: Any) -> Forecaster:
     """Train a ``horizon``-step forecaster of ``data`` with ``method`` (zeroshot, probe, finetune, lora,
-    scratch, or auto: ``headstart.forecast.auto.fit_auto_forecast``)."""
-    if method == "auto":
-        from headstart.forecast.auto import fit_auto_forecast
-
-        return fit_auto_forecast(data, backbone, horizon=horizon, origins=origins, progress=progress, **options)
+    scratch; ``auto`` is ``headstart.forecast.auto.fit_auto_forecast``)."""
     if method == "finetune":
         options.setdefault("unfreeze", 1)  # series default: the last group (the decoder of fracast-0)
     recipe = Recipe.build(backbone=backbone or "fracast-0", method=METHODS[method], task="regression", **options)

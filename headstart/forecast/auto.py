@@ -14,6 +14,7 @@ import pandas as pd
 
 from headstart.artifacts import Artifact, expect_format, read_artifact, register_format, write_artifact
 from headstart.data.series import SeriesCollection
+from headstart.forecast.api import fit_forecast
 from headstart.forecast.backtest import backtest, baseline_table
 from headstart.forecast.baselines import baseline_forecasts
 from headstart.forecast.metrics import MEDIAN, QUANTILES, aggregate, series_metrics
@@ -73,8 +74,6 @@ register_format(FORMAT, load_baseline_forecaster)
 
 def fit_auto_forecast(data: SeriesCollection, backbone: str | None, *, horizon: int, origins: int = 3, **options: Any) -> Any:
     """The best of the baselines and the transferred candidates by back-test MASE (see the module docstring)."""
-    from headstart.forecast.api import fit_forecast
-
     table: dict[str, dict[str, float]] = {f"baseline:{k}": v for k, v in baseline_table(data.values, data.season, horizon, origins).items()}
     models: dict[str, Any] = {}
     for method in CANDIDATES:
