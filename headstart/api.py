@@ -51,11 +51,22 @@ def fit(
     ``method="auto"`` chooses backbone, method and depth itself and may return the no-transfer
     baseline instead, when transfer does not beat it (``headstart.select.auto.fit_auto``); a named
     ``backbone`` is then its only candidate. A bare catalogue name (``"digits"``) means its
-    training split (``"digits:train"``): its test split stays held out.
+    training split (``"digits:train"``): its test split stays held out. ``task="forecast"`` (with
+    ``horizon=H``) trains a forecaster of a series collection (``headstart.forecast.api.fit_forecast``).
 
     >>> fit("digits", backbone="efficientnet-lite0", method="probe", shots=4).info["n_train"]
     40
     """
+    if options.get("task") == "forecast":
+        from headstart.data.series import load_series
+        from headstart.forecast.api import fit_forecast
+        from headstart.forecast.auto import fit_auto_forecast
+
+        options.pop("task")
+        series = data if hasattr(data, "ids") and hasattr(data, "values") else load_series(data)
+        if method == "auto":
+            return fit_auto_forecast(series, backbone, progress=progress, **options)
+        return fit_forecast(series, backbone, method, progress=progress, **options)
     check_method(method)
     if shots is not None and shots < 1:
         raise HeadstartError(f"shots must be at least 1 example per class, not {shots}")

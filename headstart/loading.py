@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import headstart.forecast.auto  # noqa: F401  (registers headstart-forecast-baseline/1)
+import headstart.forecast.fitted  # noqa: F401  (registers headstart-forecast/1)
 import headstart.select.baseline_model  # noqa: F401  (registers headstart-baseline/1)
 from headstart.artifacts import load_artifact
 from headstart.errors import HeadstartError

@@ -1,0 +1,62 @@
+"""``fit_forecast``: forecasting as a kind of run over ``headstart.training.prepare`` and ``run``.
+
+Training windows come from each series' points before its first back-test origin (``windows``);
+the head maps the last group's pooled features to scaled ``(B, H, 9)`` quantiles and trains on
+the pinball loss (``Forecasting``). ``zeroshot`` trains nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from headstart.data.dataset import Dataset
+from headstart.data.series import SeriesCollection
+from headstart.forecast.fitted import Forecaster
+from headstart.forecast.objective import Forecasting
+from headstart.forecast.windows import backtest_split
+from headstart.recipe import Recipe
+from headstart.training.prepare import prepare
+
+METHODS = {"zeroshot": "probe", "probe": "probe", "finetune": "finetune", "lora": "lora", "scratch": "scratch"}
+
+
+def fit_forecast(data: SeriesCollection, backbone: str | None = None, method: str = "finetune", *, horizon: int,
+                 origins: int = 3, progress: bool = False, **options: Any) -> Forecaster:
+    """Train a ``horizon``-step forecaster of ``data`` with ``method`` (zeroshot, probe, finetune, lora,
+    scratch; ``auto`` is ``headstart.forecast.auto.fit_auto_forecast``)."""
+    if method == "finetune":
+        options.setdefault("unfreeze", 1)  # series default: the last group (the decoder of fracast-0)
+    recipe = Recipe.build(backbone=backbone or "fracast-0", method=METHODS[method], task="regression", **options)
+    context_length = 512
+    train, _ = backtest_split(data.values, data.ids, context_length, horizon, origins, stride=max(1, horizon // 2))
+    contexts = [w.context.astype(np.float32) for w in train]
+    targets = torch.tensor(np.stack([w.target for w in train]), dtype=torch.float32)
+    windows = Dataset(contexts, None, None, "series", "forecast", data.name)
+    pretrained_head = method not in ("probe", "scratch")
+    prepared = prepare(recipe, {data.name: windows}, lambda net: net.forecast_head(horizon, pretrained=pretrained_head),
+                       lambda prepared, keep: None, trains=method != "zeroshot")
+    model, chosen = prepared.model, prepared.method
+    info: dict[str, Any] = {"n_windows": len(train), "horizon": horizon, "origins": origins}
+    if method != "zeroshot":
+        from headstart.training.data import RunData, Rows, ShuffledBatches
+        from headstart.training.run import run
+
+        scaled = model.backbone.prepare_inputs(contexts).normalise(targets)  # each window scaled by its context alone
+
+        def batch(x: Any, idx: list[int]) -> tuple[Any, torch.Tensor]:
+            """Raw targets for a series batch (the objective scales them), pre-scaled ones for cached rows."""
+            return (x, targets[idx]) if hasattr(x, "normalise") else (x, scaled[idx])
+
+        def rows(start: int) -> RunData:
+            items = Rows.of(model, windows, start, recipe, progress)
+            return RunData(lambda idx: batch(items.take(idx), idx),
+                           lambda rank, world: ShuffledBatches(len(train), recipe.batch_size, recipe.seed, rank, world), [], len(train))
+
+        result = run(model, chosen, Forecasting(), rows, progress=progress)
+        info.update(epochs=result.epochs_run, history=result.history)
+    model.eval()
+    info["train_seconds"] = prepared.seconds()
+    return Forecaster(model.backbone, model.head, horizon, method, info)
