@@ -11,8 +11,8 @@ import numpy as np
 
 from headstart.errors import DataError
 
-Modality = Literal["text", "image", "array"]
-Task = Literal["classification", "multilabel", "regression"]
+Modality = Literal["text", "image", "array", "series"]
+Task = Literal["classification", "multilabel", "regression", "forecast"]
 
 
 @dataclass
@@ -20,7 +20,8 @@ class Dataset:
     """Inputs, labels and the label encoding, kept together.
 
     ``inputs`` holds texts (``str``), images (a ``pathlib.Path``, or a ``uint8`` array of shape
-    ``(H, W)`` or ``(H, W, C)``) or feature rows (``array`` modality, a 2-D float array).
+    ``(H, W)`` or ``(H, W, C)``), feature rows (``array`` modality, a 2-D float array) or series
+    (``series`` modality, float32 arrays ``(T,)`` or ``(C, T)``; lengths may differ).
     ``labels`` are integer codes into ``classes`` (classification), a multi-hot ``(n, C)`` array
     (multilabel), floats (regression) or ``None`` (unlabelled, e.g. an adaptation target).
     """
