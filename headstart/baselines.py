@@ -1,6 +1,10 @@
 """No-transfer baselines: what a plain scikit-learn pipeline reaches on the same examples.
 
 Text: TF-IDF (words and word pairs, sublinear term frequency) + logistic regression.
+Series: MiniRocket features (aeon; multivariate MiniRocket for ``(C, T)`` inputs) + ridge
+classification with its penalty chosen by leave-one-out (``RidgeClassifierCV``, the standard pairing),
+and 1-nearest-neighbour on z-normalised series (Euclidean). Both need equal lengths: series of
+unequal length are linearly resampled to the longest length (``series_panel``).
 Images: raw pixels (resized to ``PIXEL_SIDE`` x ``PIXEL_SIDE`` RGB, standardised) + logistic
 regression. In both, the L2 strength ``C`` is chosen by stratified cross-validation on the
 training examples, the whole pipeline refit in each fold (no test or fold leakage).
@@ -15,7 +19,8 @@ from typing import Any, Sequence
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, RidgeClassifierCV
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
@@ -68,8 +73,48 @@ def _tuned(pipeline: Pipeline, folds: int, seed: int) -> GridSearchCV:
     )
 
 
+def series_panel(items: Sequence[Any]) -> np.ndarray:
+    """Series ``(T,)`` or ``(C, T)`` as one float64 array ``(n, C, T)``; shorter series linearly
+    resampled to the longest length, missing points (NaN) linearly interpolated."""
+    rows = [np.atleast_2d(np.asarray(x, dtype=np.float64)) for x in items]
+    length = max(r.shape[1] for r in rows)
+    out = np.empty((len(rows), rows[0].shape[0], length))
+    for i, row in enumerate(rows):
+        for c, channel in enumerate(row):
+            t = np.arange(len(channel))
+            ok = np.isfinite(channel)
+            filled = np.interp(t, t[ok], channel[ok]) if ok.any() else np.zeros(len(channel))
+            out[i, c] = np.interp(np.linspace(0, len(channel) - 1, length), t, filled)
+    return out
+
+
+def znormalised(items: Sequence[Any]) -> np.ndarray:
+    """``series_panel`` rows, each channel z-normalised (a constant channel becomes 0), flattened."""
+    panel = series_panel(items)
+    std = panel.std(axis=2, keepdims=True)
+    return ((panel - panel.mean(axis=2, keepdims=True)) / np.where(std > 0, std, 1.0)).reshape(len(panel), -1)
+
+
+def minirocket_baseline(folds: int, seed: int = 0) -> Pipeline:
+    """MiniRocket (10,000 features) + standardisation + ``RidgeClassifierCV`` (alphas 1e-3 … 1e3)."""
+    from aeon.transformations.collection.convolution_based import MiniRocket
+
+    return make_pipeline(FunctionTransformer(series_panel), MiniRocket(random_state=seed),
+                         StandardScaler(with_mean=False), RidgeClassifierCV(alphas=np.logspace(-3, 3, 10)))
+
+
+def nn1_baseline(folds: int, seed: int = 0) -> Pipeline:
+    """1-nearest neighbour, Euclidean, on z-normalised series (nothing to tune)."""
+    return make_pipeline(FunctionTransformer(znormalised), KNeighborsClassifier(n_neighbors=1))
+
+
 # Baseline builders by name; a backbone family names its own (``Backbone.baseline``).
-BASELINES = {"tfidf": ("TF-IDF + logistic regression", text_baseline), "pixels": ("pixels + logistic regression", pixel_baseline)}
+BASELINES = {
+    "tfidf": ("TF-IDF + logistic regression", text_baseline),
+    "pixels": ("pixels + logistic regression", pixel_baseline),
+    "minirocket": ("MiniRocket + ridge", minirocket_baseline),
+    "nn1": ("1-NN on z-normalised series", nn1_baseline),
+}
 
 
 @dataclass
@@ -84,22 +129,30 @@ class Baseline:
     @property
     def trainable_params(self) -> int:
         """Logistic-regression weights and biases (the TF-IDF vocabulary is counted, not trained)."""
-        classifier = self.estimator.best_estimator_.steps[-1][1]
+        pipeline = getattr(self.estimator, "best_estimator_", self.estimator)
+        classifier = pipeline.steps[-1][1]
+        if not hasattr(classifier, "coef_"):  # nearest neighbour: nothing is trained
+            return 0
         return int(classifier.coef_.size + classifier.intercept_.size)
 
     def evaluate(self, data: Dataset) -> dict[str, Any]:
         """The same metrics as ``Transferred.evaluate`` (``headstart.tasks.evaluate``)."""
         fitted_codes = self.estimator.classes_.astype(int)
         probabilities = np.zeros((len(data), len(self.classes)))
-        probabilities[:, fitted_codes] = self.estimator.predict_proba(list(data.inputs))
+        if hasattr(self.estimator, "predict_proba"):
+            probabilities[:, fitted_codes] = self.estimator.predict_proba(list(data.inputs))
+        else:  # ridge: the predicted class gets probability 1
+            predicted = self.estimator.predict(list(data.inputs)).astype(int)
+            probabilities[np.arange(len(data)), predicted] = 1.0
         return tasks.evaluate("classification", probabilities, data.labels, self.classes)
 
 
-def fit_baseline(train: Dataset, seed: int = 0) -> Baseline:
-    """Fit the baseline that the family of ``train``'s inputs names on labelled ``train`` data (classification)."""
-    kind = input_family(train.modality).baseline
+def fit_baseline(train: Dataset, seed: int = 0, kind: str | None = None) -> Baseline:
+    """Fit the baseline ``kind`` (default: the one the family of ``train``'s inputs names) on
+    labelled ``train`` data (classification)."""
+    kind = kind or input_family(train.modality).baseline
     if kind not in BASELINES:
-        raise HeadstartError(f"{train.name}: no baseline for {train.modality} data (only text and images)")
+        raise HeadstartError(f"{train.name}: no baseline for {train.modality} data (only text, images and series: minirocket, nn1)")
     require_labels(train)
     name, build = BASELINES[kind]
     smallest_class = int(np.bincount(train.labels.astype(int))[np.unique(train.labels.astype(int))].min())
