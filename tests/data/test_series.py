@@ -1,0 +1,37 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from headstart.data.series import check_lengths, read_series
+from headstart.errors import DataError
+
+
+def _wide(**cols):
+    n = len(next(iter(cols.values())))
+    return pd.DataFrame({"date": pd.date_range("2020-01-01", periods=n, freq="MS"), **cols})
+
+
+def test_wide_frame_infers_monthly_frequency_and_season():
+    c = read_series(_wide(a=[1.0, 2, 3, 5, 4, 6], b=[3.0, 1, 2, 2, 5, 1]))
+    assert c.ids == ["a", "b"] and c.freq == "MS" and c.season == 12
+    assert len(c.truncated(2).values[0]) == 4 and list(c.tail(2).values[1]) == [5.0, 1.0]
+
+
+def test_long_frame_and_bad_inputs_name_the_series():
+    long = pd.DataFrame({"series_id": ["x"] * 4 + ["y"] * 4, "timestamp": list(pd.date_range("2021", periods=4, freq="D")) * 2,
+                         "value": [1.0, 2, 3, 4, 2, 2, 3, 1]})
+    c = read_series(long)
+    assert c.ids == ["x", "y"] and c.season == 7
+    with pytest.raises(DataError, match="series b: the series is constant"):
+        read_series(_wide(a=[1.0, 2, 3, 4], b=[2.0] * 4))
+    with pytest.raises(DataError, match="series b: every value is missing"):
+        read_series(_wide(a=[1.0, 2, 3, 4], b=[np.nan] * 4))
+    with pytest.raises(DataError, match="series a: missing value"):
+        read_series(_wide(a=[1.0, np.nan, 3, 4]))
+    assert read_series(_wide(a=[1.0, np.nan, 3, 4]), missing="interpolate").values[0][1] == 2.0
+    with pytest.raises(DataError, match="series x: timestamps are not sorted"):
+        read_series(long.iloc[[1, 0, 2, 3]])
+    with pytest.raises(DataError, match="series x: duplicated timestamps"):
+        read_series(long.iloc[[0, 0, 1, 2]])
+    with pytest.raises(DataError, match="series y has 4 points"):
+        check_lengths(c.subset(["y"]), 10)
