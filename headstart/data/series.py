@@ -143,6 +143,27 @@ def check_lengths(collection: SeriesCollection, minimum: int) -> None:
             raise DataError(f"{collection.name}: series {sid} has {len(v)} points, fewer than the {minimum} needed")
 
 
+# catalogue name -> (member of the aeon 1.6.0 wheel, time column, value column); uschange: Consumption
+SERIES_CATALOGUE = {
+    "airline": ("Airline/Airline.csv", "Date", "Passengers"),
+    "shampoo_sales": ("ShampooSales/ShampooSales.csv", "Time", "Sales"),
+    "lynx": ("Lynx/Lynx.csv", "Unnamed: 0", "0"),
+    "uschange": ("Uschange/Uschange.csv", "Quarter", "Consumption"),
+}
+
+
 def load_series(spec: Any, **kw: Any) -> SeriesCollection:
-    """A path or a DataFrame/array as a ``SeriesCollection`` (see ``read_series``)."""
+    """A catalogue name (airline, shampoo_sales, lynx, uschange; read from the aeon 1.6.0 wheel, BSD-3),
+    a path or a DataFrame/array as a ``SeriesCollection`` (see ``read_series``)."""
+    if isinstance(spec, str) and spec in SERIES_CATALOGUE:
+        import io
+
+        from headstart.data.catalogue import wheel_member
+
+        member, time_col, value_col = SERIES_CATALOGUE[spec]
+        frame = pd.read_csv(io.BytesIO(wheel_member("aeon", "1.6.0", f"aeon/datasets/data/{member}")))
+        if spec == "uschange":
+            frame[time_col] = pd.PeriodIndex(frame[time_col].str.replace(" ", ""), freq="Q").to_timestamp()
+        frame = frame[[time_col, value_col]].rename(columns={value_col: spec})
+        return read_series(frame, time_col=time_col, name=spec, **kw)
     return read_series(spec, **kw)

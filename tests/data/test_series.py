@@ -35,3 +35,11 @@ def test_long_frame_and_bad_inputs_name_the_series():
         read_series(long.iloc[[0, 0, 1, 2]])
     with pytest.raises(DataError, match="series y has 4 points"):
         check_lengths(c.subset(["y"]), 10)
+
+
+def test_catalogue_airline_is_monthly_with_144_points():
+    from headstart.data.series import load_series
+
+    c = load_series("airline")
+    assert c.ids == ["airline"] and c.freq == "MS" and c.season == 12
+    assert len(c.values[0]) == 144 and c.values[0][0] == 112.0
