@@ -43,3 +43,18 @@ def test_catalogue_airline_is_monthly_with_144_points():
     c = load_series("airline")
     assert c.ids == ["airline"] and c.freq == "MS" and c.season == 12
     assert len(c.values[0]) == 144 and c.values[0][0] == 112.0
+
+
+def test_ts_file_reads_univariate_and_multivariate(tmp_path):
+    import zipfile
+
+    from headstart.data.catalogue import fetch_wheel
+    from headstart.data.sources import load_data
+
+    with zipfile.ZipFile(fetch_wheel("aeon", "1.6.0")) as wheel:
+        for member in ("GunPoint/GunPoint_TRAIN.ts", "BasicMotions/BasicMotions_TRAIN.ts"):
+            (tmp_path / member.split("/")[1]).write_bytes(wheel.read(f"aeon/datasets/data/{member}"))
+    gun = load_data(tmp_path / "GunPoint_TRAIN.ts")
+    assert gun.modality == "series" and len(gun) == 50 and gun.inputs[0].shape == (150,) and gun.classes == ["1", "2"]
+    motions = load_data(tmp_path / "BasicMotions_TRAIN.ts")
+    assert motions.inputs[0].shape == (6, 100) and motions.inputs[0].dtype == np.float32 and "standing" in motions.classes
