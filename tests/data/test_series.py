@@ -58,3 +58,12 @@ def test_ts_file_reads_univariate_and_multivariate(tmp_path):
     assert gun.modality == "series" and len(gun) == 50 and gun.inputs[0].shape == (150,) and gun.classes == ["1", "2"]
     motions = load_data(tmp_path / "BasicMotions_TRAIN.ts")
     assert motions.inputs[0].shape == (6, 100) and motions.inputs[0].dtype == np.float32 and "standing" in motions.classes
+
+
+def test_catalogue_ucr_sets_use_their_own_train_and_test_files():
+    from headstart.data.catalogue import load_dataset
+
+    train, test = load_dataset("gunpoint", "train"), load_dataset("gunpoint", "test")
+    assert (len(train), len(test)) == (50, 150) and train.modality == "series" and train.inputs[0].shape == (150,)
+    motions = load_dataset("basic_motions", "test")
+    assert len(motions) == 40 and motions.inputs[0].shape == (6, 100) and motions.num_classes == 4
