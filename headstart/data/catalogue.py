@@ -209,7 +209,7 @@ for _name, (_stem, _classes, _size) in _UCR.items():
     _ENTRIES.append((
         DatasetInfo(_name, "series", _classes, _size, licence="BSD-3 (aeon); UCR/UEA archive",
                     source=f"aeon==1.6.0 wheel: aeon/datasets/data/{_stem}/{_stem}_TRAIN.ts, _TEST.ts"),
-        lambda: None,  # type: ignore[arg-type,return-value]  # loaded by _ucr_split
+        lambda n=_name: _ucr_split(n, "all"),
     ))
 
 
@@ -253,7 +253,7 @@ def load_dataset(name: str, split: Split = "all") -> Dataset:
     if split not in SPLITS:
         raise DataError(f"{name}: no split '{split}'{did_you_mean(split, SPLITS)}; splits are: {', '.join(SPLITS)}")
     info, build = _CATALOGUE[name]
-    if name in _UCR:
+    if name in _UCR and split != "all":
         dataset = _ucr_split(name, split)
         dataset.meta.update(source=info.source, licence=info.licence)
         return dataset
