@@ -82,6 +82,8 @@ def read_series(source: Any, *, freq: str | None = None, id_col: str | None = No
         if not path.is_file():
             raise DataError(f"no such series file: {path}")
         label = name or path.stem
+        if path.suffix.lower() == ".tsf":
+            return _read_tsf(path, freq=freq, missing=missing, name=label)
         if path.suffix.lower() == ".npy":
             return read_series(np.load(path), freq=freq, missing=missing, name=label)
         if path.suffix.lower() == ".parquet":
@@ -136,6 +138,23 @@ def read_series(source: Any, *, freq: str | None = None, id_col: str | None = No
     return SeriesCollection(label, ids, values, stamps, f, season_of(f), {})
 
 
+TSF_FREQ = {"yearly": "YS", "quarterly": "QS", "monthly": "MS", "weekly": "W", "daily": "D", "hourly": "h"}
+
+
+def _read_tsf(path: Any, *, freq: str | None, missing: str, name: str) -> SeriesCollection:
+    """An aeon/Monash ``.tsf`` file (read with aeon's loader); timestamps from each start and the frequency."""
+    from aeon.datasets import load_from_tsf_file
+
+    frame, meta = load_from_tsf_file(str(path), return_type="tsf_default")
+    freq = freq or TSF_FREQ.get(str(meta.get("frequency")))
+    rows = []
+    for sid, start, vals in zip(frame["series_name"], frame["start_timestamp"], frame["series_value"]):
+        vals = np.asarray(vals, dtype=np.float64)
+        stamps = pd.date_range(start, periods=len(vals), freq=freq) if freq else np.arange(len(vals))
+        rows.append(pd.DataFrame({"series_id": str(sid), "timestamp": stamps, "value": vals}))
+    return read_series(pd.concat(rows), freq=freq, missing=missing, name=name)
+
+
 def check_lengths(collection: SeriesCollection, minimum: int) -> None:
     """Raise a one-line ``DataError`` naming the first series shorter than ``minimum``."""
     for sid, v in zip(collection.ids, collection.values):
@@ -149,6 +168,7 @@ SERIES_CATALOGUE = {
     "shampoo_sales": ("ShampooSales/ShampooSales.csv", "Time", "Sales"),
     "lynx": ("Lynx/Lynx.csv", "Unnamed: 0", "0"),
     "uschange": ("Uschange/Uschange.csv", "Quarter", "Consumption"),
+    "m1_yearly": ("m1_yearly_dataset/m1_yearly_dataset.tsf", "", ""),
 }
 
 
@@ -161,6 +181,11 @@ def load_series(spec: Any, **kw: Any) -> SeriesCollection:
         from headstart.data.catalogue import wheel_member
 
         member, time_col, value_col = SERIES_CATALOGUE[spec]
+        if member.endswith(".tsf"):
+            from headstart.data.catalogue import cached_file
+
+            data = wheel_member("aeon", "1.6.0", f"aeon/datasets/data/{member}")
+            return read_series(cached_file(member.split("/")[-1], lambda p: p.write_bytes(data)), name=spec, **kw)
         frame = pd.read_csv(io.BytesIO(wheel_member("aeon", "1.6.0", f"aeon/datasets/data/{member}")))
         if spec == "uschange":
             frame[time_col] = pd.PeriodIndex(frame[time_col].str.replace(" ", ""), freq="Q").to_timestamp()

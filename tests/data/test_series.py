@@ -67,3 +67,11 @@ def test_catalogue_ucr_sets_use_their_own_train_and_test_files():
     assert (len(train), len(test)) == (50, 150) and train.modality == "series" and train.inputs[0].shape == (150,)
     motions = load_dataset("basic_motions", "test")
     assert len(motions) == 40 and motions.inputs[0].shape == (6, 100) and motions.num_classes == 4
+
+
+def test_catalogue_m1_yearly_reads_the_tsf_file():
+    from headstart.data.series import load_series
+
+    c = load_series("m1_yearly")
+    assert len(c) == 181 and c.freq == "YS" and c.season == 1 and c.ids[0] == "T1"
+    assert len(c.values[0]) == len(c.timestamps[0]) == 28
