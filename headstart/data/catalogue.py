@@ -34,6 +34,7 @@ from sklearn.datasets import load_digits
 from headstart.data.dataset import Dataset, Modality
 from headstart.data.readers import from_arrays, read_table
 from headstart.data.splits import stratified_split
+from headstart.data.ucr import read_ts
 from headstart.errors import DataError, did_you_mean
 
 Split = Literal["all", "train", "test"]
@@ -196,6 +197,38 @@ _ENTRIES = [
         _bbc_news,
     ),
 ]
+# UCR/UEA sets in the aeon 1.6.0 wheel (BSD-3): name -> (folder/file stem, classes, size); their own TRAIN/TEST files
+_UCR = {
+    "gunpoint": ("GunPoint", ("1", "2"), 200),
+    "arrowhead": ("ArrowHead", ("0", "1", "2"), 211),
+    "italy_power": ("ItalyPowerDemand", ("1", "2"), 1096),
+    "osuleaf": ("OSULeaf", ("1", "2", "3", "4", "5", "6"), 442),
+    "basic_motions": ("BasicMotions", ("badminton", "running", "standing", "walking"), 80),
+}
+for _name, (_stem, _classes, _size) in _UCR.items():
+    _ENTRIES.append((
+        DatasetInfo(_name, "series", _classes, _size, licence="BSD-3 (aeon); UCR/UEA archive",
+                    source=f"aeon==1.6.0 wheel: aeon/datasets/data/{_stem}/{_stem}_TRAIN.ts, _TEST.ts"),
+        lambda n=_name: _ucr_split(n, "all"),
+    ))
+
+
+def _ucr_split(name: str, split: str) -> Dataset:
+    """A UCR set's own ``_TRAIN``/``_TEST`` file (``"all"``: both, train first)."""
+    stem = _UCR[name][0]
+    parts = []
+    for part in (("TRAIN", "TEST") if split == "all" else (split.upper(),)):
+        member = f"aeon/datasets/data/{stem}/{stem}_{part}.ts"
+        path = cached_file(f"{stem}_{part}.ts", lambda p, m=member: p.write_bytes(wheel_member("aeon", "1.6.0", m)))
+        parts.append(read_ts(path, name))
+    if len(parts) == 1:
+        return parts[0]
+    classes = sorted(set(parts[0].classes or []) | set(parts[1].classes or []))
+    coded = [d.encoded_as(classes) for d in parts]
+    return Dataset(list(coded[0].inputs) + list(coded[1].inputs), np.concatenate([d.labels for d in coded]), classes,
+                   "series", name=name)
+
+
 _CATALOGUE: dict[str, tuple[DatasetInfo, Callable[[], Dataset]]] = {
     info.name: (info, build) for info, build in _ENTRIES
 }
@@ -220,6 +253,10 @@ def load_dataset(name: str, split: Split = "all") -> Dataset:
     if split not in SPLITS:
         raise DataError(f"{name}: no split '{split}'{did_you_mean(split, SPLITS)}; splits are: {', '.join(SPLITS)}")
     info, build = _CATALOGUE[name]
+    if name in _UCR and split != "all":
+        dataset = _ucr_split(name, split)
+        dataset.meta.update(source=info.source, licence=info.licence)
+        return dataset
     dataset = build()
     dataset.name = name
     dataset.meta.update(source=info.source, licence=info.licence)

@@ -6,6 +6,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 import numpy as np
+import pandas as pd
+
+from headstart.errors import DataError
+
+SEASONS = {"M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4, "D": 7, "B": 5, "H": 24, "h": 24, "W": 52, "Y": 1, "YS": 1, "YE": 1, "A": 1, "AS": 1}
 
 
 @dataclass
@@ -48,6 +53,142 @@ class SeriesCollection:
         return replace(self, values=[v[sl] for v in self.values], timestamps=stamps)
 
 
+def season_of(freq: str | None) -> int:
+    """The seasonal period a pandas frequency alias implies (1 when none)."""
+    if not freq:
+        return 1
+    base = freq.split("-")[0].lstrip("0123456789")
+    return SEASONS.get(base, 1)
+
+
+def read_series(source: Any, *, freq: str | None = None, id_col: str | None = None, time_col: str | None = None,
+                value_col: str | None = None, missing: str = "error", name: str | None = None) -> SeriesCollection:
+    """Series from a CSV/TSV/Parquet path, a DataFrame (long ``series_id,timestamp,value`` or wide:
+    one column per series plus a date column) or a numpy array (rows = series).
+
+    ``missing``: "error" (default), "interpolate" (linear in time, ends filled with the nearest value)
+    or "keep" (NaN stays).
+    """
+    if isinstance(source, np.ndarray):
+        arr = np.atleast_2d(np.asarray(source, dtype=np.float64))
+        frame = pd.DataFrame(arr.T, columns=[str(i) for i in range(len(arr))])
+        label = name or "array"
+    elif isinstance(source, pd.DataFrame):
+        frame, label = source, name or "data"
+    else:
+        from pathlib import Path
+
+        path = Path(source)
+        if not path.is_file():
+            raise DataError(f"no such series file: {path}")
+        label = name or path.stem
+        if path.suffix.lower() == ".tsf":
+            return _read_tsf(path, freq=freq, missing=missing, name=label)
+        if path.suffix.lower() == ".npy":
+            return read_series(np.load(path), freq=freq, missing=missing, name=label)
+        if path.suffix.lower() == ".parquet":
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",")
+    cols = list(frame.columns)
+    time_col = time_col or next((c for c in cols if str(c).lower() in ("timestamp", "date", "time", "ds", "datetime")), None)
+    id_col = id_col or next((c for c in cols if str(c).lower() in ("series_id", "unique_id", "id", "series")), None)
+    if id_col is not None:
+        value_col = value_col or next(c for c in cols if c not in (id_col, time_col))
+        groups = [(str(k), g) for k, g in frame.groupby(id_col, sort=False)]
+        series = [(k, g[time_col] if time_col else None, g[value_col]) for k, g in groups]
+    else:
+        stamps = frame[time_col] if time_col else None
+        series = [(str(c), stamps, frame[c]) for c in cols if c != time_col and (value_col is None or c == value_col)]
+    ids, values, times, freqs = [], [], [], set()
+    for sid, stamp, vals in series:
+        v = pd.to_numeric(vals, errors="coerce").to_numpy(dtype=np.float64)
+        t = None
+        if stamp is not None:
+            t = pd.to_datetime(stamp.astype(str) if stamp.dtype.kind in "iu" else stamp).to_numpy()
+            if t.dtype.kind != "M":
+                t = t.astype("datetime64[ns]")
+            if len(np.unique(t)) < len(t):
+                raise DataError(f"{label}: series {sid}: duplicated timestamps")
+            if np.any(np.diff(t) < np.timedelta64(0)):
+                raise DataError(f"{label}: series {sid}: timestamps are not sorted")
+            if len(t) >= 3:
+                f = freq or pd.infer_freq(pd.DatetimeIndex(t))
+                if f is None:
+                    raise DataError(f"{label}: series {sid}: irregular timestamps (gaps); give the frequency or fill the gaps")
+                freqs.add(f)
+        if np.all(np.isnan(v)):
+            raise DataError(f"{label}: series {sid}: every value is missing (NaN-only column)")
+        if np.isnan(v).any():
+            if missing == "error":
+                first = int(np.flatnonzero(np.isnan(v))[0])
+                at = t[first] if t is not None else first
+                raise DataError(f"{label}: series {sid}: missing value at {at} (use missing='interpolate' or 'keep')")
+            if missing == "interpolate":
+                v = pd.Series(v).interpolate(limit_direction="both").to_numpy()
+        if np.nanstd(v) == 0:
+            raise DataError(f"{label}: series {sid}: the series is constant")
+        ids.append(sid)
+        values.append(v)
+        times.append(t)
+    if len(freqs) > 1:
+        raise DataError(f"{label}: mixed frequencies {', '.join(sorted(freqs))}")
+    f = freq or (freqs.pop() if freqs else None)
+    stamps = None if any(t is None for t in times) else times
+    return SeriesCollection(label, ids, values, stamps, f, season_of(f), {})
+
+
+TSF_FREQ = {"yearly": "YS", "quarterly": "QS", "monthly": "MS", "weekly": "W", "daily": "D", "hourly": "h"}
+
+
+def _read_tsf(path: Any, *, freq: str | None, missing: str, name: str) -> SeriesCollection:
+    """An aeon/Monash ``.tsf`` file (read with aeon's loader); timestamps from each start and the frequency."""
+    from aeon.datasets import load_from_tsf_file
+
+    frame, meta = load_from_tsf_file(str(path), return_type="tsf_default")
+    freq = freq or TSF_FREQ.get(str(meta.get("frequency")))
+    rows = []
+    for sid, start, vals in zip(frame["series_name"], frame["start_timestamp"], frame["series_value"]):
+        vals = np.asarray(vals, dtype=np.float64)
+        stamps = pd.date_range(start, periods=len(vals), freq=freq) if freq else np.arange(len(vals))
+        rows.append(pd.DataFrame({"series_id": str(sid), "timestamp": stamps, "value": vals}))
+    return read_series(pd.concat(rows), freq=freq, missing=missing, name=name)
+
+
+def check_lengths(collection: SeriesCollection, minimum: int) -> None:
+    """Raise a one-line ``DataError`` naming the first series shorter than ``minimum``."""
+    for sid, v in zip(collection.ids, collection.values):
+        if len(v) < minimum:
+            raise DataError(f"{collection.name}: series {sid} has {len(v)} points, fewer than the {minimum} needed")
+
+
+# catalogue name -> (member of the aeon 1.6.0 wheel, time column, value column); uschange: Consumption
+SERIES_CATALOGUE = {
+    "airline": ("Airline/Airline.csv", "Date", "Passengers"),
+    "shampoo_sales": ("ShampooSales/ShampooSales.csv", "Time", "Sales"),
+    "lynx": ("Lynx/Lynx.csv", "Unnamed: 0", "0"),
+    "uschange": ("Uschange/Uschange.csv", "Quarter", "Consumption"),
+    "m1_yearly": ("m1_yearly_dataset/m1_yearly_dataset.tsf", "", ""),
+}
+
+
 def load_series(spec: Any, **kw: Any) -> SeriesCollection:
-    """A catalogue name, a path or a DataFrame/array as a ``SeriesCollection``."""
-    raise NotImplementedError("load_series lands in the next commit")
+    """A catalogue name (airline, shampoo_sales, lynx, uschange; read from the aeon 1.6.0 wheel, BSD-3),
+    a path or a DataFrame/array as a ``SeriesCollection`` (see ``read_series``)."""
+    if isinstance(spec, str) and spec in SERIES_CATALOGUE:
+        import io
+
+        from headstart.data.catalogue import wheel_member
+
+        member, time_col, value_col = SERIES_CATALOGUE[spec]
+        if member.endswith(".tsf"):
+            from headstart.data.catalogue import cached_file
+
+            data = wheel_member("aeon", "1.6.0", f"aeon/datasets/data/{member}")
+            return read_series(cached_file(member.split("/")[-1], lambda p: p.write_bytes(data)), name=spec, **kw)
+        frame = pd.read_csv(io.BytesIO(wheel_member("aeon", "1.6.0", f"aeon/datasets/data/{member}")))
+        if spec == "uschange":
+            frame[time_col] = pd.PeriodIndex(frame[time_col].str.replace(" ", ""), freq="Q").to_timestamp()
+        frame = frame[[time_col, value_col]].rename(columns={value_col: spec})
+        return read_series(frame, time_col=time_col, name=spec, **kw)
+    return read_series(spec, **kw)

@@ -16,6 +16,7 @@ from headstart.data.readers import (
     read_table,
     visible_files,
 )
+from headstart.data.ucr import read_ts
 from headstart.errors import DataError, did_you_mean
 
 
@@ -41,6 +42,8 @@ def load_data(
     if path.is_file():
         if allow_unlabelled and path.suffix.lower() == ".txt":
             return Dataset(_lines(path), None, None, "text", name=path.stem, meta={"source": str(path)})
+        if path.suffix.lower() == ".ts":
+            return read_ts(path)
         if path.suffix.lower() not in TABLE_SUFFIXES:
             raise DataError(f"{path}: unsupported file type; expected an image folder or a .csv, .tsv or .jsonl file")
         return read_table(path, text_col, label_col, task, label_sep, allow_unlabelled=allow_unlabelled)
