@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from headstart.data.dataset import Dataset
 from headstart.errors import DataError
 from headstart.zoo.tcn import TCNBackbone, TCNConfig, load_tcn, save_tcn
 
@@ -70,7 +71,8 @@ def _item_series(item: Any, index: int) -> tuple[str, list[np.ndarray]]:
         return f"array {index}", list(array.reshape(-1, array.shape[-1]))
     if hasattr(item, "values") and hasattr(item, "ids"):  # a forecasting collection
         return str(item.name), [np.asarray(v, dtype=np.float32) for v in item.values]
-    if getattr(item, "modality", None) == "series":  # a classification set: every input's rows
+    if isinstance(item, Dataset):  # a classification set: every input's rows
+        item.require_modality(TCNBackbone.modality)
         rows = [r for x in item.inputs for r in np.atleast_2d(np.asarray(x, dtype=np.float32))]
         return str(item.name), rows
     raise DataError(f"corpus item {index}: expected an array, a series collection, a series dataset or a name, "
@@ -91,8 +93,7 @@ def _read(spec: str | Path) -> Any:
             dataset = load_data(spec)
         except DataError:
             raise forecasting_error from None
-        if dataset.modality != "series":
-            raise DataError(f"{spec}: holds {dataset.modality} data, not series") from None
+        dataset.require_modality(TCNBackbone.modality)
         return dataset
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from headstart.data.dataset import Dataset
 from headstart.errors import DataError
 from headstart.pretrain import corpus_rows, pinball_loss, pretrain
 from headstart.zoo import load_backbone
@@ -49,11 +50,9 @@ def test_pretrained_encoder_loads_and_beats_its_init_on_held_out_windows(tmp_pat
 
 
 def test_classification_sets_rows_are_series_and_short_rows_are_dropped():
-    class Rows:  # what a series classification Dataset looks like to the corpus reader
-        name, modality = "toy_ucr", "series"
-        inputs = [np.arange(30, dtype=np.float32), np.stack([np.arange(20.0), np.arange(20.0)])]
-
-    rows, described = corpus_rows([Rows(), np.arange(5.0)])
+    inputs = [np.arange(30, dtype=np.float32), np.stack([np.arange(20.0), np.arange(20.0)]).astype(np.float32)]
+    toy = Dataset(inputs, np.array([0, 1]), ["a", "b"], "series", name="toy_ucr")
+    rows, described = corpus_rows([toy, np.arange(5.0)])
     assert [len(r) for r in rows] == [30, 20, 20]
     assert described == ["toy_ucr (3 series, 70 points)", "array 1 (0 series, 0 points)"]
     with pytest.raises(DataError, match="no series longer than"):

@@ -11,7 +11,7 @@ from headstart.cli.console import RUN_TEXT_COL, TASK, print_predictions
 
 
 def predict(
-    run: Path = typer.Argument(..., help="Artifact folder written by `headstart fit`."),
+    run: Path = typer.Argument(..., help="Artifact folder written by `headstart fit`, or a model.onnx written by `headstart export`."),
     inputs: list[str] = typer.Argument(..., help="Image files, texts, one CSV/TSV/JSONL/TXT file of texts, or folders "
                                        "(every image, or every .txt file, under them)."),
     text_col: Optional[str] = RUN_TEXT_COL,
@@ -24,6 +24,10 @@ def predict(
 
     Example: headstart predict runs/bbc "Shares fell sharply after the results" "The striker scored twice"
     """
+    if run.suffix == ".onnx":  # an exported model runs through onnxruntime
+        from headstart.cli.export import predict_onnx
+
+        return predict_onnx(run, inputs, text_col, json_out, task)
     import headstart
     from headstart.data.sources import read_inputs
     from headstart.fitted import data_columns

@@ -182,9 +182,10 @@ class FracastBackbone(SeriesBackbone):
     """``fracast-0``: see the module docstring."""
 
     lora_targets = ("in_proj", "proj", "pw", "up", "down", "to_gb", "summary_proj", "future_conv.out_proj")
-    # Decoder fine-tuned from cached encoder states, Airline, 31 windows of 12 steps, 30 AdamW steps: the
-    # pinball loss on the 2 held-out windows fell 0.0291 -> 0.0089 at 1e-3 and -> 0.0175 at 1e-4.
-    learning_rates = {"finetune": 1e-3, "lora": 1e-3, "scratch": 1e-3}
+    # Decoder fine-tuned from cached encoder states on Airline: at 1e-3 the held-out pinball loss of 30
+    # AdamW steps fell further than at 1e-4, but 2 epochs at 1e-3 overshot the last 12 points (MASE 2.05,
+    # against 0.98 at 1e-4 and 1.22 zero-shot); the smaller rate is the safe default for pre-trained weights.
+    learning_rates = {"finetune": 1e-4, "lora": 1e-3, "scratch": 1e-3}
     min_observed = 8  # the package's minimum of finite points
 
     def __init__(self, core: nn.Module, head: nn.Module, name: str = NAME, weights_hash: str = "random-init") -> None:

@@ -94,7 +94,7 @@ class SeriesBackbone(Backbone):
     """
 
     modality = "series"
-    baseline = "seasonal_naive"
+    baseline = "minirocket"  # classification; forecasting is judged against headstart.forecast.baselines
     quantiles: ClassVar[tuple[float, ...]] = QUANTILES
     min_observed: ClassVar[int] = 2  # observed points a context window needs
     context_length: int
