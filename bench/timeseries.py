@@ -12,24 +12,21 @@ from __future__ import annotations
 
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
-from test_series_classification import ucr  # noqa: E402  (reads the .ts files inside the aeon wheel)
-
-from headstart.baselines import fit_baseline  # noqa: E402
-from headstart.data.splits import sample_shots  # noqa: E402
+from headstart.baselines import fit_baseline
+from headstart.data import load_data
+from headstart.data.splits import sample_shots
 
 RESULTS = Path(__file__).parent / "results" / "timeseries.json"
-SETS, SHOTS, SEEDS, KINDS = ("GunPoint", "ItalyPowerDemand", "ArrowHead"), (5, 20), (0, 1, 2), ("minirocket", "nn1")
+SETS, SHOTS, SEEDS, KINDS = ("gunpoint", "italy_power", "arrowhead"), (5, 20), (0, 1, 2), ("minirocket", "nn1")
 
 
 def main() -> None:
     started, rows = time.perf_counter(), []
     for name in SETS:
-        train, test = ucr(name, "train"), ucr(name, "test")
+        train, test = load_data(f"{name}:train"), load_data(f"{name}:test")  # UCR .ts files of the aeon wheel
         for k in SHOTS:
             if min(train.class_counts().values()) < k:
                 continue

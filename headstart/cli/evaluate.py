@@ -17,14 +17,23 @@ def evaluate(
     text_col: Optional[str] = RUN_TEXT_COL,
     label_col: Optional[str] = RUN_LABEL_COL,
     task: Optional[str] = TASK,
+    freq: Optional[str] = typer.Option(None, help="Forecasters: the series' frequency (default inferred)."),
 ) -> None:
     """Evaluate a trained model on labelled data: accuracy, macro-F1, per-class report.
+
+    A forecaster scores its forecast of each series' last horizon points from the points before
+    them: MASE, sMAPE, mean quantile loss and 80 % coverage.
 
     Example: headstart evaluate runs/bbc bbc_news:test
     """
     import headstart
 
-    metrics = headstart.load(run, task=task).evaluate(data, text_col=text_col, label_col=label_col, progress=True)
+    model = headstart.load(run, task=task)
+    if model.task == "forecast":
+        from headstart.cli.forecast import evaluate_forecast
+
+        return evaluate_forecast(model, data, freq, json_out)
+    metrics = model.evaluate(data, text_col=text_col, label_col=label_col, progress=True)
     if json_out:
         print_json(metrics)
     else:

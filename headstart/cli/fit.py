@@ -42,7 +42,12 @@ def fit(
     lr: Optional[float] = typer.Option(None, help="Peak learning rate of the backbone (default per method and modality)."),
     shots: Optional[int] = typer.Option(None, help="Keep K examples per class (few-shot run)."),
     val: Optional[str] = typer.Option(None, help="Validation data (default: a stratified 20% split when there is enough)."),
-    task: str = typer.Option("classification", help="classification | multilabel | regression"),
+    task: str = typer.Option("classification", help="classification | multilabel | regression | forecast (series: "
+                             "give --horizon)"),
+    horizon: Optional[int] = typer.Option(None, help="forecast: future points to forecast per series."),
+    freq: Optional[str] = typer.Option(None, help="forecast: the series' frequency as a pandas alias (D, W, MS, QS, YS…); "
+                                       "default inferred from the timestamps."),
+    origins: int = typer.Option(3, help="forecast: rolling origins held out for back-testing (the last ORIGINS x HORIZON points)."),
     text_col: str = TEXT_COL,
     label_col: str = LABEL_COL,
     seed: int = SEED,
@@ -57,6 +62,8 @@ def fit(
     Example: headstart fit bbc_news:train --backbone minilm-l6 --method probe --shots 8 --out runs/bbc
 
     Several tasks on one backbone: headstart fit --tasks tasks.toml --method finetune --out runs/multi
+
+    Forecasting: headstart fit series.csv --task forecast --horizon 14 --method auto --out runs/sales
     """
     from lightning.fabric.utilities.rank_zero import rank_zero_only
 
@@ -73,6 +80,12 @@ def fit(
         return
     if data is None:
         raise HeadstartError("DATA is missing: an image folder, a CSV/TSV/JSONL file or a catalogue name (or --tasks FILE)")
+    if task == "forecast":
+        from headstart.cli.forecast import fit_forecast_run
+
+        fit_forecast_run(data, out, backbone, method or "finetune", horizon, freq, origins,
+                         {"seed": seed, **options}, progress)
+        return
     method = method or "probe"
     spec = training_spec(data)
     if spec != data:

@@ -17,6 +17,8 @@ def predict(
     text_col: Optional[str] = RUN_TEXT_COL,
     json_out: bool = typer.Option(False, "--json", help="Print the predictions as JSON instead of CSV."),
     task: Optional[str] = TASK,
+    out_file: Optional[Path] = typer.Option(None, "--out", help="Forecasters: write the forecast CSV to this file."),
+    freq: Optional[str] = typer.Option(None, help="Forecasters: the series' frequency (default inferred)."),
 ) -> None:
     """Predict labels (with their probability) for images, texts, a file of texts or folders.
 
@@ -33,5 +35,9 @@ def predict(
     from headstart.fitted import data_columns
 
     model = headstart.load(run, task=task)
+    if model.task == "forecast":  # the next horizon points of each series in one file
+        from headstart.cli.forecast import predict_forecast
+
+        return predict_forecast(model, inputs, out_file, freq)
     named = read_inputs(inputs, model.modality, data_columns(model, text_col)[0])
     print_predictions(named.names, model.predict(named.items), model.task, json_out)

@@ -45,7 +45,8 @@ class Forecaster:
         self.backbone.eval()
         self.head.eval()
         batch = self.backbone.prepare_inputs([np.asarray(c, dtype=np.float32) for c in contexts])
-        return batch.denormalise(self.head(self.backbone.forward_features(batch))).numpy().astype(np.float64)
+        q = batch.denormalise(self.head(self.backbone.forward_features(batch))).numpy().astype(np.float64)
+        return np.sort(q, axis=-1)  # a trained head's quantiles can cross; sorting them never raises the pinball loss
 
     def predict(self, collection: SeriesCollection) -> pd.DataFrame:
         """The next ``horizon`` points of each series: ``series_id``, ``timestamp`` (or ``step``),
