@@ -22,8 +22,6 @@ import json
 import os
 import platform
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,6 +35,7 @@ import headstart
 from headstart.data.catalogue import load_dataset
 from headstart.data.splits import sample_shots
 from headstart.export import OnnxModel, export_onnx
+from headstart.serve.launch import launch
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUESTS = 320  # per serving cell
@@ -75,27 +74,6 @@ def export_cell(name: str, model, test, calibration, folder: Path, n_timing: int
             "int8_max_abs_diff": report["int8"]["max_abs_diff"], "speed": speed, "timed_inputs": len(items)}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(path: Path, *args: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = os.environ | {"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "headstart", "serve", str(path), "--port", str(port),
-                             "--threads", "1", *args], env=env, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if httpx.get(f"{url}/health").status_code == 200:
-                return proc, url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError("server did not start")
-
-
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS"):
@@ -132,7 +110,7 @@ async def load(url: str, clients: int, requests: int) -> dict:
 def serving(path: Path) -> dict:
     cells = []
     for batching in (True, False):
-        proc, url = start_server(path, "--batching" if batching else "--no-batching", "--max-queue", "1024")
+        proc, url = launch(path, "--batching" if batching else "--no-batching", "--max-queue", "1024")
         try:
             asyncio.run(load(url, 4, 20))  # warm-up
             for clients in (1, 8, 64):
@@ -142,7 +120,7 @@ def serving(path: Path) -> dict:
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=60)
-    proc, url = start_server(path, "--max-queue", "32")
+    proc, url = launch(path, "--max-queue", "32")
     try:
         before = rss_mb(proc.pid)
         past = asyncio.run(load(url, 256, 1024))

@@ -29,7 +29,7 @@ def fit_forecast_run(data: str, out: Path, backbone: Optional[str], method: str,
     """Train a forecaster of the series in ``data`` and write its artifact to ``out``."""
     import headstart
     from headstart.data.series import load_series
-    from headstart.forecast.auto import NegativeTransferWarning
+    from headstart.select.auto import NegativeTransferWarning
 
     if horizon is None or horizon < 1:
         raise HeadstartError("--task forecast needs --horizon H, the number of future points to forecast (H >= 1)")
@@ -48,14 +48,13 @@ def fit_forecast_run(data: str, out: Path, backbone: Optional[str], method: str,
     console.print(f"artifact: {out}", markup=False, highlight=False)
 
 
-def backtest_table(rows: Any) -> Table:
-    """The back-test of ``auto``: one row per candidate, its scores."""
+def backtest_table(rows: dict[str, dict[str, float]]) -> Table:
+    """The back-test of ``auto`` (candidate → scores): one row per candidate."""
     table = Table(title="back-test (lower MASE is better)")
-    entries = rows.items() if isinstance(rows, dict) else ((row.get("model", ""), row) for row in rows)
     table.add_column("model")
     for key in SCORES:
         table.add_column(key, justify="right")
-    for name, scores in entries:
+    for name, scores in rows.items():
         table.add_row(str(name), *(f"{scores[key]:.3f}" if isinstance(scores.get(key), float) else "" for key in SCORES))
     return table
 

@@ -10,25 +10,21 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from headstart.artifacts import Artifact, expect_format, read_artifact, register_format, write_artifact
 from headstart.data.series import SeriesCollection
 from headstart.forecast.api import fit_forecast
 from headstart.forecast.backtest import backtest, baseline_table
 from headstart.forecast.baselines import baseline_forecasts
-from headstart.forecast.metrics import MEDIAN, QUANTILES, aggregate, series_metrics
+from headstart.forecast.fitted import SeriesForecasts
+from headstart.select.auto import NegativeTransferWarning
 
 FORMAT = "headstart-forecast-baseline/1"
 CANDIDATES = ("zeroshot", "finetune")
 
 
-class NegativeTransferWarning(UserWarning):
-    """No transferred forecaster beat the best baseline in back-testing; the baseline was kept."""
-
-
 @dataclass
-class BaselineForecaster:
+class BaselineForecaster(SeriesForecasts):
     """A statsforecast baseline, refitted on each series' own history at every forecast."""
 
     name: str
@@ -44,19 +40,6 @@ class BaselineForecaster:
 
     def quantiles(self, contexts: list[np.ndarray]) -> np.ndarray:
         return np.stack(baseline_forecasts(self.name, contexts, self.horizon, self.season))
-
-    def predict(self, collection: SeriesCollection) -> pd.DataFrame:
-        q = self.quantiles(list(collection.values))
-        frames = [pd.DataFrame({"series_id": sid, "step": np.arange(len(v), len(v) + self.horizon), "point": q[i, :, MEDIAN],
-                                **{f"q{lv:g}": q[i, :, j] for j, lv in enumerate(QUANTILES)}})
-                  for i, (sid, v) in enumerate(zip(collection.ids, collection.values))]
-        return pd.concat(frames, ignore_index=True)
-
-    def evaluate(self, collection: SeriesCollection) -> dict[str, Any]:
-        history, truth = collection.truncated(self.horizon), collection.tail(self.horizon)
-        q = self.quantiles(list(history.values))
-        per = {sid: series_metrics(truth.values[i], q[i], history.values[i], collection.season) for i, sid in enumerate(collection.ids)}
-        return {**aggregate(list(per.values())), "per_series": per}
 
     def save(self, path: str | Path) -> Path:
         return write_artifact(path, FORMAT, {"name": self.name, "horizon": self.horizon, "season": self.season, "info": self.info}, {})

@@ -23,30 +23,14 @@ from headstart.zoo.series import SeriesBackbone
 FORMAT = "headstart-forecast/1"
 
 
-@dataclass
-class Forecaster:
-    """``backbone`` + ``head`` (features → scaled ``(B, horizon, Q)`` quantiles) for ``horizon`` steps."""
+class SeriesForecasts:
+    """``predict`` and ``evaluate`` of any forecaster from its ``quantiles(contexts)``: the
+    ``(len(contexts), horizon, 9)`` quantiles of each context's next ``horizon`` points."""
 
-    backbone: SeriesBackbone
-    head: nn.Module
     horizon: int
-    method: str
-    info: dict[str, Any] = field(default_factory=dict)
-    classes: list[str] | None = None
-    task: str = "forecast"
-    modality: str = "series"
 
-    def describe(self) -> dict[str, Any]:
-        return {"method": self.method, "backbone": self.backbone.name, "horizon": self.horizon}
-
-    @torch.no_grad()
     def quantiles(self, contexts: list[np.ndarray]) -> np.ndarray:
-        """``(len(contexts), horizon, 9)`` quantiles in each series' units (each context alone scales its forecast)."""
-        self.backbone.eval()
-        self.head.eval()
-        batch = self.backbone.prepare_inputs([np.asarray(c, dtype=np.float32) for c in contexts])
-        q = batch.denormalise(self.head(self.backbone.forward_features(batch))).numpy().astype(np.float64)
-        return np.sort(q, axis=-1)  # a trained head's quantiles can cross; sorting them never raises the pinball loss
+        raise NotImplementedError
 
     def predict(self, collection: SeriesCollection) -> pd.DataFrame:
         """The next ``horizon`` points of each series: ``series_id``, ``timestamp`` (or ``step``),
@@ -72,6 +56,32 @@ class Forecaster:
         q = self.quantiles(list(history.values))
         per = {sid: series_metrics(truth.values[i], q[i], history.values[i], collection.season) for i, sid in enumerate(collection.ids)}
         return {**aggregate(list(per.values())), "per_series": per}
+
+
+@dataclass
+class Forecaster(SeriesForecasts):
+    """``backbone`` + ``head`` (features → scaled ``(B, horizon, Q)`` quantiles) for ``horizon`` steps."""
+
+    backbone: SeriesBackbone
+    head: nn.Module
+    horizon: int
+    method: str
+    info: dict[str, Any] = field(default_factory=dict)
+    classes: list[str] | None = None
+    task: str = "forecast"
+    modality: str = "series"
+
+    def describe(self) -> dict[str, Any]:
+        return {"method": self.method, "backbone": self.backbone.name, "horizon": self.horizon}
+
+    @torch.no_grad()
+    def quantiles(self, contexts: list[np.ndarray]) -> np.ndarray:
+        """``(len(contexts), horizon, 9)`` quantiles in each series' units (each context alone scales its forecast)."""
+        self.backbone.eval()
+        self.head.eval()
+        batch = self.backbone.prepare_inputs([np.asarray(c, dtype=np.float32) for c in contexts])
+        q = batch.denormalise(self.head(self.backbone.forward_features(batch))).numpy().astype(np.float64)
+        return np.sort(q, axis=-1)  # a trained head's quantiles can cross; sorting them never raises the pinball loss
 
     def save(self, path: str | Path) -> Path:
         """``config.json`` (backbone identity, horizon, method, info) and the backbone's and head's tensors."""

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import base64
 import io
-import os
 import signal
-import socket
 import subprocess
-import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import IO
 
 import httpx
 import numpy as np
@@ -22,15 +21,7 @@ from PIL import Image
 import headstart
 from headstart.export import OnnxModel, export_onnx
 from headstart.serve import ServeSettings, create_app
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
+from headstart.serve.launch import launch
 
 @pytest.fixture(scope="module")
 def exported(bbc_train, bbc_test, tmp_path_factory):
@@ -40,35 +31,30 @@ def exported(bbc_train, bbc_test, tmp_path_factory):
     return path, model
 
 
-def start(path: Path, *args: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = os.environ | {"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "headstart", "serve", str(path), "--port", str(port), "--threads", "1",
-                             *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{url}/health").status_code == 200:
-                return proc, url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    proc.kill()
-    raise AssertionError(proc.stderr.read().decode()[-2000:])
+def start(path: Path, *args: str) -> tuple[subprocess.Popen, str, IO[bytes]]:
+    """The server, its URL and the file its standard error goes to."""
+    log = tempfile.TemporaryFile()
+    try:
+        return (*launch(path, *args, log=log), log)
+    except RuntimeError as exc:
+        log.seek(0)
+        raise AssertionError(f"{exc}: {log.read().decode()[-2000:]}") from None
 
 
-def stop(proc: subprocess.Popen) -> bool:
+def stop(proc: subprocess.Popen, log: IO[bytes]) -> bool:
     """SIGTERM; whether the server shut down cleanly (uvicorn re-raises the signal once it has
     drained, so the exit status is -SIGTERM) and logged no traceback."""
     proc.send_signal(signal.SIGTERM)
     code = proc.wait(timeout=30)
-    return code in (0, -signal.SIGTERM) and b"Traceback" not in proc.stderr.read()
+    log.seek(0)
+    return code in (0, -signal.SIGTERM) and b"Traceback" not in log.read()
 
 
 @pytest.fixture(scope="module")
 def server(exported):
-    proc, url = start(exported[0])
+    proc, url, log = start(exported[0])
     yield url, exported[1]
-    assert stop(proc)
+    assert stop(proc, log)
 
 
 def test_predicts_like_the_artifact(server, bbc_test):
@@ -111,7 +97,7 @@ def test_concurrent_requests_share_batches(server, bbc_test):
 
 
 def test_full_queue_answers_503_and_shutdown_is_clean(exported, bbc_test):
-    proc, url = start(exported[0], "--max-queue", "1", "--max-batch", "1", "--no-batching")
+    proc, url, log = start(exported[0], "--max-queue", "1", "--max-batch", "1", "--no-batching")
     texts = list(bbc_test.inputs[:32])
     with ThreadPoolExecutor(24) as pool:
         replies = list(pool.map(lambda i: httpx.post(f"{url}/predict", json={"inputs": texts}, timeout=60), range(24)))
@@ -120,16 +106,16 @@ def test_full_queue_answers_503_and_shutdown_is_clean(exported, bbc_test):
     busy = next(r for r in replies if r.status_code == 503)
     assert busy.headers["retry-after"] == "1"
     assert httpx.get(f"{url}/health").status_code == 200
-    assert stop(proc)
+    assert stop(proc, log)
 
 
 def test_shutdown_drains_in_flight_requests(exported, bbc_test):
-    proc, url = start(exported[0], "--max-batch", "4")
+    proc, url, log = start(exported[0], "--max-batch", "4")
     texts = list(bbc_test.inputs[:32])
     with ThreadPoolExecutor(6) as pool:
         futures = [pool.submit(httpx.post, f"{url}/predict", json={"inputs": texts}, timeout=60) for _ in range(6)]
         time.sleep(0.3)
-        assert stop(proc)
+        assert stop(proc, log)
         assert [f.result().status_code for f in futures] == [200] * 6
 
 
