@@ -5,9 +5,11 @@
     fp32 ONNX graph with PyTorch, int8 accuracy change, and seconds per input of headstart's
     PyTorch path, onnxruntime fp32 and int8 at batch 1 and 32 (best of 3 passes).
 (b) Serving the exported MiniLM graph over loopback (``headstart serve``, onnxruntime), one short
-    text per request, from an async httpx client at 1, 8 and 64 concurrent clients, micro-batching
-    on and off (bounded: ``REQUESTS`` per cell); then past saturation (256 clients, queue of 32):
-    503 counts, server RSS before/after.
+    text per request, driven by ``wrk`` (a C load generator: ``apt install wrk``; a Python client
+    saturates before the server does) for ``SECONDS`` per cell at 1, 8 and 64 open connections,
+    micro-batching on and off; then past saturation (256 connections, queue of 32): non-2xx
+    (503) counts, server RSS before/after, and whether it still answers ``/health``.
+    The PyTorch column times headstart's uncached path (backbone + head, no feature cache).
 
 Runs with OMP_NUM_THREADS=1 and onnxruntime on 1 thread; the machine is shared with other jobs, so
 absolute times are noisy (ratios less so). Writes ``bench/results/serve.json``.
@@ -17,11 +19,13 @@ absolute times are noisy (ratios less so). Writes ``bench/results/serve.json``.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import platform
+import re
+import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,10 +39,12 @@ import headstart
 from headstart.data.catalogue import load_dataset
 from headstart.data.splits import sample_shots
 from headstart.export import OnnxModel, export_onnx
+from headstart.features import extract_features
+from headstart.fitted import as_batch
 from headstart.serve.launch import launch
 
 ROOT = Path(__file__).resolve().parents[1]
-REQUESTS = 320  # per serving cell
+SECONDS = 5  # per serving cell
 SHORT_TEXTS = ["Shares fell sharply after the results", "The striker scored twice in the final",
                "The minister announced a new budget", "A new phone with a faster chip", "The film won three awards"]
 
@@ -58,10 +64,15 @@ def export_cell(name: str, model, test, calibration, folder: Path, n_timing: int
     report = export_onnx(model, folder / f"{name}.onnx", data=test, int8=True, calibration=calibration)
     fp32, int8 = OnnxModel(folder / f"{name}.onnx", threads=1), OnnxModel(folder / f"{name}.int8.onnx", threads=1)
     items = list(test.inputs[:n_timing])
+
+    def uncached(batch: list) -> np.ndarray:
+        features = extract_features(model.model.backbone, as_batch(batch, model.modality), cache=False)
+        return model.outputs_from(features)
+
     speed = {}
     for batch in (1, 32):
         speed[f"batch_{batch}"] = {
-            "torch_ms_per_input": 1000 * timed(model.outputs, items, batch),
+            "torch_ms_per_input": 1000 * timed(uncached, items, batch),
             "onnx_fp32_ms_per_input": 1000 * timed(fp32.outputs, items, batch),
             "onnx_int8_ms_per_input": 1000 * timed(int8.outputs, items, batch),
         }
@@ -81,41 +92,45 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-async def load(url: str, clients: int, requests: int) -> dict:
-    """``clients`` concurrent clients sending ``requests`` one-text requests in all."""
-    latencies, codes = [], []
-    counter = iter(range(requests))
-
-    async def client(http: httpx.AsyncClient) -> None:
-        for i in counter:
-            started = time.perf_counter()
-            reply = await http.post(f"{url}/predict", json={"inputs": [SHORT_TEXTS[i % len(SHORT_TEXTS)]]})
-            codes.append(reply.status_code)
-            if reply.status_code == 200:
-                latencies.append(time.perf_counter() - started)
-
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
-        started = time.perf_counter()
-        await asyncio.gather(*(client(http) for _ in range(clients)))
-        elapsed = time.perf_counter() - started
-    ok = np.asarray(latencies) * 1000
-    return {"clients": clients, "requests": requests, "ok": int((np.asarray(codes) == 200).sum()),
-            "status_503": int((np.asarray(codes) == 503).sum()), "seconds": elapsed,
-            "requests_per_second": len(ok) / elapsed,
-            "p50_ms": float(np.percentile(ok, 50)) if len(ok) else None,
-            "p99_ms": float(np.percentile(ok, 99)) if len(ok) else None}
+WRK_SCRIPT = """
+texts = {%s}
+i = 0
+request = function()
+  i = i + 1
+  return wrk.format("POST", "/predict", {["Content-Type"] = "application/json"},
+                    '{"inputs": ["' .. texts[i %% #texts + 1] .. '"]}')
+end
+"""
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}
 
 
-def serving(path: Path) -> dict:
+def load(url: str, connections: int, seconds: int, script: Path) -> dict:
+    """``wrk`` with ``connections`` open connections for ``seconds``, one text per request."""
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "30s",
+                          "-s", str(script), url], capture_output=True, text=True, check=True).stdout
+    percentile = {p: float(v) * UNITS[u] for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M)}
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    failed = int(non_2xx.group(1)) if non_2xx else 0
+    return {"clients": connections, "seconds": seconds, "requests": total, "ok": total - failed, "non_2xx": failed,
+            "socket_errors": errors.group(1) if errors else None,
+            "requests_per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)) * (total - failed) / max(total, 1),
+            "p50_ms": percentile.get("50"), "p99_ms": percentile.get("99")}
+
+
+def serving(path: Path, folder: Path) -> dict:
+    if shutil.which("wrk") is None:
+        sys.exit("bench/serve.py needs wrk for the serving part: apt install wrk")
+    script = folder / "post.lua"
+    script.write_text(WRK_SCRIPT % ", ".join(json.dumps(t) for t in SHORT_TEXTS))
     cells = []
     for batching in (True, False):
         proc, url = launch(path, "--batching" if batching else "--no-batching", "--max-queue", "1024")
         try:
-            asyncio.run(load(url, 4, 20))  # warm-up
+            load(url, 4, 2, script)  # warm-up
             for clients in (1, 8, 64):
-                cell = asyncio.run(load(url, clients, REQUESTS if clients > 1 else REQUESTS // 4))
-                cells.append({"batching": batching, **cell})
+                cells.append({"batching": batching, **load(url, clients, SECONDS, script)})
                 print(cells[-1], flush=True)
         finally:
             proc.send_signal(signal.SIGTERM)
@@ -123,14 +138,13 @@ def serving(path: Path) -> dict:
     proc, url = launch(path, "--max-queue", "32")
     try:
         before = rss_mb(proc.pid)
-        past = asyncio.run(load(url, 256, 1024))
-        after_load = asyncio.run(load(url, 256, 1024))
-        saturation = {"queue": 32, "first": past, "second": after_load, "rss_mb_before": before,
+        first, second = load(url, 256, SECONDS, script), load(url, 256, SECONDS, script)
+        saturation = {"queue": 32, "first": first, "second": second, "rss_mb_before": before,
                       "rss_mb_after": rss_mb(proc.pid), "alive": httpx.get(f"{url}/health").status_code == 200}
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
-    return {"cells": cells, "past_saturation": saturation}
+    return {"load_generator": "wrk -t1 (one text per request)", "cells": cells, "past_saturation": saturation}
 
 
 def main() -> None:
@@ -150,7 +164,7 @@ def main() -> None:
                    "efficientnet-lite0 (digits)": export_cell("lite0", image, digits_test, digits_train, folder, 64)},
     }
     print(json.dumps(results["export"], indent=1), flush=True)
-    results["serving"] = serving(folder / "minilm.onnx")
+    results["serving"] = serving(folder / "minilm.onnx", folder)
     on = {c["clients"]: c for c in results["serving"]["cells"] if c["batching"]}
     off = {c["clients"]: c for c in results["serving"]["cells"] if not c["batching"]}
     results["serving"]["speedup_at_64"] = on[64]["requests_per_second"] / off[64]["requests_per_second"]

@@ -25,7 +25,7 @@ def export(
                                               "(default: --data)."),
     task: Optional[str] = TASK,
 ) -> None:
-    """Export a fitted model to ONNX, checking parity with PyTorch (fails above 1e-4).
+    """Export a fitted model to ONNX, checking parity with PyTorch (fails above 1e-3).
 
     Example: headstart export runs/bbc --data bbc_news:test --out exported/bbc.onnx --int8
     """

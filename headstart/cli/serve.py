@@ -21,9 +21,12 @@ def serve(
     runtime: str = typer.Option("auto", "--runtime", help="onnx | torch (default: onnx for a .onnx file)."),
     batching: bool = typer.Option(True, "--batching/--no-batching", help="Dynamic micro-batching of concurrent requests."),
     max_batch: int = typer.Option(32, "--max-batch", help="Inputs per forward pass."),
-    max_wait_ms: float = typer.Option(5.0, "--max-wait-ms", help="How long a request waits for others to batch with."),
+    max_wait_ms: float = typer.Option(0.0, "--max-wait-ms", help="Extra wait for more requests to batch with. 0 (default): a batch is "
+                                     "whatever queued while the previous forward pass ran, so a lone client never waits."),
     max_queue: int = typer.Option(128, "--max-queue", help="Waiting requests before answering 503."),
     threads: Optional[int] = typer.Option(None, "--threads", help="onnxruntime threads per worker."),
+    bf16: bool = typer.Option(False, "--bf16", help="--runtime torch: the backbone under bf16 autocast (about 2x faster "
+                              "on CPUs with avx512_bf16 or AMX; features keep a cosine >= 0.999 to fp32)."),
     task: Optional[str] = TASK,
 ) -> None:
     """Serve a model: POST /predict, GET /health, /metadata, /metrics, /docs.
@@ -34,7 +37,7 @@ def serve(
 
     from headstart.serve.app import CONFIG_ENV, ServeSettings, create_app
 
-    settings = ServeSettings(str(run), runtime, task, max_batch, max_wait_ms, max_queue, batching, threads=threads)
+    settings = ServeSettings(str(run), runtime, task, max_batch, max_wait_ms, max_queue, batching, threads=threads, bf16=bf16)
     if workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", timeout_graceful_shutdown=30)
         return

@@ -11,7 +11,7 @@ import json
 import os
 import time
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,13 +36,14 @@ class ServeSettings:
     runtime: str = "auto"  # onnx | torch | auto (onnx for a .onnx file)
     task: str | None = None
     max_batch: int = 32  # inputs per forward pass
-    max_wait_ms: float = 5.0  # how long a request waits for others to share its batch
+    max_wait_ms: float = 0.0  # extra wait for others to share a batch (0: whatever queued during the last forward)
     max_queue: int = 128  # waiting requests before 503
     batching: bool = True
     max_items: int = 64  # inputs per request (413 above)
     max_bytes: int = 8 << 20  # request body (413 above)
     max_chars: int = 20_000  # characters per text (422 above)
     threads: int | None = None
+    bf16: bool = False  # torch runtime: backbone under bf16 autocast
 
 
 class RequestError(Exception):
@@ -58,6 +59,8 @@ def load_servable(settings: ServeSettings) -> FittedModel:
     if runtime == "onnx":
         if path.suffix != ".onnx":
             raise HeadstartError(f"{path}: --runtime onnx serves an exported .onnx file; run `headstart export` first")
+        if settings.bf16:
+            raise HeadstartError("--bf16 applies to --runtime torch (an exported graph runs in fp32 or int8)")
         from headstart.export import OnnxModel
 
         return OnnxModel(path, settings.task, threads=settings.threads)
@@ -65,7 +68,13 @@ def load_servable(settings: ServeSettings) -> FittedModel:
         raise HeadstartError(f"unknown runtime {runtime!r}; choose onnx or torch")
     import headstart
 
-    return headstart.load(path, task=settings.task)
+    model = headstart.load(path, task=settings.task)
+    if settings.bf16:
+        recipe = getattr(getattr(model, "method", None), "recipe", None)
+        if recipe is None:
+            raise HeadstartError(f"{path}: --bf16 needs a transferred model ({type(model).__name__} has no backbone)")
+        model.method.recipe = replace(recipe, bf16=True)
+    return model
 
 
 def decode_image(value: Any, index: int) -> np.ndarray:

@@ -1,5 +1,6 @@
-"""Dynamic micro-batching: concurrent requests wait up to ``max_wait`` seconds to share one forward
-pass of up to ``max_batch`` inputs; a bounded queue refuses work it could not finish in time."""
+"""Dynamic micro-batching: the requests that queued while the previous forward pass ran (plus any
+arriving within ``max_wait`` seconds) share one forward pass of up to ``max_batch`` inputs; a bounded
+queue refuses work it could not finish in time."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ class MicroBatcher:
     ``on_batch(n)`` is told the size of every forward pass.
     """
 
-    def __init__(self, forward: Callable[[list[Any]], np.ndarray], *, max_batch: int = 32, max_wait: float = 0.005,
+    def __init__(self, forward: Callable[[list[Any]], np.ndarray], *, max_batch: int = 32, max_wait: float = 0.0,
                  max_queue: int = 128, enabled: bool = True, on_batch: Callable[[int], None] | None = None) -> None:
         self.forward, self.max_batch, self.max_wait, self.max_queue = forward, max_batch, max_wait, max_queue
         self.enabled, self.on_batch = enabled, on_batch or (lambda n: None)

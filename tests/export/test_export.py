@@ -8,6 +8,9 @@ import numpy as np
 import pytest
 
 import headstart
+from headstart.adapt import adapt
+from headstart.data.catalogue import load_dataset
+from headstart.data.splits import sample_shots
 from headstart.errors import HeadstartError
 from headstart.export import OnnxModel, export_onnx
 from headstart.multitask import TaskSpec, fit_multitask
@@ -55,6 +58,17 @@ def test_image_probe_export_and_static_int8(digits_train, digits_test, tmp_path)
     assert abs(report["int8"]["accuracy"] - report["accuracy"]) <= 0.2
     images = list(digits_test.inputs[:3])
     assert OnnxModel(tmp_path / "digits.onnx").predict(images).labels == model.predict(images).labels
+
+
+def test_adapted_model_exports_its_adapted_statistics(digits_test, tmp_path):
+    """AdaBN rewrites the BatchNorm statistics for the target: the graph must carry the adapted ones."""
+    source = sample_shots(load_dataset("mnist5k"), 6, seed=0)
+    model = adapt(source, digits_test, backbone="efficientnet-lite0", method="adabn",
+                  backbone_options={"resize": "stretch"})
+    report = export_onnx(model, tmp_path / "adabn.onnx", data=digits_test)
+    assert report["max_abs_diff"] <= 1e-3 and report["label_agreement"] == 1.0
+    images = list(digits_test.inputs[:4])
+    assert OnnxModel(tmp_path / "adabn.onnx").predict(images).labels == model.predict(images).labels
 
 
 def test_multitask_exports_one_output_per_task(reviews, bbc_train, tmp_path):

@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 import headstart
+from headstart.errors import HeadstartError
 from headstart.export import OnnxModel, export_onnx
 from headstart.serve import ServeSettings, create_app
 from headstart.serve.launch import launch
@@ -135,3 +136,28 @@ def test_image_model_rejects_malformed_image(digits_train, digits_test, tmp_path
         assert client.post("/predict", json={"inputs": ["bm90IGFuIGltYWdl"]}).status_code == 400
         assert client.post("/predict", files={"f": ("x.png", buffer.getvalue())}).status_code == 200
         assert client.post("/predict", files={"f": ("x.png", b"garbage")}).status_code == 400
+
+
+def test_torch_runtime_serves_the_artifact(exported, bbc_test, tmp_path):
+    _, model = exported
+    model.save(tmp_path / "run")
+    with TestClient(create_app(ServeSettings(str(tmp_path / "run"), runtime="torch"))) as client:
+        texts = list(bbc_test.inputs[:3])
+        reply = client.post("/predict", json={"inputs": texts})
+        assert reply.status_code == 200
+        assert [r["label"] for r in reply.json()["predictions"]] == model.predict(texts).labels
+        assert client.get("/metadata").json()["classes"] == model.classes
+    with pytest.raises(HeadstartError, match="export"):
+        create_app(ServeSettings(str(tmp_path / "run"), runtime="onnx"))
+    with TestClient(create_app(ServeSettings(str(tmp_path / "run"), runtime="torch", bf16=True))) as client:
+        rows = client.post("/predict", json={"inputs": texts}).json()["predictions"]
+        assert [r["label"] for r in rows] == model.predict(texts).labels  # bf16 features, same decisions here
+
+
+def test_two_workers_answer_on_one_port(exported, bbc_test):
+    proc, url, log = start(exported[0], "--workers", "2")
+    texts = list(bbc_test.inputs[:4])
+    with ThreadPoolExecutor(8) as pool:
+        replies = list(pool.map(lambda t: httpx.post(f"{url}/predict", json={"inputs": [t]}, timeout=60), texts * 2))
+    assert [r.json()["predictions"][0]["label"] for r in replies] == exported[1].predict(texts * 2).labels
+    assert stop(proc, log)
