@@ -38,3 +38,19 @@ def test_unequal_lengths_resampled_and_znormalised() -> None:
     rows = znormalised([np.arange(5.0) * 10 + 3, np.ones(5)])
     np.testing.assert_allclose(rows[0], rows[0] - rows[0].mean() , atol=1e-12)
     assert rows[0].std() == pytest.approx(1.0) and not rows[1].any()
+
+
+def test_series_baseline_model_saves_loads_and_predicts_the_same(tmp_path: Path) -> None:
+    """The kept series baseline is an artifact: refitting from its stored panel gives the same answers."""
+    import headstart
+    from headstart.data.splits import sample_shots
+    from headstart.select.baseline_model import fit_baseline_model
+
+    train, test = sample_shots(ucr("GunPoint", "train"), 5, seed=0), ucr("GunPoint", "test")
+    model = fit_baseline_model(train)
+    assert model.name == "MiniRocket + ridge"
+    reference = fit_baseline(train).evaluate(test)["accuracy"]
+    assert model.evaluate(test)["accuracy"] == pytest.approx(reference) and reference > 0.8
+    loaded = headstart.load(model.save(tmp_path / "baseline"))
+    assert loaded.predict(test).labels == model.predict(test).labels
+    assert loaded.outputs(test.inputs[:3]).shape == (3, 2)

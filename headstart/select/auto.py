@@ -35,6 +35,7 @@ from headstart.data.sources import load_data
 from headstart.errors import HeadstartError
 from headstart.fitted import FittedModel, Transferred
 from headstart.select.baseline_model import BaselineModel, fit_baseline_model
+from headstart.select.series_baseline import SeriesBaselineModel
 from headstart.select.rank import (
     DEFAULT_SCORES,
     RankTable,
@@ -234,7 +235,7 @@ def _stage_printer(progress: bool) -> Callable[[str], None]:
 def _compare(
     plan: Plan, splits: list[tuple[Dataset, Dataset]], protocol: str, seed: int,
     out: str | Path | None, progress: bool, options: dict[str, Any], say: Callable[[str], None],
-) -> tuple[Transferred, BaselineModel, Comparison]:
+) -> tuple[Transferred, BaselineModel | SeriesBaselineModel, Comparison]:
     """Train both models on each split's training part; pool their accuracy over the held-out parts."""
     correct = np.zeros(2)
     for fold, (fit_part, held_out) in enumerate(splits, 1):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -78,16 +79,29 @@ class FreezeSchedule(Callback):
 
 
 class History(Callback):
-    """Each epoch's metrics (training means and validation), kept in checkpoints so that a resumed
-    run reports every epoch, including those logged just before a crash."""
+    """Each epoch's metrics (training means and validation) and its training time (``train_seconds``
+    of wall time and ``train_cpu_seconds`` of this process's CPU time, from the epoch's start to its
+    last optimiser step, data loading included and validation not, over ``train_batches`` batches),
+    kept in checkpoints so that a resumed run reports every epoch,
+    including those logged just before a crash."""
 
     def __init__(self) -> None:
         self.rows: list[dict[str, float]] = []
+        self.started = self.last_step = self.cpu_started = self.cpu_last_step = 0.0
+        self.batches = 0
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: TransferModule) -> None:
+        self.started, self.cpu_started, self.batches = time.perf_counter(), time.process_time(), 0
+
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: TransferModule, outputs: Any, batch: Any, batch_idx: int) -> None:
+        self.last_step, self.cpu_last_step, self.batches = time.perf_counter(), time.process_time(), self.batches + 1
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: TransferModule) -> None:
         if trainer.is_global_zero:  # as the CSV log: process 0 records
             metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
-            self.rows.append({"epoch": trainer.current_epoch, **metrics})
+            timing = {"train_seconds": self.last_step - self.started, "train_cpu_seconds": self.cpu_last_step - self.cpu_started,
+                      "train_batches": self.batches} if self.batches else {}
+            self.rows.append({"epoch": trainer.current_epoch, **metrics, **timing})
 
     def state_dict(self) -> dict[str, Any]:
         return {"rows": self.rows}
