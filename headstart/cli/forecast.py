@@ -46,6 +46,10 @@ def fit_forecast_run(data: str, out: Path, backbone: Optional[str], method: str,
     for warning in caught:
         console.print(f"warning: {warning.message}", style="yellow", markup=False, highlight=False)
     console.print(f"artifact: {out}", markup=False, highlight=False)
+    from headstart.report.forecast import write_forecast_report
+
+    report = write_forecast_report(model, series, out)
+    console.print(f"report: {report}", markup=False, highlight=False)
 
 
 def backtest_table(rows: dict[str, dict[str, float]]) -> Table:

@@ -148,3 +148,29 @@ def _scatter(ax: Any, coords: np.ndarray, codes: np.ndarray, names: Sequence[str
         if members.any():
             ax.scatter(*coords[members].T, s=12, alpha=0.75, color=palette(code % palette.N), label=name)
     ax.legend(title=legend_title, frameon=False, fontsize=8, markerscale=1.5, loc="center left", bbox_to_anchor=(1, 0.5))
+
+
+def forecast_panels(ids: Sequence[str], histories: Sequence[np.ndarray], truths: Sequence[np.ndarray],
+                    quantiles: np.ndarray, low: int, median: int, high: int, shown: int = 4) -> Figure:
+    """One panel per series (at most ``shown`` of them): the last points of its history, the held-out
+    truth, the median forecast and the ``quantiles[..., low]``–``[..., high]`` band."""
+    n = min(shown, len(ids))
+    columns = 2 if n > 1 else 1
+    rows = -(-n // columns)
+    fig = Figure(figsize=(5 * columns, 2.8 * rows), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
+    for ax, sid, history, truth, q in zip(axes, ids, histories, truths, quantiles):
+        horizon = len(truth)
+        past = history[-4 * horizon:]
+        t_past = np.arange(len(history) - len(past), len(history))
+        t_future = np.arange(len(history), len(history) + horizon)
+        ax.plot(t_past, past, color="#38414f", lw=1.2, label="history")
+        ax.plot(t_future, truth, color="#38414f", lw=1.2, ls="--", label="held-out truth")
+        ax.fill_between(t_future, q[:, low], q[:, high], color="#4c78a8", alpha=0.25, label="80 % interval")
+        ax.plot(t_future, q[:, median], color="#4c78a8", lw=1.6, label="median forecast")
+        ax.set_title(str(sid), fontsize=10)
+        ax.grid(alpha=0.3)
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    axes[0].legend(frameon=False, fontsize=8)
+    return fig

@@ -17,7 +17,9 @@ def test_fit_predict_evaluate_a_forecaster_of_a_csv(tmp_path):
     pd.DataFrame({"date": airline.timestamps[0], "passengers": airline.values[0]}).to_csv(csv, index=False)
     out = tmp_path / "run"
     fitted = run("fit", str(csv), "--task", "forecast", "--horizon", "6", "--method", "zeroshot", "--out", str(out))
-    assert "artifact:" in fitted.stdout
+    assert "artifact:" in fitted.stdout and "report:" in fitted.stdout
+    report = (out / "report.html").read_text()
+    assert "seasonal" in report.lower() and "MASE" in report and (out / "forecasts.png").stat().st_size > 5000
     forecast = pd.read_csv(pd.io.common.StringIO(run("predict", str(out), str(csv)).stdout))
     assert list(forecast["timestamp"][:2]) == ["1961-01-01", "1961-02-01"] and len(forecast) == 6
     assert (forecast[[f"q{q / 10:g}" for q in range(1, 10)]].diff(axis=1).iloc[:, 1:] >= 0).all().all()
