@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Sequence
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,7 @@ class SeriesCollection:
     freq: str | None = None
     season: int = 1
     meta: dict[str, Any] = field(default_factory=dict)
+    modality: ClassVar[str] = "series"  # what a backbone's ``check_inputs`` reads
 
     def __len__(self) -> int:
         return len(self.ids)
