@@ -38,16 +38,17 @@ def fit_forecast(data: SeriesCollection, backbone: str | None = None, method: st
                        lambda prepared, keep: None, trains=method != "zeroshot")
     model, chosen = prepared.model, prepared.method
     net = model.backbone
-    train, _ = backtest_split(data.values, data.ids, net.context_length, horizon, origins, stride=max(1, horizon // 2),
-                              min_context=max(MIN_CONTEXT, net.min_observed))
-    contexts = [w.context.astype(np.float32) for w in train]
-    targets = torch.tensor(np.stack([w.target for w in train]), dtype=torch.float32)
-    windows = Dataset(contexts, None, None, "series", "forecast", data.name)
-    info: dict[str, Any] = {"n_windows": len(train), "horizon": horizon, "origins": origins, "context_length": net.context_length}
-    if method != "zeroshot":
+    info: dict[str, Any] = {"horizon": horizon, "origins": origins, "context_length": net.context_length}
+    if method != "zeroshot":  # zero-shot needs no training windows: any series with MIN_CONTEXT points forecasts
         from headstart.training.data import RunData, Rows, ShuffledBatches
         from headstart.training.run import run
 
+        train, _ = backtest_split(data.values, data.ids, net.context_length, horizon, origins, stride=max(1, horizon // 2),
+                                  min_context=max(MIN_CONTEXT, net.min_observed))
+        contexts = [w.context.astype(np.float32) for w in train]
+        targets = torch.tensor(np.stack([w.target for w in train]), dtype=torch.float32)
+        windows = Dataset(contexts, None, None, "series", "forecast", data.name)
+        info["n_windows"] = len(train)
         scaled = model.backbone.prepare_inputs(contexts).normalise(targets)  # each window scaled by its context alone
 
         def batch(x: Any, idx: list[int]) -> tuple[Any, torch.Tensor]:
