@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Sequence
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,7 @@ class SeriesCollection:
     freq: str | None = None
     season: int = 1
     meta: dict[str, Any] = field(default_factory=dict)
+    modality: ClassVar[str] = "series"  # what a backbone's ``check_inputs`` reads
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -64,10 +65,13 @@ def season_of(freq: str | None) -> int:
 def read_series(source: Any, *, freq: str | None = None, id_col: str | None = None, time_col: str | None = None,
                 value_col: str | None = None, missing: str = "error", name: str | None = None) -> SeriesCollection:
     """Series from a CSV/TSV/Parquet path, a DataFrame (long ``series_id,timestamp,value`` or wide:
-    one column per series plus a date column) or a numpy array (rows = series).
+    one column per series plus a date column), a numpy array (rows = series) or a ``.npy`` / ``.npz``
+    file of arrays (``read_arrays``).
 
-    ``missing``: "error" (default), "interpolate" (linear in time, ends filled with the nearest value)
-    or "keep" (NaN stays).
+    ``missing`` is the policy for missing values, NaN values and timestamps absent from the series'
+    ``freq`` grid (gaps) alike: "error" (default: the first one named), "interpolate" (gaps inserted,
+    then linear in time, ends filled with the nearest value) or "keep" (gaps inserted as NaN, NaN stays).
+    Inserted gaps are counted per series in ``meta["gaps"]``, never filled silently.
     """
     if isinstance(source, np.ndarray):
         arr = np.atleast_2d(np.asarray(source, dtype=np.float64))
@@ -84,8 +88,8 @@ def read_series(source: Any, *, freq: str | None = None, id_col: str | None = No
         label = name or path.stem
         if path.suffix.lower() == ".tsf":
             return _read_tsf(path, freq=freq, missing=missing, name=label)
-        if path.suffix.lower() == ".npy":
-            return read_series(np.load(path), freq=freq, missing=missing, name=label)
+        if path.suffix.lower() in (".npy", ".npz"):
+            return read_arrays(path, freq=freq, missing=missing, name=label)
         if path.suffix.lower() == ".parquet":
             frame = pd.read_parquet(path)
         else:
@@ -100,7 +104,7 @@ def read_series(source: Any, *, freq: str | None = None, id_col: str | None = No
     else:
         stamps = frame[time_col] if time_col else None
         series = [(str(c), stamps, frame[c]) for c in cols if c != time_col and (value_col is None or c == value_col)]
-    ids, values, times, freqs = [], [], [], set()
+    ids, values, times, freqs, gaps = [], [], [], set(), {}
     for sid, stamp, vals in series:
         v = pd.to_numeric(vals, errors="coerce").to_numpy(dtype=np.float64)
         t = None
@@ -112,11 +116,13 @@ def read_series(source: Any, *, freq: str | None = None, id_col: str | None = No
                 raise DataError(f"{label}: series {sid}: duplicated timestamps")
             if np.any(np.diff(t) < np.timedelta64(0)):
                 raise DataError(f"{label}: series {sid}: timestamps are not sorted")
-            if len(t) >= 3:
+            if len(t) >= 3 or freq:
                 f = freq or pd.infer_freq(pd.DatetimeIndex(t))
                 if f is None:
-                    raise DataError(f"{label}: series {sid}: irregular timestamps (gaps); give the frequency or fill the gaps")
+                    raise DataError(f"{label}: series {sid}: irregular timestamps, so the frequency cannot be inferred; "
+                                    "give it (--freq D, freq='D') and the gaps are reported")
                 freqs.add(f)
+                t, v, gaps[sid] = _on_grid(f"{label}: series {sid}", t, v, f, missing)
         if np.all(np.isnan(v)):
             raise DataError(f"{label}: series {sid}: every value is missing (NaN-only column)")
         if np.isnan(v).any():
@@ -135,7 +141,56 @@ def read_series(source: Any, *, freq: str | None = None, id_col: str | None = No
         raise DataError(f"{label}: mixed frequencies {', '.join(sorted(freqs))}")
     f = freq or (freqs.pop() if freqs else None)
     stamps = None if any(t is None for t in times) else times
-    return SeriesCollection(label, ids, values, stamps, f, season_of(f), {})
+    gaps = {sid: n for sid, n in gaps.items() if n}
+    return SeriesCollection(label, ids, values, stamps, f, season_of(f), {"gaps": gaps} if gaps else {})
+
+
+def _on_grid(who: str, t: np.ndarray, v: np.ndarray, freq: str, missing: str) -> tuple[np.ndarray, np.ndarray, int]:
+    """Timestamps ``t`` and values ``v`` on the regular ``freq`` grid from ``t[0]`` to ``t[-1]``, and
+    the number of grid points that were absent (inserted as NaN unless ``missing`` is "error")."""
+    stamps = pd.DatetimeIndex(t)
+    try:
+        grid = pd.date_range(stamps[0], stamps[-1], freq=freq)
+    except ValueError as error:
+        raise DataError(f"{who}: {freq!r} is not a pandas frequency ({error})") from None
+    off = stamps.difference(grid)
+    if len(off):
+        raise DataError(f"{who}: timestamp {off[0]} is not on the {freq} grid from {stamps[0]}")
+    absent = grid.difference(stamps)
+    if not len(absent):
+        return t, v, 0
+    if missing == "error":
+        raise DataError(f"{who}: {len(absent)} timestamp(s) missing from its {freq} grid (first {absent[0]}); "
+                        "use missing='interpolate' or 'keep' to insert them as missing points")
+    return grid.to_numpy(), pd.Series(v, index=stamps).reindex(grid).to_numpy(), len(absent)
+
+
+def read_arrays(path: Any, *, freq: str | None = None, missing: str = "error", name: str | None = None) -> SeriesCollection:
+    """A ``.npy`` array (rows = series, ids ``0``, ``1`` …) or a ``.npz`` archive: each member a
+    series ``(T,)`` named by its key, or rows ``(N, T)`` named ``key/0`` …; members may differ in
+    length. Object arrays are refused (nothing is unpickled)."""
+    from pathlib import Path
+
+    path = Path(path)
+    label = name or path.stem
+    try:
+        loaded = np.load(path, allow_pickle=False)
+        members = {"": loaded} if isinstance(loaded, np.ndarray) else {k: loaded[k] for k in loaded.files}
+    except (ValueError, OSError) as error:
+        raise DataError(f"{path}: not a readable numpy file of numbers ({str(error).splitlines()[0]})") from None
+    frame: dict[str, pd.Series] = {}
+    for key, array in members.items():
+        if array.dtype.kind not in "fiub" or array.ndim not in (1, 2):
+            raise DataError(f"{path}: member {key or 'array'!r} is not a (T,) or (N, T) array of numbers "
+                            f"({array.dtype}, shape {array.shape})")
+        rows = array[None, :] if array.ndim == 1 else array
+        for i, row in enumerate(rows):
+            sid = key if array.ndim == 1 and key else f"{key}/{i}" if key else str(i)
+            frame[sid] = pd.Series(row.astype(np.float64))
+    if not frame:
+        raise DataError(f"{path}: holds no arrays")
+    long = pd.concat([pd.DataFrame({"series_id": sid, "value": row}) for sid, row in frame.items()], ignore_index=True)
+    return read_series(long, freq=freq, id_col="series_id", value_col="value", missing=missing, name=label)
 
 
 TSF_FREQ = {"yearly": "YS", "quarterly": "QS", "monthly": "MS", "weekly": "W", "daily": "D", "hourly": "h"}

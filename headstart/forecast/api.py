@@ -1,7 +1,10 @@
 """``fit_forecast``: forecasting as a kind of run over ``headstart.training.prepare`` and ``run``.
 
-Training windows come from each series' points before its first back-test origin (``windows``);
-the head maps the last group's pooled features to scaled ``(B, H, 9)`` quantiles and trains on
+Training windows come from each series' points before its first back-test origin (``windows``),
+each with the backbone's own context (``context_length``: 2,048 points for fracast-0, what an
+hs-tcn was pre-trained with, 512 by default), so training sees the history a forecast reads; a
+series shorter than that gives windows of all its points (short yearly series work as long as one
+window of ``MIN_CONTEXT`` points and the horizon fits before their held-out origins). The head maps the last group's pooled features to scaled ``(B, H, 9)`` quantiles and trains on
 the pinball loss (``Forecasting``). ``zeroshot`` trains nothing.
 """
 
@@ -16,7 +19,7 @@ from headstart.data.dataset import Dataset
 from headstart.data.series import SeriesCollection
 from headstart.forecast.fitted import Forecaster
 from headstart.forecast.objective import Forecasting
-from headstart.forecast.windows import backtest_split
+from headstart.forecast.windows import MIN_CONTEXT, backtest_split
 from headstart.recipe import Recipe
 from headstart.training.prepare import prepare
 
@@ -30,20 +33,22 @@ def fit_forecast(data: SeriesCollection, backbone: str | None = None, method: st
     if method == "finetune":
         options.setdefault("unfreeze", 1)  # series default: the last group (the decoder of fracast-0)
     recipe = Recipe.build(backbone=backbone or "fracast-0", method=METHODS[method], task="regression", **options)
-    context_length = 512
-    train, _ = backtest_split(data.values, data.ids, context_length, horizon, origins, stride=max(1, horizon // 2))
-    contexts = [w.context.astype(np.float32) for w in train]
-    targets = torch.tensor(np.stack([w.target for w in train]), dtype=torch.float32)
-    windows = Dataset(contexts, None, None, "series", "forecast", data.name)
     pretrained_head = method not in ("probe", "scratch")
-    prepared = prepare(recipe, {data.name: windows}, lambda net: net.forecast_head(horizon, pretrained=pretrained_head),
+    prepared = prepare(recipe, {data.name: data}, lambda net: net.forecast_head(horizon, pretrained=pretrained_head),
                        lambda prepared, keep: None, trains=method != "zeroshot")
     model, chosen = prepared.model, prepared.method
-    info: dict[str, Any] = {"n_windows": len(train), "horizon": horizon, "origins": origins}
-    if method != "zeroshot":
+    net = model.backbone
+    info: dict[str, Any] = {"horizon": horizon, "origins": origins, "context_length": net.context_length}
+    if method != "zeroshot":  # zero-shot needs no training windows: any series with MIN_CONTEXT points forecasts
         from headstart.training.data import RunData, Rows, ShuffledBatches
         from headstart.training.run import run
 
+        train, _ = backtest_split(data.values, data.ids, net.context_length, horizon, origins, stride=max(1, horizon // 2),
+                                  min_context=max(MIN_CONTEXT, net.min_observed))
+        contexts = [w.context.astype(np.float32) for w in train]
+        targets = torch.tensor(np.stack([w.target for w in train]), dtype=torch.float32)
+        windows = Dataset(contexts, None, None, "series", "forecast", data.name)
+        info["n_windows"] = len(train)
         scaled = model.backbone.prepare_inputs(contexts).normalise(targets)  # each window scaled by its context alone
 
         def batch(x: Any, idx: list[int]) -> tuple[Any, torch.Tensor]:

@@ -1,6 +1,8 @@
 """``method="auto"`` for forecasting and its guard: back-test the statsforecast baselines and the
 transferred candidates on the held-out origins, keep the best by MASE; when no transferred model
-beats the best baseline, keep the baseline (``BaselineForecaster``) and say so."""
+beats the best baseline, keep the baseline (``BaselineForecaster``) and say so. A candidate that
+cannot train (series too short before their held-out origins) is skipped, the reason under
+``info["skipped"]``; zero-shot always runs."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import numpy as np
 
 from headstart.artifacts import Artifact, expect_format, read_artifact, register_format, write_artifact
 from headstart.data.series import SeriesCollection
+from headstart.errors import DataError
 from headstart.forecast.api import fit_forecast
 from headstart.forecast.backtest import backtest, baseline_table
 from headstart.forecast.baselines import baseline_forecasts
@@ -59,12 +62,17 @@ def fit_auto_forecast(data: SeriesCollection, backbone: str | None, *, horizon: 
     """The best of the baselines and the transferred candidates by back-test MASE (see the module docstring)."""
     table: dict[str, dict[str, float]] = {f"baseline:{k}": v for k, v in baseline_table(data.values, data.season, horizon, origins).items()}
     models: dict[str, Any] = {}
+    skipped: dict[str, str] = {}
     for method in CANDIDATES:
-        model = fit_forecast(data, backbone, method, horizon=horizon, origins=origins, **options)
+        try:
+            model = fit_forecast(data, backbone, method, horizon=horizon, origins=origins, **options)
+        except DataError as error:  # series too short to train on before their held-out origins
+            skipped[method] = str(error)
+            continue
         models[method] = model
         table[method] = backtest(data.values, data.season, horizon, lambda h, H, m=model: list(m.quantiles(h)), origins)
     best_baseline = min((k for k in table if k.startswith("baseline:")), key=lambda k: table[k]["mase"])
-    best_transfer = min(CANDIDATES, key=lambda k: table[k]["mase"])
+    best_transfer = min(models, key=lambda k: table[k]["mase"])
     if table[best_transfer]["mase"] < table[best_baseline]["mase"]:
         chosen: Any = models[best_transfer]
         decision = (f"Transfer helps: {best_transfer} back-tests at MASE {table[best_transfer]['mase']:.3f}, "
@@ -75,5 +83,5 @@ def fit_auto_forecast(data: SeriesCollection, backbone: str | None, *, horizon: 
                     f"{table[best_baseline]['mase']:.3f}, the best transferred model ({best_transfer}) at "
                     f"{table[best_transfer]['mase']:.3f}; keeping the baseline")
         warnings.warn(decision, NegativeTransferWarning, stacklevel=2)
-    chosen.info.update(decision=decision, backtest=table)
+    chosen.info.update(decision=decision, backtest=table, skipped=skipped)
     return chosen

@@ -16,7 +16,8 @@ ForecastFn = Callable[[list[np.ndarray], int], Sequence[np.ndarray]]
 
 
 def backtest(values: Sequence[np.ndarray], season: int, horizon: int, forecast: ForecastFn, origins: int = 3) -> dict[str, float]:
-    """Mean metrics of ``forecast`` over every series' last ``origins`` origins (stepping by ``horizon``)."""
+    """Mean metrics of ``forecast`` over every series' last ``origins`` origins (stepping by ``horizon``;
+    fewer for short series, see ``windows.backtest_origins``)."""
     histories, truths = [], []
     for series in values:
         for o in backtest_origins(len(series), horizon, origins):

@@ -14,6 +14,7 @@ def test_fit_forecast_on_airline(method):
     metrics = model.evaluate(data)
     print(method, metrics["mase"], model.info.get("epochs"))
     assert np.isfinite(metrics["mase"])
+    assert model.info["context_length"] == model.backbone.context_length == 2048  # trained on what a forecast reads
     if method == "probe":  # a new head from random init: it learns, but is far from the pre-trained one (known gap)
         losses = [row["train_loss"] for row in model.info["history"] if "train_loss" in row]
         assert losses[-1] < losses[0]

@@ -26,6 +26,15 @@ def test_backtest_split_never_trains_on_values_after_the_first_origin(airline):
         backtest_split([airline[:30]], ["airline"], context=64, horizon=12, origins=3)
 
 
+def test_short_series_hold_out_fewer_origins_and_keep_their_whole_history():
+    assert backtest_origins(15, 6, 3) == [9] and backtest_origins(13, 6, 3) == []
+    train, held = backtest_split([np.arange(40.0), np.arange(15.0)], ["long", "yearly"], context=2048, horizon=6, origins=3)
+    assert [(w.series, w.origin) for w in held] == [(0, 22), (0, 28), (0, 34), (1, 9)]
+    assert max(len(w.context) for w in train) == 16 and all(w.origin + 6 <= 22 for w in train)
+    with pytest.raises(DataError, match="'tiny'"):
+        backtest_split([np.arange(40.0), np.arange(13.0)], ["long", "tiny"], context=2048, horizon=6, origins=3)
+
+
 def test_baseline_forecast_depends_only_on_history(airline):
     a = baseline_forecast("ets", airline[:120], 12, 12)
     changed = airline.copy()
