@@ -34,7 +34,10 @@ def return_at(curve: Curve, fraction: float) -> float:
 
 
 def area_under_curve(curve: Curve) -> float:
-    """The trapezoid area under return-against-steps divided by the budget: the mean return over training."""
+    """The trapezoid area under return-against-steps divided by the budget: the mean return over training
+    (a curve of one point, zero-shot's, is its return)."""
+    if len(curve) == 1:
+        return float(curve[0][1])
     steps, returns = np.array([s for s, _ in curve], float), np.array([r for _, r in curve], float)
     return float(np.trapezoid(returns, steps) / (steps[-1] - steps[0]))
 
