@@ -129,7 +129,7 @@ def transfer(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # said below, as one line
             verdict = negative_transfer({method: curve}, scratch)
-        policy.info["guard"] = {"scratch": summarize(scratch), "negative_transfer": verdict}
+        policy.info["guard"] = {"scratch_curve": scratch, "scratch": summarize(scratch), "negative_transfer": verdict}
     policy.save(out)
     print_table(f"Return on {target.describe()}", rows)
     summary = summarize(curve)
