@@ -8,7 +8,8 @@ plain source is transferred with every method; zero-shot returns are measured fo
 Returns are means over EPISODES deterministic evaluation episodes on the target, at the
 checkpoints of ``headstart.rl.transfer.CHECKPOINTS``.
 
-    OMP_NUM_THREADS=1 python bench/rl.py [--seeds 3]
+    OMP_NUM_THREADS=1 python bench/rl.py [--seeds 3]     # also draws docs/rl_curves.png
+    python bench/rl.py --plot-only                        # redraw the plot from the JSON
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from headstart.rl.evaluate import episode_returns, summarize  # noqa: E402
 from headstart.rl.transfer import METHODS, pretrain, transfer  # noqa: E402
 
 OUT = Path(__file__).parent / "results" / "rl.json"
+PLOT = Path(__file__).parent.parent / "docs" / "rl_curves.png"
 EPISODES = 5
 ENVS = {  # env -> (pre-training steps, target budget, DR ranges)
     "CartPole-v1": (30_000, 15_000, ["pole_length=0.3:1.2", "force_gain=0.5:1.2"]),
@@ -89,6 +91,31 @@ def _steps_to(per_seed: list[dict], gap: str, level: float) -> dict:
     return found
 
 
+def plot(document: dict, path: Path = PLOT) -> None:
+    """Return against target steps for every method on every gap: the seed mean, shaded by one std."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, len(GAPS), figsize=(5 * len(GAPS), 3.6))
+    for ax, gap in zip(axes, GAPS):
+        for method in METHODS:
+            curves = np.array([s[gap]["curves"][method] for s in document["per_seed"]], dtype=float)
+            steps, mean, std = curves[0, :, 0], curves[:, :, 1].mean(0), curves[:, :, 1].std(0)
+            if method == "zeroshot":
+                ax.axhline(mean[0], color="grey", linestyle="--", label="zeroshot")
+                continue
+            ax.plot(steps, mean, marker="o", markersize=3, label=method)
+            ax.fill_between(steps, mean - std, mean + std, alpha=0.15)
+        ax.set_title(f"{gap}: {', '.join(document['gaps'][gap]['target'])}")
+        ax.set_xlabel("target steps")
+    axes[0].set_ylabel(f"return (mean ± std over {document['seeds']} seeds)")
+    axes[-1].legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
 def _spread(values: list[float]) -> dict:
     return {"mean": round(float(np.mean(values)), 1), "std": round(float(np.std(values)), 1)}
 
@@ -96,7 +123,11 @@ def _spread(values: list[float]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--plot-only", action="store_true", help="Only redraw docs/rl_curves.png from the JSON.")
     args = parser.parse_args()
+    if args.plot_only:
+        plot(json.loads(OUT.read_text()))
+        return
     torch.set_num_threads(1)
     began, per_seed = time.perf_counter(), []
     for seed in range(args.seeds):
@@ -114,6 +145,7 @@ def main() -> None:
         }
         OUT.parent.mkdir(exist_ok=True)
         OUT.write_text(json.dumps(document, indent=1))
+        plot(document)
     print(json.dumps(document["table"], indent=1))
 
 
