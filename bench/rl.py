@@ -9,6 +9,7 @@ Returns are means over EPISODES deterministic evaluation episodes on the target,
 checkpoints of ``headstart.rl.transfer.CHECKPOINTS``.
 
     OMP_NUM_THREADS=1 python bench/rl.py [--seeds 3]     # also draws docs/rl_curves.png
+    OMP_NUM_THREADS=1 python bench/rl.py --seeds 5 --resume   # add seeds 3 and 4 to the JSON
     python bench/rl.py --plot-only                        # redraw the plot from the JSON
 """
 
@@ -123,14 +124,17 @@ def _spread(values: list[float]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--resume", action="store_true", help="Keep the seeds already in the JSON and add the others.")
     parser.add_argument("--plot-only", action="store_true", help="Only redraw docs/rl_curves.png from the JSON.")
     args = parser.parse_args()
     if args.plot_only:
         plot(json.loads(OUT.read_text()))
         return
     torch.set_num_threads(1)
-    began, per_seed = time.perf_counter(), []
-    for seed in range(args.seeds):
+    previous = json.loads(OUT.read_text()) if args.resume and OUT.exists() else {}
+    per_seed, spent = previous.get("per_seed", []), previous.get("seconds", 0)
+    began = time.perf_counter() - spent
+    for seed in range(len(per_seed), args.seeds):
         per_seed.append(run_seed(seed))
         document = {
             "what": "sim-to-real transfer of PPO policies (stable-baselines3) across dynamics gaps; returns are means "
@@ -146,7 +150,7 @@ def main() -> None:
         OUT.parent.mkdir(exist_ok=True)
         OUT.write_text(json.dumps(document, indent=1))
         plot(document)
-    print(json.dumps(document["table"], indent=1))
+    print(json.dumps(json.loads(OUT.read_text())["table"], indent=1))
 
 
 if __name__ == "__main__":
