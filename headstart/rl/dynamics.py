@@ -125,7 +125,7 @@ class ActionNoise(_Drawn):
             action = np.clip(action + self._rng.normal(0.0, level, np.shape(action)) * (space.high - space.low) / 2,
                              space.low, space.high).astype(space.dtype)
         elif self._rng.random() < level:
-            action = space.sample()
+            action = self._rng.integers(space.n)
         return self.env.step(action)
 
 

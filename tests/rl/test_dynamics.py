@@ -74,3 +74,11 @@ def test_bad_settings_give_one_line_errors(env, set_, randomize, message):
     with pytest.raises(HeadstartError) as raised:
         Dynamics.parse(env, set_, randomize)
     assert message in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_action_noise_replaces_some_actions_reproducibly():
+    def run() -> np.ndarray:
+        return rollout(Dynamics.parse("CartPole-v1", set_=["action_noise=0.5"]).make(3), [1] * 8)
+
+    assert np.array_equal(run(), run())
+    assert not np.allclose(run(), rollout(Dynamics.parse("CartPole-v1").make(3), [1] * 8))
