@@ -10,7 +10,7 @@ checkpoints of ``headstart.rl.transfer.CHECKPOINTS``.
 
     OMP_NUM_THREADS=1 python bench/rl.py [--seeds 3]     # also draws docs/rl_curves.png
     OMP_NUM_THREADS=1 python bench/rl.py --seeds 5 --resume   # add seeds 3 and 4 to the JSON
-    python bench/rl.py --plot-only                        # redraw the plot from the JSON
+    python bench/rl.py --redraw                           # recompute the table and the plot from the JSON
 """
 
 from __future__ import annotations
@@ -75,8 +75,8 @@ def table(per_seed: list[dict]) -> dict:
             summaries = [summarize(s[gap]["curves"][method], s[gap]["curves"]["scratch"]) for s in per_seed]
             rows[method] = {k: _spread([x[k] for x in summaries]) for k in summaries[0]}
         rows["zeroshot_dr"] = {"return_0": _spread([s[gap]["zeroshot_dr"] for s in per_seed])}
-        scratch_final = rows["scratch"]["return_100"]["mean"]
-        rows["steps_to_scratch_final"] = _steps_to(per_seed, gap, scratch_final)
+        scratch_final = float(np.mean([s[gap]["curves"]["scratch"][-1][1] for s in per_seed]))
+        rows["steps_to_scratch_final"] = _steps_to(per_seed, gap, scratch_final - 1e-6)
         out[gap] = rows
     return out
 
@@ -125,10 +125,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--resume", action="store_true", help="Keep the seeds already in the JSON and add the others.")
-    parser.add_argument("--plot-only", action="store_true", help="Only redraw docs/rl_curves.png from the JSON.")
+    parser.add_argument("--redraw", action="store_true", help="Only recompute the table and docs/rl_curves.png from the JSON's per-seed curves.")
     args = parser.parse_args()
-    if args.plot_only:
-        plot(json.loads(OUT.read_text()))
+    if args.redraw:
+        document = json.loads(OUT.read_text())
+        document["table"] = table(document["per_seed"])
+        OUT.write_text(json.dumps(document, indent=1))
+        plot(document)
         return
     torch.set_num_threads(1)
     previous = json.loads(OUT.read_text()) if args.resume and OUT.exists() else {}
