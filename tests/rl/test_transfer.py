@@ -6,8 +6,8 @@ import pytest
 from headstart.errors import HeadstartError
 from headstart.rl.dynamics import Dynamics
 from headstart.rl.evaluate import negative_transfer, summarize
-from headstart.select.auto import NegativeTransferWarning
 from headstart.rl.transfer import transfer
+from headstart.select.auto import NegativeTransferWarning
 
 EASY = Dynamics.parse("CartPole-v1", set_=["pole_length=0.6"])
 
