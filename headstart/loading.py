@@ -10,6 +10,7 @@ from pathlib import Path
 
 import headstart.forecast.auto  # noqa: F401  (registers headstart-forecast-baseline/1)
 import headstart.forecast.fitted  # noqa: F401  (registers headstart-forecast/1)
+import headstart.rl.policy_io  # noqa: F401  (registers headstart-rl-policy/1; needs gymnasium only to load one)
 import headstart.select.baseline_model  # noqa: F401  (registers headstart-baseline/1)
 import headstart.select.series_baseline  # noqa: F401  (registers headstart-series-baseline/1)
 from headstart.artifacts import load_artifact

@@ -20,6 +20,7 @@ from headstart.cli import (
     pretrain,
     rank,
     report,
+    rl,
     serve,
     zeroshot,
 )
@@ -36,6 +37,7 @@ for command in (backbones.backbones, datasets.datasets, fit.fit, evaluate.evalua
                 report.report, rank.rank, zeroshot.zeroshot, multitask.multitask, adapt.adapt, export.export, serve.serve,
                 pretrain.pretrain):
     app.command()(command)
+app.add_typer(rl.app, name="rl")
 
 
 def main() -> None:
