@@ -26,3 +26,8 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """``" (did you mean 'x'?)"`` for the choice closest to a misspelt ``name``, else ``""``."""
     close = difflib.get_close_matches(name, list(choices), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+class NegativeTransferWarning(UserWarning):
+    """Transfer did worse than the no-transfer control (a baseline, or training from scratch) on
+    held-out data: ``auto`` kept the baseline, or an RL transfer lost to scratch within its budget."""

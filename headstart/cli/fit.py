@@ -69,7 +69,8 @@ def fit(
 
     import headstart
     from headstart.data.sources import training_spec
-    from headstart.select.auto import NegativeTransferWarning, explanation_rows
+    from headstart.errors import NegativeTransferWarning
+    from headstart.select.auto import explanation_rows
 
     options = parse_set(set_)
     options.update({k: v for k, v in dict(unfreeze=unfreeze, epochs=epochs, lr=lr).items() if v is not None})

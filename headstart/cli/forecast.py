@@ -29,7 +29,7 @@ def fit_forecast_run(data: str, out: Path, backbone: Optional[str], method: str,
     """Train a forecaster of the series in ``data`` and write its artifact to ``out``."""
     import headstart
     from headstart.data.series import load_series
-    from headstart.select.auto import NegativeTransferWarning
+    from headstart.errors import NegativeTransferWarning
 
     if horizon is None or horizon < 1:
         raise HeadstartError("--task forecast needs --horizon H, the number of future points to forecast (H >= 1)")

@@ -20,7 +20,7 @@ from headstart.forecast.api import fit_forecast
 from headstart.forecast.backtest import backtest, baseline_table
 from headstart.forecast.baselines import baseline_forecasts
 from headstart.forecast.fitted import SeriesForecasts
-from headstart.select.auto import NegativeTransferWarning
+from headstart.errors import NegativeTransferWarning
 
 FORMAT = "headstart-forecast-baseline/1"
 CANDIDATES = ("zeroshot", "finetune")

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from stable_baselines3.common.evaluation import evaluate_policy
 
+from headstart.errors import NegativeTransferWarning
 from headstart.rl.agents import vec_env
 from headstart.rl.dynamics import Dynamics
 from headstart.rl.policy_io import Policy
@@ -58,7 +59,6 @@ def negative_transfer(curves: Mapping[str, Curve], scratch: Curve) -> str | None
     final, auc = scratch[-1][1], area_under_curve(scratch)
     if not curves or any(c[-1][1] >= final or area_under_curve(c) >= auc for c in curves.values()):
         return None
-    from headstart.select.auto import NegativeTransferWarning  # imported only when needed: it loads the selectors
 
     best = max(curves, key=lambda m: curves[m][-1][1])
     message = (f"negative transfer: scratch reached {final:.1f} in {scratch[-1][0]} target steps, the best use of the "

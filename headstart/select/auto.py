@@ -32,7 +32,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from headstart.data.dataset import Dataset
 from headstart.data.sources import load_data
-from headstart.errors import HeadstartError
+from headstart.errors import HeadstartError, NegativeTransferWarning
 from headstart.fitted import FittedModel, Transferred
 from headstart.select.baseline_model import BaselineModel, fit_baseline_model
 from headstart.select.series_baseline import SeriesBaselineModel
@@ -51,10 +51,6 @@ MAX_FOLDS = 5
 MIN_PER_CLASS = 3  # k-fold needs 2 per class in each training part for the baseline's own CV
 CHOOSING_SCORE = DEFAULT_SCORES[0]  # LogME: rank_backbones orders candidates by it
 SCORE_LABEL = "LogME"  # how tables name CHOOSING_SCORE
-
-
-class NegativeTransferWarning(UserWarning):
-    """Transfer did not beat the no-transfer baseline on validation data; the baseline was kept."""
 
 
 @dataclass(frozen=True)

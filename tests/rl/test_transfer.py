@@ -7,7 +7,7 @@ from headstart.errors import HeadstartError
 from headstart.rl.dynamics import Dynamics
 from headstart.rl.evaluate import negative_transfer, summarize
 from headstart.rl.transfer import transfer
-from headstart.select.auto import NegativeTransferWarning
+from headstart.errors import NegativeTransferWarning
 
 EASY = Dynamics.parse("CartPole-v1", set_=["pole_length=0.6"])
 

@@ -9,9 +9,8 @@ import pytest
 import headstart
 from headstart.data.catalogue import load_dataset
 from headstart.data.splits import sample_shots
-from headstart.errors import HeadstartError
+from headstart.errors import HeadstartError, NegativeTransferWarning
 from headstart.select.auto import (
-    NegativeTransferWarning,
     plan_transfer,
     validation_splits,
 )
