@@ -13,7 +13,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[test,serve]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[test,serve,rl,federated]"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -23,5 +23,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[test,serve,bench]"
-	for script in extract fewshot transferability auto batchnorm adapt zeroshot multitask; do $(PY) bench/$$script.py || exit 1; done
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[test,serve,rl,federated,bench]"
+	command -v wrk >/dev/null || apt-get install -y -qq wrk  # bench/serve.py's load generator
+	for script in extract fewshot transferability auto batchnorm adapt zeroshot multitask timeseries serve overhead adapt_speed rl federated; do \
+	  $(PY) bench/$$script.py || exit 1; done
