@@ -137,8 +137,26 @@ def evaluate_model(model: FittedModel, data: Dataset | str | Path, *, text_col: 
     return tasks.evaluate(model.task, model.outputs(dataset, progress=progress), dataset.labels, model.classes)
 
 
+class PredictsFromFeatures:
+    """``outputs``, ``predict`` and ``evaluate`` of a model that defines ``features(inputs)`` and
+    ``outputs_from(features)`` (plus ``task``, ``classes``, ``info``)."""
+
+    def outputs(self, inputs: Inputs, *, progress: bool = False) -> np.ndarray:
+        """Activated outputs ``(n, outputs)``: probabilities, or values for regression."""
+        return self.outputs_from(self.features(inputs, progress=progress))
+
+    def predict(self, inputs: Inputs, *, progress: bool = False) -> Prediction:
+        """Labels and probabilities for texts, images (paths, arrays, PIL images), series or a ``Dataset``."""
+        return Prediction.from_outputs(self.task, self.classes, self.outputs(inputs, progress=progress))
+
+    def evaluate(self, data: Dataset | str | Path, *, text_col: str | None = None, label_col: str | None = None,
+                 progress: bool = False) -> dict[str, Any]:
+        """Accuracy, macro-F1 and a per-class report (or regression errors) on labelled data."""
+        return evaluate_model(self, data, text_col=text_col, label_col=label_col, progress=progress)
+
+
 @dataclass
-class Transferred:
+class Transferred(PredictsFromFeatures):
     """A trained transfer model: a ``TransferModel`` with its recipe, label names and run facts.
 
     ``state`` says what the artifact stores: ``"method"``, what the method changes (the head,
@@ -180,18 +198,6 @@ class Transferred:
         with torch.inference_mode():
             logits = self.model.head(torch.from_numpy(features))
         return tasks.activate(self.task, logits).numpy()
-
-    def outputs(self, inputs: Inputs, *, progress: bool = False) -> np.ndarray:
-        return self.outputs_from(self.features(inputs, progress=progress))
-
-    def predict(self, inputs: Inputs, *, progress: bool = False) -> Prediction:
-        """Labels and probabilities for texts, images (paths, arrays, PIL images) or a ``Dataset``."""
-        return Prediction.from_outputs(self.task, self.classes, self.outputs(inputs, progress=progress))
-
-    def evaluate(self, data: Dataset | str | Path, *, text_col: str | None = None, label_col: str | None = None,
-                 progress: bool = False) -> dict[str, Any]:
-        """Accuracy, macro-F1 and a per-class report (or regression errors) on labelled data."""
-        return evaluate_model(self, data, text_col=text_col, label_col=label_col, progress=progress)
 
     def save(self, path: str | Path) -> Path:
         """Write ``config.json`` (recipe, classes, backbone identity, head shape, info) and

@@ -11,8 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from headstart.data.series import SeriesCollection
 from headstart.forecast.backtest import baseline_table
 from headstart.forecast.metrics import HIGH, LOW, MEDIAN

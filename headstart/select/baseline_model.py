@@ -37,7 +37,7 @@ from headstart.artifacts import (
 )
 from headstart.data.dataset import Dataset
 from headstart.errors import HeadstartError
-from headstart.fitted import Inputs, Prediction, as_batch, evaluate_model
+from headstart.fitted import Inputs, PredictsFromFeatures, as_batch
 from headstart.select.series_baseline import KINDS as SERIES_KINDS
 from headstart.select.series_baseline import SeriesBaselineModel, fit_series_baseline
 from headstart.zoo.registry import input_family
@@ -46,7 +46,7 @@ FORMAT = "headstart-baseline/1"
 
 
 @dataclass
-class BaselineModel:
+class BaselineModel(PredictsFromFeatures):
     """A linear classifier over TF-IDF vectors (``vectorizer`` set) or raw pixels (``pixel_side`` set)."""
 
     name: str
@@ -91,18 +91,6 @@ class BaselineModel:
 
     def outputs_from(self, features: Any) -> np.ndarray:
         return softmax(np.asarray(features @ self.weight.T) + self.bias, axis=1)
-
-    def outputs(self, inputs: Inputs, *, progress: bool = False) -> np.ndarray:
-        """Class probabilities ``(n, classes)``."""
-        return self.outputs_from(self.features(inputs))
-
-    def predict(self, inputs: Inputs, *, progress: bool = False) -> Prediction:
-        return Prediction.from_outputs(self.task, self.classes, self.outputs(inputs))
-
-    def evaluate(self, data: Dataset | str | Path, *, text_col: str | None = None, label_col: str | None = None,
-                 progress: bool = False) -> dict[str, Any]:
-        """Accuracy, macro-F1 and a per-class report, as ``Transferred.evaluate`` gives them."""
-        return evaluate_model(self, data, text_col=text_col, label_col=label_col, progress=progress)
 
     def save(self, path: str | Path) -> Path:
         """Write ``config.json`` and ``model.safetensors`` into the folder ``path``."""

@@ -21,14 +21,14 @@ from threadpoolctl import threadpool_limits
 from headstart import baselines
 from headstart.artifacts import Artifact, expect_format, read_artifact, register_format, write_artifact
 from headstart.data.dataset import Dataset
-from headstart.fitted import Inputs, Prediction, as_batch, evaluate_model
+from headstart.fitted import Inputs, PredictsFromFeatures, as_batch
 
 FORMAT = "headstart-series-baseline/1"
 KINDS = ("minirocket", "nn1")
 
 
 @dataclass
-class SeriesBaselineModel:
+class SeriesBaselineModel(PredictsFromFeatures):
     """``kind`` (``minirocket`` or ``nn1``) fitted with ``seed`` on ``panel`` and ``labels``."""
 
     kind: str
@@ -62,16 +62,6 @@ class SeriesBaselineModel:
         probabilities = np.zeros((len(predicted), len(self.classes)))
         probabilities[np.arange(len(predicted)), predicted] = 1.0
         return probabilities
-
-    def outputs(self, inputs: Inputs, *, progress: bool = False) -> np.ndarray:
-        return self.outputs_from(self.features(inputs))
-
-    def predict(self, inputs: Inputs, *, progress: bool = False) -> Prediction:
-        return Prediction.from_outputs(self.task, self.classes, self.outputs(inputs))
-
-    def evaluate(self, data: Dataset | str | Path, *, text_col: str | None = None, label_col: str | None = None,
-                 progress: bool = False) -> dict[str, Any]:
-        return evaluate_model(self, data, text_col=text_col, label_col=label_col, progress=progress)
 
     def save(self, path: str | Path) -> Path:
         config = {"kind": self.kind, "classes": self.classes, "seed": self.seed, "info": self.info}
