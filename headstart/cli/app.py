@@ -14,6 +14,7 @@ from headstart.cli import (
     demo,
     evaluate,
     export,
+    federate,
     fit,
     multitask,
     predict,
@@ -34,7 +35,7 @@ app = typer.Typer(
 )
 for command in (backbones.backbones, datasets.datasets, fit.fit, evaluate.evaluate, predict.predict, demo.demo,
                 report.report, rank.rank, zeroshot.zeroshot, multitask.multitask, adapt.adapt, export.export, serve.serve,
-                pretrain.pretrain):
+                pretrain.pretrain, federate.federate):
     app.command()(command)
 
 

@@ -15,6 +15,7 @@ from headstart.recipe import Recipe
 from headstart.zoo import default_backbone
 
 LOCAL_EPOCHS = 1  # per client and round: more lets non-IID clients drift apart
+PROBE_HEAD_LR = 1e-2  # the probe's head trains by gradient here (a closed-form fit cannot continue from the global one)
 
 
 def federate(
@@ -49,6 +50,8 @@ def federate(
     dataset = spec if isinstance(spec, Dataset) else load_data(spec, text_col=text_col, label_col=label_col)
     require_labels(dataset)
     options.setdefault("epochs", LOCAL_EPOCHS)
+    if method == "probe":
+        options.setdefault("head_lr", PROBE_HEAD_LR)
     recipe = Recipe.build(backbone=backbone or default_backbone(dataset.modality), method=method, seed=seed, **options)
     groups = column_values(spec, partition_by.removeprefix("by:")) if partition_by.startswith("by:") and not isinstance(spec, Dataset) else None
     parts = partition(dataset, clients, partition_by, seed=seed, groups=groups)
