@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -34,15 +35,23 @@ class Proximal:
 
 
 class HeadstartClient(NumPyClient):
-    """Holds ``train`` (which never leaves) and a model built from ``recipe``; each ``fit`` loads
-    the global trainable state, trains ``recipe.epochs`` local epochs through ``headstart.training.run``
-    (with FedProx's term when the server's config sets ``proximal_mu``) and returns that state."""
+    """Holds ``train`` (which never leaves). The first ``fit`` builds the model the server describes
+    in its config (``Federation.run_config``: recipe, classes, head width); each ``fit`` loads the
+    global trainable state, trains ``recipe.epochs`` local epochs through ``headstart.training.run``
+    (adding FedProx's term when the config sets ``proximal_mu``) and returns that state."""
 
-    def __init__(self, recipe: Recipe, out_dim: int, train: Dataset) -> None:
-        self.recipe, self.out_dim, self.train = recipe, out_dim, train
-        self.shared = SharedModel.build(recipe, out_dim)
+    def __init__(self, train: Dataset) -> None:
+        self.train = train
+        self.shared: SharedModel | None = None
         self.mu = 0.0
-        method = self.shared.method
+
+    def build(self, config: dict[str, Scalar]) -> SharedModel:
+        recipe = Recipe(**json.loads(str(config["recipe"])))
+        classes = json.loads(str(config["classes"]))
+        if recipe.task == "classification":
+            self.train = self.train.encoded_as(classes)  # the server's class codes, or a one-line refusal
+        shared = SharedModel.build(recipe, int(config["out_dim"]))
+        method = shared.method
         setup = method.setup_penalties
 
         def setup_with_proximal(model: TransferModel) -> None:  # run() sets penalties up once trainables are final
@@ -51,16 +60,21 @@ class HeadstartClient(NumPyClient):
                 method.penalties.append(Proximal(model, self.mu))
 
         method.setup_penalties = setup_with_proximal  # type: ignore[method-assign]
-
-    def get_parameters(self, config: dict[str, Scalar]) -> list[np.ndarray]:
-        return self.shared.arrays()
+        return shared
 
     def fit(self, parameters: list[np.ndarray], config: dict[str, Scalar]) -> tuple[list[np.ndarray], int, dict[str, Scalar]]:
-        self.shared.load(parameters)
+        shared = self.shared = self.shared or self.build(config)
+        shared.load(parameters)
         self.mu = float(config.get("proximal_mu", 0.0))
-        model, method = self.shared.model, self.shared.method
-        result = run(model, method, SingleTask(self.recipe.task, self.out_dim),
-                     lambda start: single_task(model, self.train, None, start, self.recipe, False))
+        model, method, recipe = shared.model, shared.method, shared.method.recipe
+        result = run(model, method, SingleTask(recipe.task, shared.model.head.out_features),
+                     lambda start: single_task(model, self.train, None, start, recipe, False))
         loss = result.history[-1].get("train_loss", math.nan) if result.history else math.nan
-        return self.shared.arrays(), len(self.train), {"train_loss": float(loss)}
+        return shared.arrays(), len(self.train), {"train_loss": float(loss)}
 
+
+def connect(address: str, train: Dataset) -> None:
+    """Serve ``train`` as one client of the ``headstart federate server`` at ``address`` until it ends."""
+    from flwr.client import start_client
+
+    start_client(server_address=address, client=HeadstartClient(train).to_client(), insecure=True)

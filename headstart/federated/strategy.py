@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 import numpy as np
-from flwr.common import FitIns, FitRes, Parameters, ndarrays_to_parameters, parameters_to_ndarrays
+from flwr.common import FitIns, FitRes, Parameters, Scalar, ndarrays_to_parameters, parameters_to_ndarrays
 from flwr.server.client_manager import ClientManager
 from flwr.server.client_proxy import ClientProxy
 from flwr.server.strategy import FedAvg, FedProx
@@ -31,7 +31,7 @@ class Screened:
         instructions = super().configure_fit(server_round, parameters, client_manager)  # type: ignore[misc]
         size = sum(len(t) for t in parameters.tensors)
         self.rounds.append({"round": server_round, "clients": len(instructions), "bytes_sent": size * len(instructions),
-                            "bytes_received": 0, "rejected": []})
+                            "bytes_received": 0, "rejected": [], "examples": {}})
         return instructions
 
     def aggregate_fit(self, server_round: int, results: list[tuple[ClientProxy, FitRes]],
@@ -39,6 +39,7 @@ class Screened:
         record = self.rounds[-1]
         kept = []
         for proxy, res in results:
+            record["examples"][proxy.cid] = res.num_examples
             record["bytes_received"] += sum(len(t) for t in res.parameters.tensors)
             problem = self.problem(parameters_to_ndarrays(res.parameters))
             if problem:
@@ -80,9 +81,11 @@ def weighted_mean(metrics: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
 STRATEGIES = {"fedavg": ScreenedFedAvg, "fedprox": ScreenedFedProx}
 
 
-def make_strategy(name: str, initial: list[np.ndarray], *, clients: int, fraction: float = 1.0, mu: float = 0.01) -> Screened:
+def make_strategy(name: str, initial: list[np.ndarray], *, clients: int, fraction: float = 1.0, mu: float = 0.01,
+                  config: dict[str, Scalar] | None = None) -> Screened:
     """Flower's ``name`` strategy (fedavg | fedprox, ``mu`` its proximal strength) starting from
-    ``initial``, sampling ``fraction`` of the ``clients`` each round; no federated evaluation."""
+    ``initial``, sampling ``fraction`` of the ``clients`` each round and sending them ``config``;
+    no federated evaluation."""
     if name not in STRATEGIES:
         raise HeadstartError(f"unknown strategy {name!r}; available: {', '.join(STRATEGIES)}")
     if not 0 < fraction <= 1:
@@ -90,7 +93,7 @@ def make_strategy(name: str, initial: list[np.ndarray], *, clients: int, fractio
     least = max(1, round(fraction * clients))
     options: dict[str, Any] = dict(fraction_fit=fraction, fraction_evaluate=0.0, min_fit_clients=least, min_evaluate_clients=0,
                                    min_available_clients=clients, initial_parameters=ndarrays_to_parameters(initial),
-                                   fit_metrics_aggregation_fn=weighted_mean)
+                                   fit_metrics_aggregation_fn=weighted_mean, on_fit_config_fn=lambda server_round: dict(config or {}))
     if name == "fedprox":
         options["proximal_mu"] = mu
     return STRATEGIES[name](shapes=[tuple(a.shape) for a in initial], **options)
