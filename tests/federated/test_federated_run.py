@@ -83,7 +83,7 @@ def test_nan_and_wrong_shaped_updates_are_rejected_and_the_round_goes_on(article
     train, test = articles
     recipe = Recipe.build(method="probe", epochs=6, head_lr=1e-2)
     parts = partition(train, 2, "iid")
-    clients = [HeadstartClient(recipe, 5, part).to_client() for part in parts] + [Faulty("nan").to_client(), Faulty("shape").to_client()]
+    clients = [HeadstartClient(part).to_client() for part in parts] + [Faulty("nan").to_client(), Faulty("shape").to_client()]
     model = simulate(parts, recipe, rounds=2, clients=clients)
     for record in model.info["federated"]["rounds"]:
         assert sorted(r["reason"].split(" ")[0] for r in record["rejected"]) == ["1", "wrong"] and record["failures"] == 2
