@@ -35,8 +35,9 @@ app = typer.Typer(
 )
 for command in (backbones.backbones, datasets.datasets, fit.fit, evaluate.evaluate, predict.predict, demo.demo,
                 report.report, rank.rank, zeroshot.zeroshot, multitask.multitask, adapt.adapt, export.export, serve.serve,
-                pretrain.pretrain, federate.federate):
+                pretrain.pretrain):
     app.command()(command)
+app.add_typer(federate.app, name="federate")
 
 
 def main() -> None:

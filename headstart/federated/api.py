@@ -49,10 +49,7 @@ def federate(
     spec = training_spec(data)
     dataset = spec if isinstance(spec, Dataset) else load_data(spec, text_col=text_col, label_col=label_col)
     require_labels(dataset)
-    options.setdefault("epochs", LOCAL_EPOCHS)
-    if method == "probe":
-        options.setdefault("head_lr", PROBE_HEAD_LR)
-    recipe = Recipe.build(backbone=backbone or default_backbone(dataset.modality), method=method, seed=seed, **options)
+    recipe = run_recipe(method, backbone or default_backbone(dataset.modality), seed, **options)
     groups = column_values(spec, partition_by.removeprefix("by:")) if partition_by.startswith("by:") and not isinstance(spec, Dataset) else None
     parts = partition(dataset, clients, partition_by, seed=seed, groups=groups)
     model = simulate(parts, recipe, rounds=rounds, strategy=strategy, mu=mu, fraction=fraction, progress=progress)
@@ -61,3 +58,12 @@ def federate(
     if out is not None:
         model.save(out)
     return model
+
+
+def run_recipe(method: str, backbone: str, seed: int, **options: Any) -> Recipe:
+    """The recipe every client trains with: ``LOCAL_EPOCHS`` per round unless ``epochs`` is given,
+    and for the probe (whose head trains by gradient here) ``PROBE_HEAD_LR``."""
+    options.setdefault("epochs", LOCAL_EPOCHS)
+    if method == "probe":
+        options.setdefault("head_lr", PROBE_HEAD_LR)
+    return Recipe.build(backbone=backbone, method=method, seed=seed, **options)

@@ -3,6 +3,10 @@ travels, bad updates are rejected, and the global model is an ordinary headstart
 
 import csv
 import json
+import os
+import socket
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -19,6 +23,7 @@ from headstart.data.dataset import Dataset  # noqa: E402
 from headstart.data.splits import sample_shots  # noqa: E402
 from headstart.federated.client import HeadstartClient  # noqa: E402
 from headstart.federated.partition import partition  # noqa: E402
+from headstart.federated.server import Federation, serve  # noqa: E402
 from headstart.federated.shared import SharedModel, nbytes  # noqa: E402
 from headstart.federated.simulation import simulate  # noqa: E402
 from headstart.recipe import Recipe  # noqa: E402
@@ -98,3 +103,30 @@ def test_only_adapters_or_unfrozen_groups_travel(method, options):
     keep = (lambda k: "lora_" in k) if method == "lora" else (lambda k: k.startswith(top))
     assert all(keep(k) or k.startswith("head.") for k in shared.keys)
     assert nbytes(shared.arrays()) < (0.01 if method == "lora" else 0.1) * shared.model_bytes()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_server_and_three_client_processes_federate_over_grpc(articles, tmp_path):
+    """The server runs here (``headstart federate server``'s ``serve``), each client in its own process."""
+    train, test = articles
+    address = f"127.0.0.1:{free_port()}"
+    sites = [write_csv(tmp_path / f"site{i}.csv", part) for i, part in enumerate(partition(train, 3, "iid"))]
+    command = [sys.executable, "-m", "headstart", "federate", "client", "--address", address]
+    clients = [subprocess.Popen([*command, str(site)], env={**os.environ, "OMP_NUM_THREADS": "1"}, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True) for site in sites]
+    try:
+        federation = Federation(Recipe.build(method="probe", epochs=6, head_lr=1e-2), train.classes, 5, clients=3)
+        model = serve(address, federation, rounds=2, round_timeout=120, progress=False)
+        errors = [c.communicate(timeout=30)[1] for c in clients]
+    finally:
+        for client in clients:
+            client.kill()
+    assert [c.returncode for c in clients] == [0, 0, 0], errors
+    fed = model.info["federated"]
+    assert sorted(fed["client_sizes"]) == [13, 13, 14] and [(r["clients"], r["failures"]) for r in fed["rounds"]] == [(3, 0), (3, 0)]
+    assert model.evaluate(test)["accuracy"] > 0.5
