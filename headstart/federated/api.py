@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from headstart.artifacts import check_writable
 from headstart.data import load_data, require_labels
 from headstart.data.dataset import Dataset
 from headstart.data.sources import training_spec
@@ -46,6 +47,8 @@ def federate(
     >>> model.info["federated"]["trainable_share"] < 0.001  # doctest: +SKIP
     True
     """
+    if out is not None:
+        check_writable(out)  # before any work, not after training
     spec = training_spec(data)
     dataset = spec if isinstance(spec, Dataset) else load_data(spec, text_col=text_col, label_col=label_col)
     require_labels(dataset)
