@@ -104,7 +104,7 @@ def bench(method: str, scheme: str, seed: int) -> list[dict[str, Any]]:
 
 
 def table(results: list[dict[str, Any]]) -> str:
-    lines = ["| method | partition | setting | mean acc | worst acc | bytes/round | share of model | seconds | seeds |",
+    lines = ["| method | partition | setting | mean acc | worst acc | bytes/round (5 clients, both ways) | one update / model | seconds | seeds |",
              "|---|---|---|---|---|---|---|---|---|"]
     keys = sorted({(r["method"], r["partition"], r["setting"]) for r in results},
                   key=lambda k: (k[0], k[1], ["alone", "fedavg", "fedprox", "centralised"].index(k[2])))
@@ -113,7 +113,7 @@ def table(results: list[dict[str, Any]]) -> str:
         mean = np.array([r["mean_accuracy"] for r in rows]) * 100
         worst = np.array([r["worst_accuracy"] for r in rows]) * 100
         bytes_ = rows[0]["bytes_per_round"]
-        share = f"{rows[0]['bytes_per_round'] / rows[0]['model_bytes'] * 100:.3f} %" if bytes_ else "-"
+        share = f"{rows[0]['trainable_share'] * 100:.3f} %" if bytes_ else "-"
         lines.append(f"| {method} | {scheme} | {setting} | {mean.mean():.1f} ± {mean.std():.1f} | {worst.mean():.1f} | "
                      f"{bytes_ / 1e3:,.0f} kB | {share} | {np.mean([r['seconds'] for r in rows]):.0f} | {len(rows)} |")
     return "\n".join(lines)
