@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 # Public names, imported on first use so that `import headstart.<submodule>` stays light.
 _EXPORTS = {
     "fit": "headstart.api",
+    "federate": "headstart.federated.api",
     "FittedModel": "headstart.fitted",
     "Transferred": "headstart.fitted",
     "Prediction": "headstart.fitted",

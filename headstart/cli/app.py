@@ -14,6 +14,7 @@ from headstart.cli import (
     demo,
     evaluate,
     export,
+    federate,
     fit,
     multitask,
     predict,
@@ -38,6 +39,7 @@ for command in (backbones.backbones, datasets.datasets, fit.fit, evaluate.evalua
                 pretrain.pretrain):
     app.command()(command)
 app.add_typer(rl.app, name="rl")
+app.add_typer(federate.app, name="federate")
 
 
 def main() -> None:

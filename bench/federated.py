@@ -1,0 +1,141 @@
+"""Benchmark federated transfer learning (Flower) against each client alone and centralised training.
+
+A catalogue text set is pooled (train and test), partitioned over 5 clients (iid, Dirichlet 1.0
+and 0.1 class skew; ``headstart.federated.partition``), and each client's share split 80/20 into
+its own training and test examples. Every setting trains the same method with the same budget
+of local epochs (``rounds x epochs``) and is scored on every client's test examples (mean and
+worst client accuracy):
+
+- alone: each client trains on its own data only and is scored on its own test examples;
+- FedAvg / FedProx (mu 0.01): Flower's strategies over ``rounds`` rounds of ``epochs`` local epochs,
+  the global model scored on every client's test examples;
+- centralised: one model on the pooled training data of all clients (the upper bound).
+
+Methods: the head only (``probe``: the linear head trained by gradient on cached MiniLM features,
+bbc_news, 5 topics) and LoRA (adapters + head, on a 1500-sentence sample of rotten_tomatoes:
+short texts, so that backward passes through MiniLM fit the CPU budget). Bytes are those Flower
+serialised per round (to and from the clients) against the whole model's size.
+
+    OMP_NUM_THREADS=1 .venv/bin/python bench/federated.py [--seeds 0 1 2] [--lora-seeds 0]
+
+Writes ``bench/results/federated.json`` after every setting and prints the Markdown table quoted
+in ``docs/federated.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from headstart.data import load_data
+from headstart.data.dataset import Dataset
+from headstart.federated.partition import partition
+from headstart.federated.simulation import simulate
+from headstart.fitted import Transferred
+from headstart.recipe import Recipe
+
+OUT = Path(__file__).parent / "results" / "federated.json"
+CLIENTS = 5
+SETUPS = {  # method -> (dataset, sample size or None, recipe options, rounds, local epochs, partitions)
+    "probe": ("bbc_news", None, {"head_lr": 1e-2}, 10, 1, ["iid", "dirichlet:1.0", "dirichlet:0.1"]),
+    "lora": ("rotten_tomatoes", 1500, {}, 4, 1, ["iid", "dirichlet:0.1"]),
+}
+
+
+def client_splits(pool: Dataset, scheme: str, seed: int) -> list[tuple[Dataset, Dataset]]:
+    """``pool`` partitioned over the clients, each share split 80/20 at random into (train, test)."""
+    rng = np.random.default_rng(seed)
+    splits = []
+    for part in partition(pool, CLIENTS, scheme, seed=seed):
+        order = rng.permutation(len(part))
+        cut = max(1, int(0.8 * len(part)))
+        splits.append((part.subset(np.sort(order[:cut])), part.subset(np.sort(order[cut:]))))
+    return splits
+
+
+def scores(model: Transferred, tests: list[Dataset]) -> list[float]:
+    return [float(model.evaluate(t)["accuracy"]) for t in tests]
+
+
+def pooled(parts: list[Dataset]) -> Dataset:
+    first = parts[0]
+    return Dataset([x for p in parts for x in p.inputs], np.concatenate([p.labels for p in parts]), first.classes,
+                   first.modality, name="pooled")
+
+
+def record(name: str, accuracies: list[float], seconds: float, **extra: Any) -> dict[str, Any]:
+    return {"setting": name, "mean_accuracy": float(np.mean(accuracies)), "worst_accuracy": float(np.min(accuracies)),
+            "client_accuracy": accuracies, "seconds": round(seconds, 1), **extra}
+
+
+def bench(method: str, scheme: str, seed: int) -> list[dict[str, Any]]:
+    data, sample, options, rounds, epochs, _ = SETUPS[method]
+    pool = load_data(data)
+    if sample:
+        pool = pool.subset(np.sort(np.random.default_rng(0).permutation(len(pool))[:sample]), name=data)
+    splits = client_splits(pool, scheme, seed)
+    trains, tests = [s[0] for s in splits], [s[1] for s in splits]
+    budget = Recipe.build(method=method, seed=seed, epochs=rounds * epochs, **options)
+    per_round = Recipe.build(method=method, seed=seed, epochs=epochs, **options)
+    rows = []
+    start = time.perf_counter()
+    alone = [scores(simulate([train], budget, rounds=1), [test])[0] for train, test in zip(trains, tests)]
+    rows.append(record("alone", alone, time.perf_counter() - start, rounds=0, bytes_per_round=0))
+    for strategy in ("fedavg", "fedprox"):
+        start = time.perf_counter()
+        model = simulate(trains, per_round, rounds=rounds, strategy=strategy, mu=0.01)
+        fed = model.info["federated"]
+        sent = fed["rounds"][-1]["bytes_sent"] + fed["rounds"][-1]["bytes_received"]
+        rows.append(record(strategy, scores(model, tests), time.perf_counter() - start, rounds=rounds, bytes_per_round=sent,
+                           model_bytes=fed["model_bytes"], trainable_share=fed["trainable_share"]))
+    start = time.perf_counter()
+    central = simulate([pooled(trains)], budget, rounds=1)
+    rows.append(record("centralised", scores(central, tests), time.perf_counter() - start, rounds=0, bytes_per_round=0))
+    meta = {"method": method, "data": data, "partition": scheme, "seed": seed, "clients": CLIENTS,
+            "client_train_sizes": [len(t) for t in trains], "local_epochs": epochs}
+    return [{**meta, **row} for row in rows]
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    lines = ["| method | partition | setting | mean acc | worst acc | bytes/round (5 clients, both ways) | one update / model | seconds | seeds |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    keys = sorted({(r["method"], r["partition"], r["setting"]) for r in results},
+                  key=lambda k: (k[0], k[1], ["alone", "fedavg", "fedprox", "centralised"].index(k[2])))
+    for method, scheme, setting in keys:
+        rows = [r for r in results if (r["method"], r["partition"], r["setting"]) == (method, scheme, setting)]
+        mean = np.array([r["mean_accuracy"] for r in rows]) * 100
+        worst = np.array([r["worst_accuracy"] for r in rows]) * 100
+        bytes_ = rows[0]["bytes_per_round"]
+        share = f"{rows[0]['trainable_share'] * 100:.3f} %" if bytes_ else "-"
+        lines.append(f"| {method} | {scheme} | {setting} | {mean.mean():.1f} ± {mean.std():.1f} | {worst.mean():.1f} | "
+                     f"{bytes_ / 1e3:,.0f} kB | {share} | {np.mean([r['seconds'] for r in rows]):.0f} | {len(rows)} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--lora-seeds", type=int, nargs="*", default=[0])
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    results: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    jobs = [("probe", s, seed) for seed in args.seeds for s in SETUPS["probe"][5]]
+    jobs += [("lora", s, seed) for seed in args.lora_seeds for s in SETUPS["lora"][5]]
+    for method, scheme, seed in jobs:
+        results += bench(method, scheme, seed)
+        OUT.write_text(json.dumps({"machine": platform.processor() or platform.machine(), "torch_threads": 1,
+                                   "total_seconds": round(time.perf_counter() - started), "results": results}, indent=1))
+        print(f"{method} {scheme} seed {seed} done at {time.perf_counter() - started:.0f} s", flush=True)
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()

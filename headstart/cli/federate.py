@@ -1,0 +1,139 @@
+"""``headstart federate DATA --clients N --partition P --rounds R --out RUN``: federated transfer on Flower."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from headstart.cli.console import LABEL_COL, PROGRESS, SEED, TEXT_COL, console, parse_set, print_table
+from headstart.errors import HeadstartError
+
+if TYPE_CHECKING:
+    from headstart.fitted import Transferred
+
+ADDRESS = typer.Option("127.0.0.1:8080", help="The server's host:port (gRPC).")
+
+
+class SimulateByDefault(TyperGroup):
+    """``headstart federate DATA ...`` simulates; ``server`` and ``client`` are sub-commands."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["simulate", *args]
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(cls=SimulateByDefault, no_args_is_help=True, help="Federated transfer learning on Flower: clients keep "
+                  "their data, only the trained part travels. `headstart federate DATA ...` simulates the clients here; "
+                  "`headstart federate server` and `headstart federate client` run them as separate processes over gRPC.")
+
+
+@app.command("simulate")
+def federate(
+    data: str = typer.Argument(..., help="CSV/TSV/JSONL file, image folder or catalogue name, split over the clients."),
+    out: Path = typer.Option(..., "--out", "-o", help="Run folder: the global model's artifact goes here."),
+    clients: int = typer.Option(5, help="Number of simulated clients."),
+    partition: str = typer.Option("iid", help="iid | dirichlet:ALPHA (class skew) | quantity:ALPHA (size skew) | by:COLUMN (one client per value)."),
+    rounds: int = typer.Option(10, help="Federated rounds."),
+    method: str = typer.Option("probe", help="probe (the head only) | finetune (--unfreeze K groups) | lora (adapters): only that part travels."),
+    backbone: Optional[str] = typer.Option(None, help="Registered backbone; default minilm-l6 for text, efficientnet-lite0 for images."),
+    unfreeze: Optional[str] = typer.Option(None, help="finetune: train (and send) the last K layer groups."),
+    strategy: str = typer.Option("fedavg", help="Flower strategy: fedavg | fedprox."),
+    mu: float = typer.Option(0.01, help="fedprox: strength of the pull towards the global model."),
+    fraction: float = typer.Option(1.0, help="Share of the clients sampled each round."),
+    epochs: int = typer.Option(1, help="Local epochs per client and round."),
+    text_col: str = TEXT_COL,
+    label_col: str = LABEL_COL,
+    seed: int = SEED,
+    set_: list[str] = typer.Option([], "--set", help="Any other recipe option as key=value, e.g. --set lr=1e-4."),
+    progress: bool = PROGRESS,
+) -> None:
+    """Simulate N clients on this machine (the default: `headstart federate DATA ...`).
+
+    Example: headstart federate bbc_news:train --clients 5 --partition dirichlet:0.5 --rounds 10 --out runs/fed
+
+    The result is an ordinary artifact: headstart evaluate runs/fed bbc_news:test
+    """
+    from headstart.federated.api import federate as run_federation
+
+    options = parse_set(set_)
+    if unfreeze is not None:
+        options["unfreeze"] = unfreeze
+    model = run_federation(data, clients=clients, partition_by=partition, rounds=rounds, method=method, backbone=backbone,
+                           strategy=strategy, mu=mu, fraction=fraction, seed=seed, out=out, progress=progress,
+                           text_col=text_col, label_col=label_col, epochs=epochs, **options)
+    summarise(model, out)
+
+
+@app.command("server")
+def server(
+    out: Path = typer.Option(..., "--out", "-o", help="Run folder: the global model's artifact goes here."),
+    classes: str = typer.Option(..., help="The class names, comma-separated (the clients' labels must be among them)."),
+    clients: int = typer.Option(3, help="Clients to wait for before the first round."),
+    rounds: int = typer.Option(10, help="Federated rounds."),
+    method: str = typer.Option("probe", help="probe | finetune | lora."),
+    backbone: str = typer.Option("minilm-l6", help="Registered backbone every client starts from."),
+    unfreeze: Optional[str] = typer.Option(None, help="finetune: train (and send) the last K layer groups."),
+    strategy: str = typer.Option("fedavg", help="Flower strategy: fedavg | fedprox."),
+    mu: float = typer.Option(0.01, help="fedprox: strength of the pull towards the global model."),
+    fraction: float = typer.Option(1.0, help="Share of the clients sampled each round."),
+    epochs: int = typer.Option(1, help="Local epochs per client and round."),
+    round_timeout: Optional[float] = typer.Option(None, help="Seconds a client has to answer a round before it counts as failed."),
+    address: str = typer.Option("0.0.0.0:8080", help="host:port to listen on (gRPC)."),
+    seed: int = SEED,
+    set_: list[str] = typer.Option([], "--set", help="Any other recipe option as key=value."),
+    progress: bool = PROGRESS,
+) -> None:
+    """Run the federation's server: clients (`headstart federate client DATA`) connect, train, send their updates.
+
+    Example: headstart federate server --classes neg,pos --clients 3 --rounds 5 --out runs/fed
+    """
+    from headstart.federated.api import run_recipe
+    from headstart.federated.server import Federation, serve
+
+    names = [c.strip() for c in classes.split(",") if c.strip()]
+    if len(names) < 2:
+        raise HeadstartError(f"--classes needs at least two class names, not {classes!r}")
+    options = parse_set(set_)
+    if unfreeze is not None:
+        options["unfreeze"] = unfreeze
+    recipe = run_recipe(method, backbone, seed, epochs=epochs, **options)
+    model = serve(address, Federation(recipe, names, len(names), clients, strategy, mu, fraction), rounds,
+                  round_timeout=round_timeout, progress=progress)
+    model.save(out)
+    summarise(model, out)
+
+
+@app.command("client")
+def client(
+    data: str = typer.Argument(..., help="This client's labelled data: a CSV/TSV/JSONL file, image folder or catalogue split."),
+    address: str = ADDRESS,
+    text_col: str = TEXT_COL,
+    label_col: str = LABEL_COL,
+) -> None:
+    """Join a federation as one client: the data stays here, only the trained part goes to the server.
+
+    Example: headstart federate client site1.csv --address 10.0.0.5:8080
+    """
+    from headstart.data import load_data, require_labels
+    from headstart.federated.client import connect
+
+    train = load_data(data, text_col=text_col, label_col=label_col)
+    require_labels(train, min_classes=1)
+    connect(address, train)
+
+
+def summarise(model: Transferred, out: Path) -> None:
+    """Each round's clients, bytes, rejections and loss, and the trainable share of the model."""
+    fed: dict[str, Any] = model.info["federated"]
+    rows = [{"round": r["round"], "clients": r["clients"], "sent kB": f"{r['bytes_sent'] / 1e3:,.1f}",
+             "received kB": f"{r['bytes_received'] / 1e3:,.1f}", "rejected": len(r["rejected"]),
+             "train loss": f"{r.get('train_loss', float('nan')):.4f}"} for r in fed["rounds"]]
+    print_table(f"{fed['strategy']} over {fed['clients']} clients ({fed.get('partition', 'their own data')})", rows)
+    console.print(f"trainable state {fed['trainable_bytes'] / 1e3:,.1f} kB of a {fed['model_bytes'] / 1e6:,.1f} MB model "
+                  f"({fed['trainable_share']:.3%}) travels each way per client and round", markup=False, highlight=False)
+    console.print(f"artifact: {out}", markup=False, highlight=False)

@@ -1,0 +1,80 @@
+"""A Flower client that trains one headstart method on its own data with headstart's training path."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import torch
+from flwr.client import NumPyClient
+from flwr.common import Scalar
+from torch import Tensor
+
+from headstart.data.dataset import Dataset
+from headstart.federated.shared import SharedModel
+from headstart.model import TransferModel
+from headstart.recipe import Recipe
+from headstart.training.data import single_task
+from headstart.training.objective import SingleTask
+from headstart.training.run import run
+
+
+class Proximal:
+    r"""FedProx's term (Li et al., "Federated optimization in heterogeneous networks", 2020):
+    :math:`\frac{\mu}{2} \lVert w - w^t \rVert_2^2` over every trainable parameter, head included,
+    :math:`w^t` being the global model the round started from."""
+
+    def __init__(self, model: TransferModel, mu: float) -> None:
+        self.mu = mu
+        self.anchor = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+
+    def __call__(self, model: TransferModel, features: Tensor) -> Tensor:
+        params = dict(model.named_parameters())
+        return 0.5 * self.mu * torch.stack([((params[n] - w0) ** 2).sum() for n, w0 in self.anchor.items()]).sum()
+
+
+class HeadstartClient(NumPyClient):
+    """Holds ``train`` (which never leaves). The first ``fit`` builds the model the server describes
+    in its config (``Federation.run_config``: recipe, classes, head width); each ``fit`` loads the
+    global trainable state, trains ``recipe.epochs`` local epochs through ``headstart.training.run``
+    (adding FedProx's term when the config sets ``proximal_mu``) and returns that state."""
+
+    def __init__(self, train: Dataset) -> None:
+        self.train = train
+        self.shared: SharedModel | None = None
+        self.mu = 0.0
+
+    def build(self, config: dict[str, Scalar]) -> SharedModel:
+        recipe = Recipe(**json.loads(str(config["recipe"])))
+        classes = json.loads(str(config["classes"]))
+        if recipe.task == "classification":
+            self.train = self.train.encoded_as(classes)  # the server's class codes, or a one-line refusal
+        shared = SharedModel.build(recipe, int(config["out_dim"]))
+        method = shared.method
+        setup = method.setup_penalties
+
+        def setup_with_proximal(model: TransferModel) -> None:  # run() sets penalties up once trainables are final
+            setup(model)
+            if self.mu > 0:
+                method.penalties.append(Proximal(model, self.mu))
+
+        method.setup_penalties = setup_with_proximal  # type: ignore[method-assign]
+        return shared
+
+    def fit(self, parameters: list[np.ndarray], config: dict[str, Scalar]) -> tuple[list[np.ndarray], int, dict[str, Scalar]]:
+        shared = self.shared = self.shared or self.build(config)
+        shared.load(parameters)
+        self.mu = float(config.get("proximal_mu", 0.0))
+        model, method, recipe = shared.model, shared.method, shared.method.recipe
+        result = run(model, method, SingleTask(recipe.task, shared.model.head.out_features),
+                     lambda start: single_task(model, self.train, None, start, recipe, False))
+        loss = result.history[-1].get("train_loss", math.nan) if result.history else math.nan
+        return shared.arrays(), len(self.train), {"train_loss": float(loss)}
+
+
+def connect(address: str, train: Dataset) -> None:
+    """Serve ``train`` as one client of the ``headstart federate server`` at ``address`` until it ends."""
+    from flwr.client import start_client
+
+    start_client(server_address=address, client=HeadstartClient(train).to_client(), insecure=True)

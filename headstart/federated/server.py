@@ -1,0 +1,76 @@
+"""The server side: the global model, Flower's strategy around it, and ``serve`` over gRPC."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from flwr.common import Parameters, Scalar, parameters_to_ndarrays
+from flwr.server import Server, ServerConfig, SimpleClientManager, start_server
+
+from headstart.federated.shared import SharedModel, nbytes
+from headstart.federated.strategy import Screened, make_strategy
+from headstart.fitted import Transferred
+from headstart.recipe import Recipe
+
+
+@dataclass
+class Federation:
+    """One federated run's server: the global ``SharedModel`` built from ``recipe`` and Flower's
+    ``strategy`` over ``clients`` clients, which sends every client the run's description
+    (``run_config``: the recipe, the classes, the head's width) with each round's parameters."""
+
+    recipe: Recipe
+    classes: list[str] | None
+    out_dim: int
+    clients: int
+    strategy_name: str = "fedavg"
+    mu: float = 0.01
+    fraction: float = 1.0
+    started: float = field(default_factory=time.perf_counter)
+
+    def __post_init__(self) -> None:
+        self.model = SharedModel.build(self.recipe, self.out_dim)
+        self.strategy: Screened = make_strategy(self.strategy_name, self.model.arrays(), clients=self.clients, fraction=self.fraction,
+                                                mu=self.mu, config=self.run_config())
+
+    def run_config(self) -> dict[str, Scalar]:
+        return {"recipe": json.dumps(self.recipe.to_dict()), "classes": json.dumps(self.classes), "out_dim": self.out_dim}
+
+    def server(self) -> Server:
+        """Flower's server for the strategy, calling one client at a time when they share a process."""
+        server = Server(client_manager=SimpleClientManager(), strategy=self.strategy)
+        server.set_max_workers(1)
+        return server
+
+    def result(self, parameters: Parameters) -> Transferred:
+        """The global model holding the aggregated ``parameters``, with the run's facts in ``info``."""
+        self.model.load(parameters_to_ndarrays(parameters))
+        self.model.model.eval()
+        arrays = self.model.arrays()
+        travels, whole = nbytes(arrays), self.model.model_bytes()
+        sizes = self.strategy.rounds[-1]["examples"] if self.strategy.rounds else {}
+        info: dict[str, Any] = {
+            "n_train": sum(sizes.values()), "n_val": 0, "trainable_params": sum(a.size for a in arrays),
+            "train_seconds": time.perf_counter() - self.started,
+            "federated": {
+                "strategy": self.strategy_name, "proximal_mu": self.mu if self.strategy_name == "fedprox" else 0.0,
+                "clients": self.clients, "client_sizes": [sizes[c] for c in sorted(sizes)], "local_epochs": self.recipe.epochs,
+                "rounds": self.strategy.rounds, "trainable_bytes": travels, "model_bytes": whole, "trainable_share": travels / whole,
+            },
+        }
+        return Transferred(self.model.model, self.model.method, self.classes, info)
+
+
+def serve(address: str, federation: Federation, rounds: int, *, round_timeout: float | None = None, progress: bool = True) -> Transferred:
+    """Run ``federation`` for ``rounds`` rounds with clients connecting over gRPC to ``address``
+    (``host:port``; ``headstart federate client``); a client that does not answer within
+    ``round_timeout`` seconds counts as a failure of that round. Returns the global model."""
+    logging.getLogger("flwr").setLevel(logging.INFO if progress else logging.WARNING)
+    server = federation.server()
+    server.set_max_workers(None)  # separate processes train in parallel
+    start_server(server_address=address, server=server, config=ServerConfig(num_rounds=rounds, round_timeout=round_timeout))
+    return federation.result(server.parameters)

@@ -1,0 +1,99 @@
+"""Flower's FedAvg and FedProx, screening client updates and counting the bytes of every round."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+from flwr.common import FitIns, FitRes, Parameters, Scalar, ndarrays_to_parameters, parameters_to_ndarrays
+from flwr.server.client_manager import ClientManager
+from flwr.server.client_proxy import ClientProxy
+from flwr.server.strategy import FedAvg, FedProx
+
+from headstart.errors import HeadstartError
+
+log = logging.getLogger("headstart.federated")
+
+
+class Screened:
+    """A mixin for a Flower strategy: before aggregating, an update whose tensors do not have the
+    global model's shapes, or hold NaN or infinite values, is rejected (logged, counted as a
+    failure; the round goes on with the others). ``rounds`` records, per round, the bytes sent to
+    the clients and received from them, and the rejections."""
+
+    def __init__(self, *args: Any, shapes: list[tuple[int, ...]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.shapes = shapes
+        self.rounds: list[dict[str, Any]] = []
+
+    def configure_fit(self, server_round: int, parameters: Parameters, client_manager: ClientManager) -> list[tuple[ClientProxy, FitIns]]:
+        instructions = super().configure_fit(server_round, parameters, client_manager)  # type: ignore[misc]
+        size = sum(len(t) for t in parameters.tensors)
+        self.rounds.append({"round": server_round, "clients": len(instructions), "bytes_sent": size * len(instructions),
+                            "bytes_received": 0, "rejected": [], "examples": {}})
+        return instructions
+
+    def aggregate_fit(self, server_round: int, results: list[tuple[ClientProxy, FitRes]],
+                      failures: list[Any]) -> tuple[Parameters | None, dict[str, Any]]:
+        record = self.rounds[-1]
+        kept = []
+        for proxy, res in results:
+            record["examples"][proxy.cid] = res.num_examples
+            record["bytes_received"] += sum(len(t) for t in res.parameters.tensors)
+            problem = self.problem(parameters_to_ndarrays(res.parameters))
+            if problem:
+                log.warning("round %d: update of client %s rejected: %s", server_round, proxy.cid, problem)
+                record["rejected"].append({"client": proxy.cid, "reason": problem})
+                failures.append((proxy, res))
+            else:
+                kept.append((proxy, res))
+        record["failures"] = len(failures)
+        parameters, metrics = super().aggregate_fit(server_round, kept, failures)  # type: ignore[misc]
+        record.update(metrics)
+        return parameters, metrics
+
+    def problem(self, arrays: list[np.ndarray]) -> str | None:
+        """Why an update cannot be averaged into the global model, or ``None``."""
+        shapes = [tuple(a.shape) for a in arrays]
+        if shapes != self.shapes:
+            odd = next((f"tensor {i}: {s} instead of {w}" for i, (s, w) in enumerate(zip(shapes, self.shapes)) if s != w),
+                       f"{len(shapes)} tensors instead of {len(self.shapes)}")
+            return f"wrong shape ({odd})"
+        bad = sum(int((~np.isfinite(a)).sum()) for a in arrays if np.issubdtype(a.dtype, np.floating))
+        return f"{bad} NaN or infinite values" if bad else None
+
+
+class ScreenedFedAvg(Screened, FedAvg):
+    """FedAvg (McMahan et al. 2017): the example-weighted mean of the clients' updates."""
+
+
+class ScreenedFedProx(Screened, FedProx):
+    """FedProx (Li et al. 2020): FedAvg whose clients add mu/2 ||w - w_global||^2 to their loss."""
+
+
+def weighted_mean(metrics: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
+    """The clients' metrics averaged, weighted by their numbers of examples."""
+    total = sum(n for n, _ in metrics) or 1
+    return {k: sum(n * m[k] for n, m in metrics) / total for k in metrics[0][1]} if metrics else {}
+
+
+STRATEGIES = {"fedavg": ScreenedFedAvg, "fedprox": ScreenedFedProx}
+
+
+def make_strategy(name: str, initial: list[np.ndarray], *, clients: int, fraction: float = 1.0, mu: float = 0.01,
+                  config: dict[str, Scalar] | None = None) -> Screened:
+    """Flower's ``name`` strategy (fedavg | fedprox, ``mu`` its proximal strength) starting from
+    ``initial``, sampling ``fraction`` of the ``clients`` each round and sending them ``config``;
+    no federated evaluation."""
+    if name not in STRATEGIES:
+        raise HeadstartError(f"unknown strategy {name!r}; available: {', '.join(STRATEGIES)}")
+    if not 0 < fraction <= 1:
+        raise HeadstartError(f"fraction of clients per round must be in (0, 1], not {fraction}")
+    least = max(1, round(fraction * clients))
+    options: dict[str, Any] = dict(fraction_fit=fraction, fraction_evaluate=0.0, min_fit_clients=least, min_evaluate_clients=0,
+                                   min_available_clients=clients, initial_parameters=ndarrays_to_parameters(initial),
+                                   fit_metrics_aggregation_fn=weighted_mean, on_fit_config_fn=lambda server_round: dict(config or {}))
+    if name == "fedprox":
+        options["proximal_mu"] = mu
+    return STRATEGIES[name](shapes=[tuple(a.shape) for a in initial], **options)

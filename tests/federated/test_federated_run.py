@@ -1,0 +1,132 @@
+"""Federation on Flower with real MiniLM features of BBC News articles: only the trainable part
+travels, bad updates are rejected, and the global model is an ordinary headstart artifact."""
+
+import csv
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pytest.importorskip("flwr")
+
+from flwr.client import NumPyClient  # noqa: E402
+from typer.testing import CliRunner  # noqa: E402
+
+import headstart  # noqa: E402
+from headstart.cli import app  # noqa: E402
+from headstart.data.catalogue import load_dataset  # noqa: E402
+from headstart.data.dataset import Dataset  # noqa: E402
+from headstart.data.splits import sample_shots  # noqa: E402
+from headstart.federated.client import HeadstartClient  # noqa: E402
+from headstart.federated.partition import partition  # noqa: E402
+from headstart.federated.server import Federation, serve  # noqa: E402
+from headstart.federated.shared import SharedModel, nbytes  # noqa: E402
+from headstart.federated.simulation import simulate  # noqa: E402
+from headstart.recipe import Recipe  # noqa: E402
+
+SHORT = 300  # characters kept of each article: the real text's start, four times cheaper to encode
+
+
+def short(data: Dataset) -> Dataset:
+    return Dataset([t[:SHORT] for t in data.inputs], data.labels, data.classes, data.modality, name=data.name)
+
+
+@pytest.fixture(scope="module")
+def articles():
+    """(train, test): 8 and 10 articles per topic."""
+    return short(sample_shots(load_dataset("bbc_news", "train"), 8, seed=0)), short(sample_shots(load_dataset("bbc_news", "test"), 10, seed=0))
+
+
+def write_csv(path, data, site=None):
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["text", "label", "site"])
+        for i, (text, label) in enumerate(zip(data.inputs, data.labels)):
+            writer.writerow([text, data.classes[label], f"site{i % 3}" if site else ""])
+    return path
+
+
+def test_cli_federates_three_sites_into_an_artifact_that_load_and_evaluate_open(articles, tmp_path):
+    train, test = articles
+    run = tmp_path / "run"
+    runner = CliRunner()
+    result = runner.invoke(app, ["federate", str(write_csv(tmp_path / "train.csv", train, site=True)), "--partition", "by:site",
+                                 "--rounds", "2", "--epochs", "6", "--no-progress", "--out", str(run)])
+    assert result.exit_code == 0, result.output
+    fed = json.loads((run / "config.json").read_text())["info"]["federated"]
+    assert fed["client_sizes"] == [14, 13, 13] and len(fed["rounds"]) == 2
+    for record in fed["rounds"]:  # the head (5 x 384 + 5 floats, serialised) each way, nothing else
+        assert record["bytes_sent"] == record["bytes_received"]
+        assert 3 * fed["trainable_bytes"] <= record["bytes_sent"] < 3 * (fed["trainable_bytes"] + 1024)  # + .npy headers
+    assert fed["trainable_bytes"] == (5 * 384 + 5) * 4 and fed["trainable_share"] < 1e-4
+    model = headstart.load(run)
+    assert model.evaluate(test)["accuracy"] > 0.5  # chance: 0.2
+    evaluated = runner.invoke(app, ["evaluate", str(run), str(write_csv(tmp_path / "test.csv", test))])
+    assert evaluated.exit_code == 0 and "accuracy" in evaluated.output
+
+
+class Faulty(NumPyClient):
+    """Sends the global state back spoilt: NaN in it, or one tensor of the wrong shape."""
+
+    def __init__(self, fault: str) -> None:
+        self.fault = fault
+
+    def fit(self, parameters, config):
+        spoilt = [p.copy() for p in parameters]
+        if self.fault == "nan":
+            spoilt[0][0] = np.nan
+        else:
+            spoilt[1] = spoilt[1][:, :10]
+        return spoilt, 1000, {"train_loss": 0.0}
+
+
+def test_nan_and_wrong_shaped_updates_are_rejected_and_the_round_goes_on(articles):
+    train, test = articles
+    recipe = Recipe.build(method="probe", epochs=6, head_lr=1e-2)
+    parts = partition(train, 2, "iid")
+    clients = [HeadstartClient(part).to_client() for part in parts] + [Faulty("nan").to_client(), Faulty("shape").to_client()]
+    model = simulate(parts, recipe, rounds=2, clients=clients)
+    for record in model.info["federated"]["rounds"]:
+        assert sorted(r["reason"].split(" ")[0] for r in record["rejected"]) == ["1", "wrong"] and record["failures"] == 2
+    assert np.isfinite(model.model.head.weight.detach().numpy()).all()
+    assert model.evaluate(test)["accuracy"] > 0.5
+
+
+@pytest.mark.parametrize("method, options", [("lora", {}), ("finetune", {"unfreeze": 1})])
+def test_only_adapters_or_unfrozen_groups_travel(method, options):
+    shared = SharedModel.build(Recipe.build(method=method, **options), 5)
+    top = f"backbone.groups.{shared.model.backbone.num_groups - 1}."
+    keep = (lambda k: "lora_" in k) if method == "lora" else (lambda k: k.startswith(top))
+    assert all(keep(k) or k.startswith("head.") for k in shared.keys)
+    assert nbytes(shared.arrays()) < (0.01 if method == "lora" else 0.1) * shared.model_bytes()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_server_and_three_client_processes_federate_over_grpc(articles, tmp_path):
+    """The server runs here (``headstart federate server``'s ``serve``), each client in its own process."""
+    train, test = articles
+    address = f"127.0.0.1:{free_port()}"
+    sites = [write_csv(tmp_path / f"site{i}.csv", part) for i, part in enumerate(partition(train, 3, "iid"))]
+    command = [sys.executable, "-m", "headstart", "federate", "client", "--address", address]
+    clients = [subprocess.Popen([*command, str(site)], env={**os.environ, "OMP_NUM_THREADS": "1"}, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True) for site in sites]
+    try:
+        federation = Federation(Recipe.build(method="probe", epochs=6, head_lr=1e-2), train.classes, 5, clients=3)
+        model = serve(address, federation, rounds=2, round_timeout=120, progress=False)
+        errors = [c.communicate(timeout=30)[1] for c in clients]
+    finally:
+        for client in clients:
+            client.kill()
+    assert [c.returncode for c in clients] == [0, 0, 0], errors
+    fed = model.info["federated"]
+    assert sorted(fed["client_sizes"]) == [13, 13, 14] and [(r["clients"], r["failures"]) for r in fed["rounds"]] == [(3, 0), (3, 0)]
+    assert model.evaluate(test)["accuracy"] > 0.5
