@@ -144,7 +144,9 @@ def serving(path: Path, folder: Path) -> dict:
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
-    return {"load_generator": "wrk -t1 (one text per request)", "cells": cells, "past_saturation": saturation}
+    return {"load_generator": "wrk -t1 (one text per request)", "server": "headstart serve defaults (--max-batch 32, "
+            "--max-wait-ms 0: a batch is what queued during the previous forward), --max-queue 1024; onnxruntime 1 thread",
+            "cells": cells, "past_saturation": saturation}
 
 
 def main() -> None:
