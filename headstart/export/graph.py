@@ -3,17 +3,16 @@ backbone (LoRA adapters merged into the weights) + one head per output + activat
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
-from peft.tuners.lora import LoraLayer
 from torch import Tensor, nn
 
 from headstart import tasks
+from headstart.methods.lora import merged
 from headstart.zoo import Backbone
 
 OPSET = 17
@@ -26,19 +25,6 @@ class Output:
     name: str
     task: str
     classes: list[str] | None
-
-
-def merged(backbone: Backbone) -> Backbone:
-    """A copy of ``backbone`` with every LoRA adapter merged into its base weights and unwrapped
-    (what PEFT's ``merge_and_unload`` does for a ``PeftModel``; headstart injects adapters with
-    ``inject_adapter_in_model``, so there is no ``PeftModel`` to call it on)."""
-    net = copy.deepcopy(backbone).eval()
-    for name, module in list(net.named_modules()):
-        if isinstance(module, LoraLayer):
-            module.merge(safe_merge=True)
-            parent_name, _, child = name.rpartition(".")
-            setattr(net.get_submodule(parent_name) if parent_name else net, child, module.get_base_layer())
-    return net
 
 
 class InferenceGraph(nn.Module):

@@ -17,6 +17,7 @@ from headstart.artifacts import Artifact, expect_format, read_artifact, register
 from headstart.data.series import SeriesCollection
 from headstart.errors import BackboneError
 from headstart.forecast.metrics import MEDIAN, QUANTILES, aggregate, series_metrics
+from headstart.methods.lora import merged
 from headstart.zoo import load_backbone
 from headstart.zoo.series import SeriesBackbone
 
@@ -87,7 +88,7 @@ class Forecaster(SeriesForecasts):
         """``config.json`` (backbone identity, horizon, method, info) and the backbone's and head's tensors."""
         config = {"backbone": self.backbone.describe(), "backbone_name": self.backbone.name, "horizon": self.horizon,
                   "method": self.method, "info": self.info}
-        tensors = {f"backbone.{k}": v for k, v in self.backbone.state_dict().items()}
+        tensors = {f"backbone.{k}": v for k, v in merged(self.backbone).state_dict().items()}  # LoRA folded in
         tensors |= {f"head.{k}": v for k, v in self.head.state_dict().items()}
         return write_artifact(path, FORMAT, config, tensors)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,7 @@ from peft import (
     inject_adapter_in_model,
     set_peft_model_state_dict,
 )
+from peft.tuners.lora import LoraLayer
 from torch import Tensor
 
 from headstart.errors import HeadstartError
@@ -82,3 +84,16 @@ class LoRA(Method):
         if result.unexpected_keys:
             raise HeadstartError(f"LoRA state has tensors the adapters do not (e.g. {sorted(result.unexpected_keys)[:3]})")
         model.head.load_state_dict({k.removeprefix("head."): v for k, v in tensors.items() if k.startswith("head.")})
+
+
+def merged(backbone: Backbone) -> Backbone:
+    """A copy of ``backbone`` with every LoRA adapter merged into its base weights and unwrapped
+    (what PEFT's ``merge_and_unload`` does for a ``PeftModel``; headstart injects adapters with
+    ``inject_adapter_in_model``, so there is no ``PeftModel`` to call it on)."""
+    net = copy.deepcopy(backbone).eval()
+    for name, module in list(net.named_modules()):
+        if isinstance(module, LoraLayer):
+            module.merge(safe_merge=True)
+            parent_name, _, child = name.rpartition(".")
+            setattr(net.get_submodule(parent_name) if parent_name else net, child, module.get_base_layer())
+    return net

@@ -6,8 +6,8 @@ from headstart.data.series import SeriesCollection
 from headstart.forecast.api import fit_forecast
 
 
-@pytest.mark.parametrize("method", ["zeroshot", "probe", "finetune"])
-def test_fit_forecast_on_airline(method):
+@pytest.mark.parametrize("method", ["zeroshot", "probe", "finetune", "lora"])
+def test_fit_forecast_on_airline(method, tmp_path):
     y = np.asarray(load_airline(), dtype=np.float64)
     data = SeriesCollection("airline", ["airline"], [y], None, None, 12)
     model = fit_forecast(data, "fracast-0", method, horizon=12, epochs=30 if method == "probe" else 2)
@@ -20,6 +20,10 @@ def test_fit_forecast_on_airline(method):
         assert losses[-1] < losses[0]
     else:
         assert metrics["mase"] < 1.5
+    if method == "lora":  # the adapters are folded into the saved weights: a plain backbone reopens it
+        import headstart
+
+        assert headstart.load(model.save(tmp_path / "run")).evaluate(data)["mase"] == pytest.approx(metrics["mase"], rel=1e-4)
 
 
 def test_headstart_fit_dispatches_forecast_and_load_reopens(tmp_path):
