@@ -32,11 +32,11 @@ def exported(bbc_train, bbc_test, tmp_path_factory):
     return path, model
 
 
-def start(path: Path, *args: str) -> tuple[subprocess.Popen, str, IO[bytes]]:
+def start(path: Path, *args: str, wait: float = 60.0) -> tuple[subprocess.Popen, str, IO[bytes]]:
     """The server, its URL and the file its standard error goes to."""
     log = tempfile.TemporaryFile()
     try:
-        return (*launch(path, *args, log=log), log)
+        return (*launch(path, *args, log=log, wait=wait), log)
     except RuntimeError as exc:
         log.seek(0)
         raise AssertionError(f"{exc}: {log.read().decode()[-2000:]}") from None
@@ -155,7 +155,7 @@ def test_torch_runtime_serves_the_artifact(exported, bbc_test, tmp_path):
 
 
 def test_two_workers_answer_on_one_port(exported, bbc_test):
-    proc, url, log = start(exported[0], "--workers", "2")
+    proc, url, log = start(exported[0], "--workers", "2", wait=240)  # two processes load the model side by side
     texts = list(bbc_test.inputs[:4])
     with ThreadPoolExecutor(8) as pool:
         replies = list(pool.map(lambda t: httpx.post(f"{url}/predict", json={"inputs": [t]}, timeout=60), texts * 2))
