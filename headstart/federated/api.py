@@ -10,6 +10,7 @@ from headstart.data import load_data, require_labels
 from headstart.data.dataset import Dataset
 from headstart.data.sources import training_spec
 from headstart.federated.partition import column_values, partition
+from headstart.federated.server import CHECKPOINT_DIR
 from headstart.federated.simulation import simulate
 from headstart.fitted import COLUMNS_KEY, Transferred
 from headstart.recipe import Recipe
@@ -32,6 +33,7 @@ def federate(
     fraction: float = 1.0,
     seed: int = 0,
     out: str | Path | None = None,
+    resume: bool = False,
     progress: bool = False,
     text_col: str = "text",
     label_col: str = "label",
@@ -41,7 +43,8 @@ def federate(
     by:COLUMN), federate ``method`` (probe: the head only; finetune: the last ``unfreeze`` groups;
     lora: the adapters; each with its head) for ``rounds`` rounds of Flower's ``strategy`` (fedavg
     | fedprox with ``mu``), each sampled client training ``epochs`` (default 1) local epochs,
-    and return the global model (saved to ``out`` when given).
+    and return the global model (saved to ``out`` when given, with a checkpoint after every round
+    in ``out/federation`` that ``resume=True`` continues from).
 
     >>> model = federate("bbc_news:train", clients=3, partition_by="dirichlet:0.5", rounds=3)  # doctest: +SKIP
     >>> model.info["federated"]["trainable_share"] < 0.001  # doctest: +SKIP
@@ -55,7 +58,9 @@ def federate(
     recipe = run_recipe(method, backbone or default_backbone(dataset.modality), seed, **options)
     groups = column_values(spec, partition_by.removeprefix("by:")) if partition_by.startswith("by:") and not isinstance(spec, Dataset) else None
     parts = partition(dataset, clients, partition_by, seed=seed, groups=groups)
-    model = simulate(parts, recipe, rounds=rounds, strategy=strategy, mu=mu, fraction=fraction, progress=progress)
+    checkpoint = None if out is None else Path(out) / CHECKPOINT_DIR
+    model = simulate(parts, recipe, rounds=rounds, strategy=strategy, mu=mu, fraction=fraction, checkpoint=checkpoint, resume=resume,
+                     progress=progress)
     model.info["federated"]["partition"] = partition_by
     model.info[COLUMNS_KEY] = {"text_col": text_col, "label_col": label_col}
     if out is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from flwr.client import Client
@@ -55,19 +56,20 @@ class InProcessProxy(ClientProxy):
 
 
 def simulate(parts: Sequence[Dataset], recipe: Recipe, *, rounds: int, strategy: str = "fedavg", mu: float = 0.01,
-             fraction: float = 1.0, clients: Sequence[Client] | None = None, progress: bool = False) -> Transferred:
+             fraction: float = 1.0, clients: Sequence[Client] | None = None, checkpoint: Path | None = None, resume: bool = False,
+             progress: bool = False) -> Transferred:
     """Federate ``recipe`` over the datasets ``parts`` (one per client, coded with the same
     classes) for ``rounds`` rounds of Flower's ``strategy`` and return the global model, its
     ``info["federated"]`` holding the bytes and rejections of every round. ``clients`` replaces
-    the headstart clients (e.g. a faulty one, in tests)."""
+    the headstart clients (e.g. a faulty one, in tests); ``checkpoint``/``resume`` as in ``Federation``."""
     logging.getLogger("flwr").setLevel(logging.INFO if progress else logging.WARNING)
     first = parts[0]
     federation = Federation(recipe, first.classes, tasks.output_dim(recipe.task, first.classes, first.labels), len(clients or parts),
-                            strategy, mu, fraction)
+                            strategy, mu, fraction, checkpoint, resume)
     server = federation.server()
     for i, client in enumerate(clients or [HeadstartClient(part).to_client() for part in parts]):
         server.client_manager().register(InProcessProxy(str(i), client))
-    server.fit(rounds, timeout=None)
+    server.fit(federation.remaining(rounds), timeout=None)
     model = federation.result(server.parameters)
     counts: dict[str, int] = {}
     for part in parts:
