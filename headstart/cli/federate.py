@@ -51,6 +51,8 @@ def federate(
     seed: int = SEED,
     set_: list[str] = typer.Option([], "--set", help="Any other recipe option as key=value, e.g. --set lr=1e-4."),
     resume: bool = typer.Option(False, help="Continue from the checkpoint of the last round done in OUT/federation."),
+    personalise: bool = typer.Option(False, help="Each client holds a quarter of its data out, fine-tunes the global model "
+                                     "on the rest, and the run compares both on the held-out part."),
     progress: bool = PROGRESS,
 ) -> None:
     """Simulate N clients on this machine (the default: `headstart federate DATA ...`).
@@ -65,7 +67,8 @@ def federate(
     if unfreeze is not None:
         options["unfreeze"] = unfreeze
     model = run_federation(data, clients=clients, partition_by=partition, rounds=rounds, method=method, backbone=backbone,
-                           strategy=strategy, mu=mu, fraction=fraction, seed=seed, out=out, resume=resume, progress=progress,
+                           strategy=strategy, mu=mu, fraction=fraction, seed=seed, out=out, resume=resume,
+                           personalise=personalise, progress=progress,
                            text_col=text_col, label_col=label_col, epochs=epochs, **options)
     summarise(model, out)
 
@@ -140,4 +143,8 @@ def summarise(model: Transferred, out: Path) -> None:
     print_table(f"{fed['strategy']} over {fed['clients']} clients ({fed.get('partition', 'their own data')})", rows)
     console.print(f"trainable state {fed['trainable_bytes'] / 1e3:,.1f} kB of a {fed['model_bytes'] / 1e6:,.1f} MB model "
                   f"({fed['trainable_share']:.3%}) travels each way per client and round", markup=False, highlight=False)
+    if "personalised" in fed:
+        print_table("each client's held-out data: the global model and its own", [
+            {"client": p["client"], "test examples": p["n_test"], "global accuracy": f"{p['global']:.3f}",
+             "personalised accuracy": f"{p['personalised']:.3f}"} for p in fed["personalised"]])
     console.print(f"artifact: {out}", markup=False, highlight=False)

@@ -52,15 +52,18 @@ def write_csv(path, data, site=None):
     return path
 
 
-def test_cli_federates_three_sites_into_an_artifact_that_load_and_evaluate_open(articles, tmp_path):
+def test_cli_federates_three_sites_into_an_artifact_that_load_and_evaluate_open_and_personalises(articles, tmp_path):
     train, test = articles
     run = tmp_path / "run"
     runner = CliRunner()
     result = runner.invoke(app, ["federate", str(write_csv(tmp_path / "train.csv", train, site=True)), "--partition", "by:site",
-                                 "--rounds", "2", "--epochs", "6", "--no-progress", "--out", str(run)])
+                                 "--rounds", "2", "--epochs", "6", "--personalise", "--no-progress", "--out", str(run)])
     assert result.exit_code == 0, result.output
     fed = json.loads((run / "config.json").read_text())["info"]["federated"]
-    assert fed["client_sizes"] == [14, 13, 13] and len(fed["rounds"]) == 2
+    assert fed["client_sizes"] == [10, 10, 10] and len(fed["rounds"]) == 2  # a quarter of each site's 14, 13, 13 held out
+    personal = fed["personalised"]
+    assert [p["n_test"] for p in personal] == [4, 3, 3] and "personalised accuracy" in result.output
+    assert any(p["personalised"] != p["global"] for p in personal)  # each client trained its own further
     for record in fed["rounds"]:  # the head (5 x 384 + 5 floats, serialised) each way, nothing else
         assert record["bytes_sent"] == record["bytes_received"]
         assert 3 * fed["trainable_bytes"] <= record["bytes_sent"] < 3 * (fed["trainable_bytes"] + 1024)  # + .npy headers
