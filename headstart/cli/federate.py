@@ -50,6 +50,9 @@ def federate(
     label_col: str = LABEL_COL,
     seed: int = SEED,
     set_: list[str] = typer.Option([], "--set", help="Any other recipe option as key=value, e.g. --set lr=1e-4."),
+    resume: bool = typer.Option(False, help="Continue from the checkpoint of the last round done in OUT/federation."),
+    personalise: bool = typer.Option(False, help="Each client holds a quarter of its data out, fine-tunes the global model "
+                                     "on the rest, and the run compares both on the held-out part."),
     progress: bool = PROGRESS,
 ) -> None:
     """Simulate N clients on this machine (the default: `headstart federate DATA ...`).
@@ -64,7 +67,8 @@ def federate(
     if unfreeze is not None:
         options["unfreeze"] = unfreeze
     model = run_federation(data, clients=clients, partition_by=partition, rounds=rounds, method=method, backbone=backbone,
-                           strategy=strategy, mu=mu, fraction=fraction, seed=seed, out=out, progress=progress,
+                           strategy=strategy, mu=mu, fraction=fraction, seed=seed, out=out, resume=resume,
+                           personalise=personalise, progress=progress,
                            text_col=text_col, label_col=label_col, epochs=epochs, **options)
     summarise(model, out)
 
@@ -86,6 +90,7 @@ def server(
     address: str = typer.Option("0.0.0.0:8080", help="host:port to listen on (gRPC)."),
     seed: int = SEED,
     set_: list[str] = typer.Option([], "--set", help="Any other recipe option as key=value."),
+    resume: bool = typer.Option(False, help="Continue from the checkpoint of the last round done in OUT/federation."),
     progress: bool = PROGRESS,
 ) -> None:
     """Run the federation's server: clients (`headstart federate client DATA`) connect, train, send their updates.
@@ -93,7 +98,7 @@ def server(
     Example: headstart federate server --classes neg,pos --clients 3 --rounds 5 --out runs/fed
     """
     from headstart.federated.api import run_recipe
-    from headstart.federated.server import Federation, serve
+    from headstart.federated.server import CHECKPOINT_DIR, Federation, serve
 
     names = [c.strip() for c in classes.split(",") if c.strip()]
     if len(names) < 2:
@@ -102,7 +107,8 @@ def server(
     if unfreeze is not None:
         options["unfreeze"] = unfreeze
     recipe = run_recipe(method, backbone, seed, epochs=epochs, **options)
-    model = serve(address, Federation(recipe, names, len(names), clients, strategy, mu, fraction), rounds,
+    model = serve(address, Federation(recipe, names, len(names), clients, strategy, mu, fraction,
+                                         out / CHECKPOINT_DIR, resume), rounds,
                   round_timeout=round_timeout, progress=progress)
     model.save(out)
     summarise(model, out)
@@ -132,8 +138,13 @@ def summarise(model: Transferred, out: Path) -> None:
     fed: dict[str, Any] = model.info["federated"]
     rows = [{"round": r["round"], "clients": r["clients"], "sent kB": f"{r['bytes_sent'] / 1e3:,.1f}",
              "received kB": f"{r['bytes_received'] / 1e3:,.1f}", "rejected": len(r["rejected"]),
+             "failed": r.get("failures", 0) - len(r["rejected"]),
              "train loss": f"{r.get('train_loss', float('nan')):.4f}"} for r in fed["rounds"]]
     print_table(f"{fed['strategy']} over {fed['clients']} clients ({fed.get('partition', 'their own data')})", rows)
     console.print(f"trainable state {fed['trainable_bytes'] / 1e3:,.1f} kB of a {fed['model_bytes'] / 1e6:,.1f} MB model "
                   f"({fed['trainable_share']:.3%}) travels each way per client and round", markup=False, highlight=False)
+    if "personalised" in fed:
+        print_table("each client's held-out data: the global model and its own", [
+            {"client": p["client"], "test examples": p["n_test"], "global accuracy": f"{p['global']:.3f}",
+             "personalised accuracy": f"{p['personalised']:.3f}"} for p in fed["personalised"]])
     console.print(f"artifact: {out}", markup=False, highlight=False)

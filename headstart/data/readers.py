@@ -121,7 +121,7 @@ def read_table(
     column when ``allow_unlabelled``, gives an unlabelled dataset.
     """
     path = Path(path)
-    columns, rows = _read_rows(path)
+    columns, rows = read_rows(path)
     _require_column(path, text_col, columns, "text")
     labelled = label_col is not None and (label_col in columns or not allow_unlabelled)
     if labelled:
@@ -148,8 +148,9 @@ def read_table(
 Row = tuple[int, dict[str, Any]]  # (line number in the file, column -> value)
 
 
-def _read_rows(path: Path) -> tuple[list[str], list[Row]]:
-    """The column names and the rows of a CSV/TSV/JSONL file."""
+def read_rows(path: Path) -> tuple[list[str], list[Row]]:
+    """The column names and the rows (line number, column -> value) of a CSV/TSV/JSONL file, as
+    ``load_data`` reads them; refuses a missing, empty, header-only or non-UTF-8 file."""
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     text = _decode_utf8(path)

@@ -5,17 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from headstart.artifacts import check_writable
 from headstart.data import load_data, require_labels
 from headstart.data.dataset import Dataset
 from headstart.data.sources import training_spec
+from headstart.errors import HeadstartError
 from headstart.federated.partition import column_values, partition
+from headstart.federated.server import CHECKPOINT_DIR
 from headstart.federated.simulation import simulate
 from headstart.fitted import COLUMNS_KEY, Transferred
 from headstart.recipe import Recipe
 from headstart.zoo import default_backbone
 
 LOCAL_EPOCHS = 1  # per client and round: more lets non-IID clients drift apart
+PERSONAL_TEST = 0.25  # share of each client's examples held out to compare its personalised model with the global one
 PROBE_HEAD_LR = 1e-2  # the probe's head trains by gradient here (a closed-form fit cannot continue from the global one)
 
 
@@ -32,6 +37,8 @@ def federate(
     fraction: float = 1.0,
     seed: int = 0,
     out: str | Path | None = None,
+    resume: bool = False,
+    personalise: bool = False,
     progress: bool = False,
     text_col: str = "text",
     label_col: str = "label",
@@ -41,7 +48,10 @@ def federate(
     by:COLUMN), federate ``method`` (probe: the head only; finetune: the last ``unfreeze`` groups;
     lora: the adapters; each with its head) for ``rounds`` rounds of Flower's ``strategy`` (fedavg
     | fedprox with ``mu``), each sampled client training ``epochs`` (default 1) local epochs,
-    and return the global model (saved to ``out`` when given).
+    and return the global model (saved to ``out`` when given, with a checkpoint after every round
+    in ``out/federation`` that ``resume=True`` continues from). With ``personalise``, each client
+    keeps ``PERSONAL_TEST`` of its examples out of training, fine-tunes the global model on the
+    rest afterwards, and ``info["federated"]["personalised"]`` has both accuracies on that split.
 
     >>> model = federate("bbc_news:train", clients=3, partition_by="dirichlet:0.5", rounds=3)  # doctest: +SKIP
     >>> model.info["federated"]["trainable_share"] < 0.001  # doctest: +SKIP
@@ -55,7 +65,14 @@ def federate(
     recipe = run_recipe(method, backbone or default_backbone(dataset.modality), seed, **options)
     groups = column_values(spec, partition_by.removeprefix("by:")) if partition_by.startswith("by:") and not isinstance(spec, Dataset) else None
     parts = partition(dataset, clients, partition_by, seed=seed, groups=groups)
-    model = simulate(parts, recipe, rounds=rounds, strategy=strategy, mu=mu, fraction=fraction, progress=progress)
+    tests = None
+    if personalise:
+        if recipe.task != "classification":
+            raise HeadstartError("personalise compares accuracies: it needs classification data")
+        parts, tests = map(list, zip(*(hold_out(part, PERSONAL_TEST, seed) for part in parts), strict=True))
+    checkpoint = None if out is None else Path(out) / CHECKPOINT_DIR
+    model = simulate(parts, recipe, rounds=rounds, strategy=strategy, mu=mu, fraction=fraction, checkpoint=checkpoint, resume=resume,
+                     tests=tests, progress=progress)
     model.info["federated"]["partition"] = partition_by
     model.info[COLUMNS_KEY] = {"text_col": text_col, "label_col": label_col}
     if out is not None:
@@ -70,3 +87,12 @@ def run_recipe(method: str, backbone: str, seed: int, **options: Any) -> Recipe:
     if method == "probe":
         options.setdefault("head_lr", PROBE_HEAD_LR)
     return Recipe.build(backbone=backbone, method=method, seed=seed, **options)
+
+
+def hold_out(part: Dataset, share: float, seed: int) -> tuple[Dataset, Dataset]:
+    """A seeded random ``(train, test)`` split of one client's data, ``share`` of it (at least one) for test."""
+    if len(part) < 3:
+        raise HeadstartError(f"client {part.name} has {len(part)} examples: too few to hold some out for --personalise")
+    order = np.random.default_rng(seed).permutation(len(part))
+    cut = max(1, round(share * len(part)))
+    return part.subset(np.sort(order[cut:]), name=f"{part.name}:train"), part.subset(np.sort(order[:cut]), name=f"{part.name}:test")

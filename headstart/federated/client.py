@@ -13,6 +13,7 @@ from torch import Tensor
 
 from headstart.data.dataset import Dataset
 from headstart.federated.shared import SharedModel
+from headstart.fitted import Transferred
 from headstart.model import TransferModel
 from headstart.recipe import Recipe
 from headstart.training.data import single_task
@@ -71,6 +72,19 @@ class HeadstartClient(NumPyClient):
                      lambda start: single_task(model, self.train, None, start, recipe, False))
         loss = result.history[-1].get("train_loss", math.nan) if result.history else math.nan
         return shared.arrays(), len(self.train), {"train_loss": float(loss)}
+
+    def personalise(self, parameters: list[np.ndarray], config: dict[str, Scalar], test: Dataset) -> dict[str, float]:
+        """Accuracy on this client's ``test`` of the global model (``parameters``) and of its own:
+        the global one trained on ``train`` for the recipe's local epochs more (what the method
+        trains: for the probe, the head), which never leaves the client."""
+        shared = self.shared = self.shared or self.build(config)
+        fitted = Transferred(shared.model, shared.method, json.loads(str(config["classes"])), {})
+        shared.load(parameters)
+        shared.model.eval()
+        before = fitted.evaluate(test)["accuracy"]
+        self.fit(parameters, {**config, "proximal_mu": 0.0})
+        shared.model.eval()
+        return {"n_test": len(test), "global": before, "personalised": fitted.evaluate(test)["accuracy"]}
 
 
 def connect(address: str, train: Dataset) -> None:

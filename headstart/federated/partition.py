@@ -74,9 +74,9 @@ def by_group(data: Dataset, groups: Sequence[Any]) -> list[Dataset]:
 
 def column_values(path: str | Path, column: str) -> list[Any]:
     """Column ``column`` of a CSV/TSV/JSONL file, row for row as ``load_data`` reads the file."""
-    from headstart.data.readers import _read_rows
+    from headstart.data.readers import read_rows
 
-    columns, rows = _read_rows(Path(path))
+    columns, rows = read_rows(Path(path))
     if column not in columns:
         raise DataError(f"{path}: no column {column!r} to partition by; columns: {', '.join(columns)}")
     return [row.get(column) for _, row in rows]

@@ -6,22 +6,30 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from flwr.common import Parameters, Scalar, parameters_to_ndarrays
 from flwr.server import Server, ServerConfig, SimpleClientManager, start_server
 
+from headstart.artifacts import expect_format, read_artifact, to_json, write_artifact
+from headstart.errors import HeadstartError
 from headstart.federated.shared import SharedModel, nbytes
 from headstart.federated.strategy import Screened, make_strategy
 from headstart.fitted import Transferred
 from headstart.recipe import Recipe
+
+CHECKPOINT = "federation-checkpoint"
+CHECKPOINT_DIR = "federation"  # the checkpoint's folder inside a run folder
 
 
 @dataclass
 class Federation:
     """One federated run's server: the global ``SharedModel`` built from ``recipe`` and Flower's
     ``strategy`` over ``clients`` clients, which sends every client the run's description
-    (``run_config``: the recipe, the classes, the head's width) with each round's parameters."""
+    (``run_config``: the recipe, the classes, the head's width) with each round's parameters.
+    With a ``checkpoint`` folder, the global trainable state and the rounds so far are written
+    there (atomically, as an artifact) after every round; ``resume`` starts from it."""
 
     recipe: Recipe
     classes: list[str] | None
@@ -30,12 +38,44 @@ class Federation:
     strategy_name: str = "fedavg"
     mu: float = 0.01
     fraction: float = 1.0
+    checkpoint: Path | None = None
+    resume: bool = False
     started: float = field(default_factory=time.perf_counter)
 
     def __post_init__(self) -> None:
         self.model = SharedModel.build(self.recipe, self.out_dim)
+        rounds: list[dict[str, Any]] = []
+        if self.resume:
+            rounds = self.restore()
         self.strategy: Screened = make_strategy(self.strategy_name, self.model.arrays(), clients=self.clients, fraction=self.fraction,
                                                 mu=self.mu, config=self.run_config())
+        self.strategy.rounds, self.strategy.done = rounds, len(rounds)
+        if self.checkpoint is not None:
+            self.strategy.on_round = self.save_checkpoint
+
+    def save_checkpoint(self, server_round: int, parameters: Parameters) -> None:
+        """The round's global trainable state and every round's record, replacing the last checkpoint."""
+        arrays = parameters_to_ndarrays(parameters)
+        write_artifact(self.checkpoint, CHECKPOINT, {"round": server_round, "rounds": self.strategy.rounds,
+                                                     "recipe": self.recipe.to_dict()}, dict(zip(self.model.keys, arrays, strict=True)))
+
+    def restore(self) -> list[dict[str, Any]]:
+        """Load the checkpoint's global state into the model; the rounds it records."""
+        if self.checkpoint is None or not (Path(self.checkpoint) / "config.json").is_file():
+            raise HeadstartError(f"--resume: no federation checkpoint in {self.checkpoint}")
+        saved = read_artifact(self.checkpoint)
+        expect_format(saved, CHECKPOINT)
+        if sorted(saved.tensors) != self.model.keys or saved.config["recipe"] != to_json(self.recipe.to_dict()):
+            raise HeadstartError(f"--resume: the checkpoint in {self.checkpoint} is of another recipe or model")
+        self.model.load([saved.tensors[k].numpy() for k in self.model.keys])
+        return list(saved.config["rounds"])
+
+    def remaining(self, rounds: int) -> int:
+        """Rounds still to run for ``rounds`` in all (after a resumed run's done ones)."""
+        left = rounds - self.strategy.done
+        if left < 1:
+            raise HeadstartError(f"--resume: the checkpoint has {self.strategy.done} rounds done already, --rounds is {rounds}")
+        return left
 
     def run_config(self) -> dict[str, Scalar]:
         return {"recipe": json.dumps(self.recipe.to_dict()), "classes": json.dumps(self.classes), "out_dim": self.out_dim}
@@ -72,5 +112,5 @@ def serve(address: str, federation: Federation, rounds: int, *, round_timeout: f
     logging.getLogger("flwr").setLevel(logging.INFO if progress else logging.WARNING)
     server = federation.server()
     server.set_max_workers(None)  # separate processes train in parallel
-    start_server(server_address=address, server=server, config=ServerConfig(num_rounds=rounds, round_timeout=round_timeout))
+    start_server(server_address=address, server=server, config=ServerConfig(num_rounds=federation.remaining(rounds), round_timeout=round_timeout))
     return federation.result(server.parameters)

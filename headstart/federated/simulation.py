@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from flwr.client import Client
@@ -19,6 +20,7 @@ from flwr.common import (
     GetParametersRes,
     GetPropertiesIns,
     GetPropertiesRes,
+    parameters_to_ndarrays,
 )
 from flwr.server.client_proxy import ClientProxy
 
@@ -55,20 +57,28 @@ class InProcessProxy(ClientProxy):
 
 
 def simulate(parts: Sequence[Dataset], recipe: Recipe, *, rounds: int, strategy: str = "fedavg", mu: float = 0.01,
-             fraction: float = 1.0, clients: Sequence[Client] | None = None, progress: bool = False) -> Transferred:
+             fraction: float = 1.0, clients: Sequence[Client] | None = None, checkpoint: Path | None = None, resume: bool = False,
+             tests: Sequence[Dataset] | None = None, progress: bool = False) -> Transferred:
     """Federate ``recipe`` over the datasets ``parts`` (one per client, coded with the same
     classes) for ``rounds`` rounds of Flower's ``strategy`` and return the global model, its
     ``info["federated"]`` holding the bytes and rejections of every round. ``clients`` replaces
-    the headstart clients (e.g. a faulty one, in tests)."""
+    the headstart clients (e.g. a faulty one, in tests); ``checkpoint``/``resume`` as in ``Federation``.
+    With ``tests`` (one per client), each client then personalises the global model on its own
+    data and ``info["federated"]["personalised"]`` compares the two on its test split."""
     logging.getLogger("flwr").setLevel(logging.INFO if progress else logging.WARNING)
     first = parts[0]
     federation = Federation(recipe, first.classes, tasks.output_dim(recipe.task, first.classes, first.labels), len(clients or parts),
-                            strategy, mu, fraction)
+                            strategy, mu, fraction, checkpoint, resume)
     server = federation.server()
-    for i, client in enumerate(clients or [HeadstartClient(part).to_client() for part in parts]):
+    own = [HeadstartClient(part) for part in parts]
+    for i, client in enumerate(clients or [local.to_client() for local in own]):
         server.client_manager().register(InProcessProxy(str(i), client))
-    server.fit(rounds, timeout=None)
+    server.fit(federation.remaining(rounds), timeout=None)
     model = federation.result(server.parameters)
+    if tests is not None:
+        arrays, config = parameters_to_ndarrays(server.parameters), federation.run_config()
+        model.info["federated"]["personalised"] = [{"client": i, **local.personalise(arrays, config, test)}
+                                                   for i, (local, test) in enumerate(zip(own, tests, strict=True))]
     counts: dict[str, int] = {}
     for part in parts:
         for c, k in part.class_counts().items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -20,17 +21,21 @@ class Screened:
     """A mixin for a Flower strategy: before aggregating, an update whose tensors do not have the
     global model's shapes, or hold NaN or infinite values, is rejected (logged, counted as a
     failure; the round goes on with the others). ``rounds`` records, per round, the bytes sent to
-    the clients and received from them, and the rejections."""
+    the clients and received from them, the rejections and the failures (clients that sent
+    nothing back: disconnected or past the round's timeout). Rounds are numbered after the
+    ``done`` ones of a resumed run; ``on_round(round, parameters)`` sees each round's result."""
 
     def __init__(self, *args: Any, shapes: list[tuple[int, ...]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.shapes = shapes
         self.rounds: list[dict[str, Any]] = []
+        self.done = 0
+        self.on_round: Callable[[int, Parameters], None] | None = None
 
     def configure_fit(self, server_round: int, parameters: Parameters, client_manager: ClientManager) -> list[tuple[ClientProxy, FitIns]]:
         instructions = super().configure_fit(server_round, parameters, client_manager)  # type: ignore[misc]
         size = sum(len(t) for t in parameters.tensors)
-        self.rounds.append({"round": server_round, "clients": len(instructions), "bytes_sent": size * len(instructions),
+        self.rounds.append({"round": self.done + server_round, "clients": len(instructions), "bytes_sent": size * len(instructions),
                             "bytes_received": 0, "rejected": [], "examples": {}})
         return instructions
 
@@ -51,6 +56,8 @@ class Screened:
         record["failures"] = len(failures)
         parameters, metrics = super().aggregate_fit(server_round, kept, failures)  # type: ignore[misc]
         record.update(metrics)
+        if parameters is not None and self.on_round is not None:
+            self.on_round(record["round"], parameters)
         return parameters, metrics
 
     def problem(self, arrays: list[np.ndarray]) -> str | None:

@@ -17,10 +17,12 @@ from flwr.client import NumPyClient  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 import headstart  # noqa: E402
+import headstart.artifacts  # noqa: E402
 from headstart.cli import app  # noqa: E402
 from headstart.data.catalogue import load_dataset  # noqa: E402
 from headstart.data.dataset import Dataset  # noqa: E402
 from headstart.data.splits import sample_shots  # noqa: E402
+from headstart.errors import HeadstartError  # noqa: E402
 from headstart.federated.client import HeadstartClient  # noqa: E402
 from headstart.federated.partition import partition  # noqa: E402
 from headstart.federated.server import Federation, serve  # noqa: E402
@@ -50,15 +52,18 @@ def write_csv(path, data, site=None):
     return path
 
 
-def test_cli_federates_three_sites_into_an_artifact_that_load_and_evaluate_open(articles, tmp_path):
+def test_cli_federates_three_sites_into_an_artifact_that_load_and_evaluate_open_and_personalises(articles, tmp_path):
     train, test = articles
     run = tmp_path / "run"
     runner = CliRunner()
     result = runner.invoke(app, ["federate", str(write_csv(tmp_path / "train.csv", train, site=True)), "--partition", "by:site",
-                                 "--rounds", "2", "--epochs", "6", "--no-progress", "--out", str(run)])
+                                 "--rounds", "2", "--epochs", "6", "--personalise", "--no-progress", "--out", str(run)])
     assert result.exit_code == 0, result.output
     fed = json.loads((run / "config.json").read_text())["info"]["federated"]
-    assert fed["client_sizes"] == [14, 13, 13] and len(fed["rounds"]) == 2
+    assert fed["client_sizes"] == [10, 10, 10] and len(fed["rounds"]) == 2  # a quarter of each site's 14, 13, 13 held out
+    personal = fed["personalised"]
+    assert [p["n_test"] for p in personal] == [4, 3, 3] and "personalised accuracy" in result.output
+    assert any(p["personalised"] != p["global"] for p in personal)  # each client trained its own further
     for record in fed["rounds"]:  # the head (5 x 384 + 5 floats, serialised) each way, nothing else
         assert record["bytes_sent"] == record["bytes_received"]
         assert 3 * fed["trainable_bytes"] <= record["bytes_sent"] < 3 * (fed["trainable_bytes"] + 1024)  # + .npy headers
@@ -111,8 +116,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_a_server_and_three_client_processes_federate_over_grpc(articles, tmp_path):
-    """The server runs here (``headstart federate server``'s ``serve``), each client in its own process."""
+def test_a_server_and_three_client_processes_federate_over_grpc_and_survive_one_dying(articles, tmp_path):
+    """The server runs here (``headstart federate server``'s ``serve``), each client in its own
+    process; the first is killed once round 2 has picked it, and the round goes on with the others."""
     train, test = articles
     address = f"127.0.0.1:{free_port()}"
     sites = [write_csv(tmp_path / f"site{i}.csv", part) for i, part in enumerate(partition(train, 3, "iid"))]
@@ -121,12 +127,38 @@ def test_a_server_and_three_client_processes_federate_over_grpc(articles, tmp_pa
                                 stderr=subprocess.PIPE, text=True) for site in sites]
     try:
         federation = Federation(Recipe.build(method="probe", epochs=6, head_lr=1e-2), train.classes, 5, clients=3)
+        configure = federation.strategy.configure_fit
+
+        def kill_in_round_two(server_round, parameters, client_manager):
+            instructions = configure(server_round, parameters, client_manager)
+            if server_round == 2:
+                clients[0].kill()
+            return instructions
+
+        federation.strategy.configure_fit = kill_in_round_two
         model = serve(address, federation, rounds=2, round_timeout=120, progress=False)
-        errors = [c.communicate(timeout=30)[1] for c in clients]
+        errors = [c.communicate(timeout=30)[1] for c in clients[1:]]
     finally:
         for client in clients:
             client.kill()
-    assert [c.returncode for c in clients] == [0, 0, 0], errors
+    assert [c.returncode for c in clients[1:]] == [0, 0], errors
     fed = model.info["federated"]
-    assert sorted(fed["client_sizes"]) == [13, 13, 14] and [(r["clients"], r["failures"]) for r in fed["rounds"]] == [(3, 0), (3, 0)]
+    assert [(r["clients"], r["failures"], len(r["examples"])) for r in fed["rounds"]] == [(3, 0, 3), (3, 1, 2)]
     assert model.evaluate(test)["accuracy"] > 0.5
+
+
+def test_a_restarted_server_resumes_from_its_last_rounds_checkpoint(articles, tmp_path):
+    train, _ = articles
+    recipe = Recipe.build(method="probe", epochs=6, head_lr=1e-2)
+    parts = partition(train, 2, "iid")
+    whole = simulate(parts, recipe, rounds=2)
+    simulate(parts, recipe, rounds=1, checkpoint=tmp_path / "ck")  # the server stops after round 1
+    after_one = headstart.artifacts.read_artifact(tmp_path / "ck")
+    assert after_one.config["round"] == 1
+    resumed = simulate(parts, recipe, rounds=2, checkpoint=tmp_path / "ck", resume=True)
+    assert [r["round"] for r in resumed.info["federated"]["rounds"]] == [1, 2]
+    assert headstart.artifacts.read_artifact(tmp_path / "ck").config["round"] == 2
+    weights = [m.model.head.weight.detach().numpy() for m in (whole, resumed)]
+    np.testing.assert_allclose(*weights, atol=1e-5)
+    with pytest.raises(HeadstartError, match="2 rounds done"):
+        simulate(parts, recipe, rounds=2, checkpoint=tmp_path / "ck", resume=True)
