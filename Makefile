@@ -20,7 +20,7 @@ demo: $(STAMP)
 	$(VENV)/bin/headstart demo
 
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile  # two workers (pytest-xdist), a test file per worker at a time
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[test,serve,rl,federated,bench]"

@@ -3,7 +3,10 @@ first use) for tests/test_fitted.py and tests/test_artifacts.py."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
+import torch
 
 import headstart
 from headstart.data.catalogue import load_dataset
@@ -11,6 +14,14 @@ from headstart.data.splits import sample_shots
 from headstart.multitask import TaskSpec, fit_multitask
 from headstart.select.baseline_model import fit_baseline_model
 from tests.fitted_kinds import SHORT
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist (``make test`` runs two workers on two cores) every worker and the
+    commands its tests start compute on one thread: two threads each would oversubscribe the cores."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ["OMP_NUM_THREADS"] = "1"
+        torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")
