@@ -37,7 +37,7 @@ def write_rl_report(info: Mapping[str, Any], target: Mapping[str, Any], out_dir:
         "no scratch guard was trained (--no-guard): negative transfer not checked"
     final = info["curve"][-1]
     headline = f"{method}: return <b>{final[1]:.1f}</b> after {final[0]:,} target steps" + (
-        f", scratch {scratch[-1][1]:.1f}" if scratch else "") + f". {html.escape(verdict)}."
+        f", scratch {scratch[-1][1]:.1f}" if scratch else "") + f". {html.escape(verdict[0].upper() + verdict[1:])}."
     source = info.get("source", {}).get("dynamics", {})
     sections = [
         ("Return against target steps", _figure(images, "returns")),
