@@ -10,6 +10,7 @@ checkpoints of ``headstart.rl.transfer.CHECKPOINTS``.
 
     OMP_NUM_THREADS=1 python bench/rl.py [--seeds 3]     # also draws docs/rl_curves.png
     OMP_NUM_THREADS=1 python bench/rl.py --seeds 5 --resume   # add seeds 3 and 4 to the JSON
+    OMP_NUM_THREADS=1 python bench/rl.py --seeds 5 --gaps cartpole_weak_delayed   # rerun one gap, keep the others
     python bench/rl.py --redraw                           # recompute the table and the plot from the JSON
 """
 
@@ -39,18 +40,21 @@ ENVS = {  # env -> (pre-training steps, target budget, DR ranges)
 }
 GAPS = {  # name -> (env, target settings)
     "cartpole_long_pole": ("CartPole-v1", ["pole_length=1.5"]),
-    "cartpole_weak_motor": ("CartPole-v1", ["force_gain=0.3"]),
+    "cartpole_weak_delayed": ("CartPole-v1", ["force_gain=0.5", "action_delay=2"]),
     "pendulum_heavy": ("Pendulum-v1", ["mass=1.6"]),
 }
 
 
-def run_seed(seed: int) -> dict:
-    """Every gap's curves (method -> [(steps, return)]) and zero-shot returns for one seed."""
+def run_seed(seed: int, gaps: list[str]) -> dict:
+    """The curves (method -> [(steps, return)]) and zero-shot returns of ``gaps`` for one seed."""
     results: dict = {}
     for env, (pre_steps, budget, ranges) in ENVS.items():
+        if not any(GAPS[gap][0] == env for gap in gaps):
+            continue
         plain = pretrain(Dynamics.parse(env), pre_steps, seed=seed)
         randomised = pretrain(Dynamics.parse(env, randomize=ranges), pre_steps, seed=seed)
-        for gap, (gap_env, settings) in GAPS.items():
+        for gap in gaps:
+            gap_env, settings = GAPS[gap]
             if gap_env != env:
                 continue
             target = Dynamics.parse(env, set_=settings)
@@ -67,16 +71,19 @@ def run_seed(seed: int) -> dict:
 
 
 def table(per_seed: list[dict]) -> dict:
-    """gap -> method -> metric -> {mean, std} over seeds."""
+    """gap -> method -> metric -> {mean, std} over the seeds that measured the gap (and their number)."""
     out: dict = {}
     for gap in GAPS:
-        rows: dict = {}
+        measured = [s for s in per_seed if gap in s]
+        if not measured:
+            continue
+        rows: dict = {"seeds": len(measured)}
         for method in METHODS:
-            summaries = [summarize(s[gap]["curves"][method], s[gap]["curves"]["scratch"]) for s in per_seed]
+            summaries = [summarize(s[gap]["curves"][method], s[gap]["curves"]["scratch"]) for s in measured]
             rows[method] = {k: _spread([x[k] for x in summaries]) for k in summaries[0]}
-        rows["zeroshot_dr"] = {"return_0": _spread([s[gap]["zeroshot_dr"] for s in per_seed])}
-        scratch_final = float(np.mean([s[gap]["curves"]["scratch"][-1][1] for s in per_seed]))
-        rows["steps_to_scratch_final"] = _steps_to(per_seed, gap, scratch_final - 1e-6)
+        rows["zeroshot_dr"] = {"return_0": _spread([s[gap]["zeroshot_dr"] for s in measured])}
+        scratch_final = float(np.mean([s[gap]["curves"]["scratch"][-1][1] for s in measured]))
+        rows["steps_to_scratch_final"] = _steps_to(measured, gap, scratch_final - 1e-6)
         out[gap] = rows
     return out
 
@@ -102,7 +109,7 @@ def plot(document: dict, path: Path = PLOT) -> None:
     figure, axes = plt.subplots(1, len(GAPS), figsize=(5 * len(GAPS), 3.6))
     for ax, gap in zip(axes, GAPS):
         for method in METHODS:
-            curves = np.array([s[gap]["curves"][method] for s in document["per_seed"]], dtype=float)
+            curves = np.array([s[gap]["curves"][method] for s in document["per_seed"] if gap in s], dtype=float)
             steps, mean, std = curves[0, :, 0], curves[:, :, 1].mean(0), curves[:, :, 1].std(0)
             if method == "zeroshot":
                 ax.axhline(mean[0], color="grey", linestyle="--", label="zeroshot")
@@ -125,6 +132,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--resume", action="store_true", help="Keep the seeds already in the JSON and add the others.")
+    parser.add_argument("--gaps", nargs="+", choices=list(GAPS), default=list(GAPS),
+                        help="Run only these gaps, for every seed; the JSON keeps the other gaps' results.")
     parser.add_argument("--redraw", action="store_true", help="Only recompute the table and docs/rl_curves.png from the JSON's per-seed curves.")
     args = parser.parse_args()
     if args.redraw:
@@ -134,11 +143,15 @@ def main() -> None:
         plot(document)
         return
     torch.set_num_threads(1)
-    previous = json.loads(OUT.read_text()) if args.resume and OUT.exists() else {}
-    per_seed, spent = previous.get("per_seed", []), previous.get("seconds", 0)
-    began = time.perf_counter() - spent
-    for seed in range(len(per_seed), args.seeds):
-        per_seed.append(run_seed(seed))
+    only = set(args.gaps) != set(GAPS)
+    previous = json.loads(OUT.read_text()) if (args.resume or only) and OUT.exists() else {}
+    kept = [{g: r for g, r in s.items() if g in GAPS and g not in args.gaps} for s in previous.get("per_seed", [])]
+    per_seed = kept if only else previous.get("per_seed", [])
+    began = time.perf_counter() - previous.get("seconds", 0)
+    for seed in range(args.seeds) if only else range(len(per_seed), args.seeds):
+        if seed == len(per_seed):
+            per_seed.append({})
+        per_seed[seed].update(run_seed(seed, args.gaps))
         document = {
             "what": "sim-to-real transfer of PPO policies (stable-baselines3) across dynamics gaps; returns are means "
                     f"over {EPISODES} deterministic target episodes, mean and std over seeds",

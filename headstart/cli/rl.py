@@ -110,6 +110,7 @@ def transfer(
     import warnings
 
     from headstart.artifacts import check_writable
+    from headstart.report.rl import write_rl_report
     from headstart.rl.evaluate import negative_transfer, summarize
     from headstart.rl.policy_io import as_policy
     from headstart.rl.transfer import transfer as run_transfer
@@ -123,20 +124,39 @@ def transfer(
     rows = [{"target steps": s, method: round(r, 1)} for s, r in curve]
     if guard and method != "scratch":
         with _bar("scratch (guard)", progress) as hook:
-            scratch = run_transfer(src, target, "scratch", steps, seed=seed, episodes=episodes, progress=hook).info["curve"]
+            scratch_info = run_transfer(src, target, "scratch", steps, seed=seed, episodes=episodes, progress=hook).info
+        scratch = scratch_info["curve"]
         for row, (_, r) in zip(rows, scratch if method != "zeroshot" else scratch[:1]):
             row["scratch"] = round(r, 1)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # said below, as one line
             verdict = negative_transfer({method: curve}, scratch)
-        policy.info["guard"] = {"scratch_curve": scratch, "scratch": summarize(scratch), "negative_transfer": verdict}
+        policy.info["guard"] = {"scratch_curve": scratch, "scratch_curve_std": scratch_info["curve_std"],
+                                "scratch": summarize(scratch), "negative_transfer": verdict}
     policy.save(out)
+    report = write_rl_report(policy.info, target.to_json(), out)
     print_table(f"Return on {target.describe()}", rows)
     summary = summarize(curve)
     say(f"{out}: {method} from {source}: return {summary['return_100']:.1f} after {curve[-1][0]} target steps "
         f"(jump-start {summary['return_0']:.1f}, AUC {summary['auc']:.1f})")
     if policy.info.get("guard", {}).get("negative_transfer"):
         console.print(f"[bold yellow]warning:[/] {policy.info['guard']['negative_transfer']}", highlight=False)
+    say(f"report: {report}")
+
+
+@app.command()
+def report(run: Path = typer.Argument(..., help="A policy folder from headstart rl transfer.")) -> None:
+    """Write RUN/report.html again from the run's saved learning curves (no training, no rl extra).
+
+    Example: headstart rl report runs/real
+    """
+    from headstart.artifacts import read_artifact
+    from headstart.report.rl import write_rl_report
+
+    config = read_artifact(run).config
+    if "curve" not in config.get("info", {}):
+        raise HeadstartError(f"{run}: not a transferred policy (no learning curve); give the folder of headstart rl transfer")
+    say(f"report: {write_rl_report(config['info'], config['dynamics'], run)}")
 
 
 @app.command()

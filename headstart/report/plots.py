@@ -174,3 +174,21 @@ def forecast_panels(ids: Sequence[str], histories: Sequence[np.ndarray], truths:
         ax.set_visible(False)
     axes[0].legend(frameon=False, fontsize=8)
     return fig
+
+
+def return_curves(series: dict[str, tuple[Sequence[float], Sequence[float], Sequence[float]]], spread: str) -> Figure:
+    """Return against target steps per method, ``(steps, mean, std)``, shaded by one ``std``; a method
+    with one point (zero-shot) is a dashed level."""
+    fig = Figure(figsize=(7, 3.8), layout="constrained")
+    ax = fig.subplots()
+    for method, (steps, mean, std) in series.items():
+        mean, std = np.asarray(mean, float), np.asarray(std, float)
+        if len(mean) == 1:
+            ax.axhline(mean[0], color="grey", linestyle="--", label=method)
+            continue
+        ax.plot(steps, mean, "o-", markersize=3, label=method)
+        ax.fill_between(steps, mean - std, mean + std, alpha=0.15)
+    ax.set(xlabel="target steps", ylabel=f"return (mean ± std over {spread})", title="Return on the target")
+    ax.legend(frameon=False, fontsize=8)
+    ax.grid(alpha=0.3)
+    return fig

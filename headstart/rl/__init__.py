@@ -18,7 +18,7 @@ _EXPORTS = {
     "load_policy": "headstart.rl.policy_io",
     "METHODS": "headstart.rl.transfer",
     "episode_returns": "headstart.rl.evaluate",
-    "summarize": "headstart.rl.evaluate",
+    "summarize": "headstart.rl.curves",
 }
 __all__ = list(_EXPORTS)
 __getattr__ = lazy_getattr(__name__, _EXPORTS)

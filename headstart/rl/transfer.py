@@ -44,9 +44,10 @@ class _Report(BaseCallback):
 
 
 def _learn(policy: Policy, steps: int, checkpoints: Sequence[float], target: Dynamics, episodes: int, seed: int,
-           progress: Progress | None) -> list[tuple[int, float]]:
-    """Train ``policy`` for ``steps`` steps, measuring the mean return on ``target`` at each checkpoint."""
-    model, start, curve = policy.model, policy.model.num_timesteps, []
+           progress: Progress | None) -> tuple[list[tuple[int, float]], list[float]]:
+    """Train ``policy`` for ``steps`` steps, measuring the return on ``target`` at each checkpoint: the
+    curve of (steps, mean return) and the returns' standard deviation over the episodes at each point."""
+    model, start, curve, spread = policy.model, policy.model.num_timesteps, [], []
     callback = _Report(progress, start, steps) if progress else None
     for fraction in sorted(set(checkpoints) | {1.0}) if steps else (0.0,):
         todo = round(fraction * steps) - (model.num_timesteps - start)
@@ -54,8 +55,10 @@ def _learn(policy: Policy, steps: int, checkpoints: Sequence[float], target: Dyn
             model.learn(todo, reset_num_timesteps=False, callback=callback)
         done = model.num_timesteps - start
         if episodes and (not curve or curve[-1][0] < done):  # a rollout can overshoot the next checkpoint
-            curve.append((done, float(episode_returns(policy, target, episodes, seed).mean())))
-    return curve
+            returns = episode_returns(policy, target, episodes, seed)
+            curve.append((done, float(returns.mean())))
+            spread.append(float(returns.std()))
+    return curve, spread
 
 
 def pretrain(source: Dynamics, steps: int, seed: int = 0, progress: Progress | None = None) -> Policy:
@@ -73,7 +76,8 @@ def transfer(source: str | Path | Policy, target: Dynamics, method: str = "finet
              seed: int = 0, episodes: int = 10, checkpoints: Sequence[float] = CHECKPOINTS,
              progress: Progress | None = None) -> Policy:
     """The source policy adapted to ``target`` with ``method`` in ``steps`` target steps; its
-    ``info["curve"]`` lists (target steps, mean return over ``episodes`` evaluation episodes)."""
+    ``info["curve"]`` lists (target steps, mean return over ``episodes`` evaluation episodes) and
+    ``info["curve_std"]`` the returns' standard deviation at each point."""
     if method not in METHODS:
         raise HeadstartError(f"unknown method {method!r}{did_you_mean(method, METHODS)}; known: {', '.join(METHODS)}")
     src = as_policy(source)
@@ -83,8 +87,8 @@ def transfer(source: str | Path | Policy, target: Dynamics, method: str = "finet
         raise HeadstartError(f"the source policy was trained on {src.env}, the target is {target.env}")
     began = time.perf_counter()
     policy = _start(src, target, method, seed)
-    curve = _learn(policy, 0 if method == "zeroshot" else steps, checkpoints, target, episodes, seed, progress)
-    policy.info = {"method": method, "steps": curve[-1][0] if curve else 0, "seed": seed, "curve": curve,
+    curve, spread = _learn(policy, 0 if method == "zeroshot" else steps, checkpoints, target, episodes, seed, progress)
+    policy.info = {"method": method, "steps": curve[-1][0] if curve else 0, "seed": seed, "curve": curve, "curve_std": spread,
                    "source": {"dynamics": src.dynamics.to_json(), **src.info},
                    "seconds": round(time.perf_counter() - began, 1)}
     return policy

@@ -26,6 +26,12 @@ def test_pretrain_transfer_evaluate(tmp_path):
     assert config["info"]["method"] == "finetune" and config["dynamics"]["set"] == {"pole_length": 1.2}
     assert config["info"]["source"]["dynamics"]["randomize"] == {"pole_length": [0.3, 0.7]}
     assert [s for s, _ in config["info"]["curve"]] == [s for s, _ in config["info"]["guard"]["scratch_curve"]]
+    page = (tmp_path / "real" / "report.html").read_text()
+    assert "finetune" in page and "scratch" in page and "pole_length" in page and "U(0.3, 0.7)" in page
+    assert "data:image/png;base64," in page and ("negative transfer" in page or "no negative transfer" in page)
+    (tmp_path / "real" / "report.html").unlink()
+    done = CliRunner().invoke(app, ["rl", "report", real])
+    assert done.exit_code == 0 and (tmp_path / "real" / "report.html").exists(), done.output
     done = CliRunner().invoke(app, ["rl", "evaluate", real, "--episodes", "4", "--json"])
     assert done.exit_code == 0, done.output
     result = json.loads(done.output)
