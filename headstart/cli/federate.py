@@ -87,6 +87,8 @@ def server(
     fraction: float = typer.Option(1.0, help="Share of the clients sampled each round."),
     epochs: int = typer.Option(1, help="Local epochs per client and round."),
     round_timeout: Optional[float] = typer.Option(None, help="Seconds a client has to answer a round before it counts as failed."),
+    min_clients: Optional[int] = typer.Option(None, help="Clients a round after the first waits for (default: --clients). Set "
+                                              "it lower to go on when clients drop out; with the default a lost client stalls the next round."),
     address: str = typer.Option("0.0.0.0:8080", help="host:port to listen on (gRPC)."),
     seed: int = SEED,
     set_: list[str] = typer.Option([], "--set", help="Any other recipe option as key=value."),
@@ -108,7 +110,7 @@ def server(
         options["unfreeze"] = unfreeze
     recipe = run_recipe(method, backbone, seed, epochs=epochs, **options)
     model = serve(address, Federation(recipe, names, len(names), clients, strategy, mu, fraction,
-                                         out / CHECKPOINT_DIR, resume), rounds,
+                                         out / CHECKPOINT_DIR, resume, min_clients), rounds,
                   round_timeout=round_timeout, progress=progress)
     model.save(out)
     summarise(model, out)

@@ -40,6 +40,7 @@ class Federation:
     fraction: float = 1.0
     checkpoint: Path | None = None
     resume: bool = False
+    min_clients: int | None = None  # clients a round waits for (default: all)
     started: float = field(default_factory=time.perf_counter)
 
     def __post_init__(self) -> None:
@@ -48,7 +49,7 @@ class Federation:
         if self.resume:
             rounds = self.restore()
         self.strategy: Screened = make_strategy(self.strategy_name, self.model.arrays(), clients=self.clients, fraction=self.fraction,
-                                                mu=self.mu, config=self.run_config())
+                                                mu=self.mu, config=self.run_config(), min_clients=self.min_clients)
         self.strategy.rounds, self.strategy.done = rounds, len(rounds)
         if self.checkpoint is not None:
             self.strategy.on_round = self.save_checkpoint

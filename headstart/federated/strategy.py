@@ -23,16 +23,20 @@ class Screened:
     failure; the round goes on with the others). ``rounds`` records, per round, the bytes sent to
     the clients and received from them, the rejections and the failures (clients that sent
     nothing back: disconnected or past the round's timeout). Rounds are numbered after the
-    ``done`` ones of a resumed run; ``on_round(round, parameters)`` sees each round's result."""
+    ``done`` ones of a resumed run; ``on_round(round, parameters)`` sees each round's result.
+    The first round waits for every client; later ones for ``later_clients`` (default: all again)."""
 
-    def __init__(self, *args: Any, shapes: list[tuple[int, ...]], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, shapes: list[tuple[int, ...]], later_clients: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.shapes = shapes
+        self.shapes, self.later_clients = shapes, later_clients
         self.rounds: list[dict[str, Any]] = []
         self.done = 0
         self.on_round: Callable[[int, Parameters], None] | None = None
 
     def configure_fit(self, server_round: int, parameters: Parameters, client_manager: ClientManager) -> list[tuple[ClientProxy, FitIns]]:
+        if server_round > 1 and self.later_clients is not None:  # Flower's FedAvg reads these two before sampling
+            self.min_available_clients = self.later_clients
+            self.min_fit_clients = min(self.min_fit_clients, self.later_clients)
         instructions = super().configure_fit(server_round, parameters, client_manager)  # type: ignore[misc]
         size = sum(len(t) for t in parameters.tensors)
         self.rounds.append({"round": self.done + server_round, "clients": len(instructions), "bytes_sent": size * len(instructions),
@@ -89,18 +93,21 @@ STRATEGIES = {"fedavg": ScreenedFedAvg, "fedprox": ScreenedFedProx}
 
 
 def make_strategy(name: str, initial: list[np.ndarray], *, clients: int, fraction: float = 1.0, mu: float = 0.01,
-                  config: dict[str, Scalar] | None = None) -> Screened:
+                  config: dict[str, Scalar] | None = None, min_clients: int | None = None) -> Screened:
     """Flower's ``name`` strategy (fedavg | fedprox, ``mu`` its proximal strength) starting from
     ``initial``, sampling ``fraction`` of the ``clients`` each round and sending them ``config``;
-    no federated evaluation."""
+    no federated evaluation. The first round starts once all ``clients`` are connected, later ones
+    once ``min_clients`` are (default: all), so with fewer a federation goes on when clients drop out."""
     if name not in STRATEGIES:
         raise HeadstartError(f"unknown strategy {name!r}; available: {', '.join(STRATEGIES)}")
     if not 0 < fraction <= 1:
         raise HeadstartError(f"fraction of clients per round must be in (0, 1], not {fraction}")
+    if min_clients is not None and not 1 <= min_clients <= clients:
+        raise HeadstartError(f"min_clients must be between 1 and the {clients} clients, not {min_clients}")
     least = max(1, round(fraction * clients))
     options: dict[str, Any] = dict(fraction_fit=fraction, fraction_evaluate=0.0, min_fit_clients=least, min_evaluate_clients=0,
                                    min_available_clients=clients, initial_parameters=ndarrays_to_parameters(initial),
                                    fit_metrics_aggregation_fn=weighted_mean, on_fit_config_fn=lambda server_round: dict(config or {}))
     if name == "fedprox":
         options["proximal_mu"] = mu
-    return STRATEGIES[name](shapes=[tuple(a.shape) for a in initial], **options)
+    return STRATEGIES[name](shapes=[tuple(a.shape) for a in initial], later_clients=min_clients, **options)
