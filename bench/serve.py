@@ -8,7 +8,9 @@
     text per request, driven by ``wrk`` (a C load generator: ``apt install wrk``; a Python client
     saturates before the server does) for ``SECONDS`` per cell at 1, 8 and 64 open connections,
     micro-batching on and off; then past saturation (256 connections, queue of 32): non-2xx
-    (503) counts, server RSS before/after, and whether it still answers ``/health``.
+    (503) counts, server RSS before/after, and whether it still answers ``/health``. Before the HTTP
+    cells, the same batcher and graph in process (64 concurrent callers, no HTTP): what batching
+    buys when nothing else shares the cores with the forward pass.
     The PyTorch column times headstart's uncached path (backbone + head, no feature cache).
 
 Runs with OMP_NUM_THREADS=1 and onnxruntime on 1 thread; the machine is shared with other jobs, so
@@ -19,6 +21,7 @@ absolute times are noisy (ratios less so). Writes ``bench/results/serve.json``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import platform
@@ -41,6 +44,7 @@ from headstart.data.splits import sample_shots
 from headstart.export import OnnxModel, export_onnx
 from headstart.features import extract_features
 from headstart.fitted import as_batch
+from headstart.serve.batching import MicroBatcher
 from headstart.serve.launch import launch
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -119,6 +123,32 @@ def load(url: str, connections: int, seconds: int, script: Path) -> dict:
             "p50_ms": percentile.get("50"), "p99_ms": percentile.get("99")}
 
 
+def in_process(path: Path, clients: int = 64, requests: int = 640) -> dict:
+    """The same micro-batcher and graph without HTTP: ``clients`` concurrent callers submitting one
+    text each, ``requests`` in all, batching on and off; requests per second of each."""
+    model = OnnxModel(path, threads=1)
+    rates = {}
+    for enabled in (True, False):
+        async def drive() -> float:
+            batcher = MicroBatcher(model.outputs, enabled=enabled, max_queue=10_000)
+            batcher.start()
+            counter = iter(range(requests))
+
+            async def caller() -> None:
+                for i in counter:
+                    await batcher.submit([SHORT_TEXTS[i % len(SHORT_TEXTS)]])
+
+            started = time.perf_counter()
+            await asyncio.gather(*(caller() for _ in range(clients)))
+            elapsed = time.perf_counter() - started
+            await batcher.stop()
+            return requests / elapsed
+
+        rates["batching" if enabled else "no_batching"] = asyncio.run(drive())
+    return {"clients": clients, "requests": requests, "requests_per_second": rates,
+            "speedup": rates["batching"] / rates["no_batching"]}
+
+
 def serving(path: Path, folder: Path) -> dict:
     if shutil.which("wrk") is None:
         sys.exit("bench/serve.py needs wrk for the serving part: apt install wrk")
@@ -166,6 +196,8 @@ def main() -> None:
                    "efficientnet-lite0 (digits)": export_cell("lite0", image, digits_test, digits_train, folder, 64)},
     }
     print(json.dumps(results["export"], indent=1), flush=True)
+    results["in_process"] = in_process(folder / "minilm.onnx")
+    print(results["in_process"], flush=True)
     results["serving"] = serving(folder / "minilm.onnx", folder)
     on = {c["clients"]: c for c in results["serving"]["cells"] if c["batching"]}
     off = {c["clients"]: c for c in results["serving"]["cells"] if not c["batching"]}
