@@ -53,10 +53,16 @@ class SeriesForecasts:
     def evaluate(self, collection: SeriesCollection) -> dict[str, Any]:
         """MASE, sMAPE, mean quantile loss and coverage of forecasting each series' last ``horizon``
         points from the points before them; per series under ``per_series``."""
-        history, truth = collection.truncated(self.horizon), collection.tail(self.horizon)
-        q = self.quantiles(list(history.values))
-        per = {sid: series_metrics(truth.values[i], q[i], history.values[i], collection.season) for i, sid in enumerate(collection.ids)}
-        return {**aggregate(list(per.values())), "per_series": per}
+        return held_out_metrics(collection, self.quantiles(list(collection.truncated(self.horizon).values)))
+
+
+def held_out_metrics(collection: SeriesCollection, quantiles: np.ndarray) -> dict[str, Any]:
+    """``evaluate``'s metrics of ``quantiles`` ``(n, H, 9)``, forecasts of each series' last ``H`` points."""
+    horizon = quantiles.shape[1]
+    history, truth = collection.truncated(horizon), collection.tail(horizon)
+    per = {sid: series_metrics(truth.values[i], quantiles[i], history.values[i], collection.season)
+           for i, sid in enumerate(collection.ids)}
+    return {**aggregate(list(per.values())), "per_series": per}
 
 
 @dataclass

@@ -13,6 +13,7 @@ from typing import Any
 
 from headstart.data.series import SeriesCollection
 from headstart.forecast.backtest import baseline_table
+from headstart.forecast.fitted import held_out_metrics
 from headstart.forecast.metrics import HIGH, LOW, MEDIAN
 from headstart.report import plots
 from headstart.report.html import REPORT_FILE, _figure, _page, _recipe_section, _save_png, _table
@@ -26,7 +27,7 @@ def write_forecast_report(model: Any, series: SeriesCollection, out_dir: str | P
     horizon = model.horizon
     history, truth = series.truncated(horizon), series.tail(horizon)
     q = model.quantiles(list(history.values))
-    ours = model.evaluate(series)
+    ours = held_out_metrics(series, q)  # the same forecasts as the plot: one pass
     baselines = baseline_table(series.values, series.season, horizon, origins=1)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -39,7 +39,7 @@ from headstart.data.dataset import Dataset
 from headstart.errors import HeadstartError
 from headstart.fitted import Inputs, PredictsFromFeatures, as_batch
 from headstart.select.series_baseline import KINDS as SERIES_KINDS
-from headstart.select.series_baseline import SeriesBaselineModel, fit_series_baseline
+from headstart.select.series_baseline import SeriesBaselineModel, series_baseline_model
 from headstart.zoo.registry import input_family
 
 FORMAT = "headstart-baseline/1"
@@ -120,7 +120,7 @@ def fit_baseline_model(train: Dataset, seed: int = 0) -> BaselineModel | SeriesB
             "trainable_params": fitted.trainable_params, "class_counts": train.class_counts()}
     kind = input_family(train.modality).baseline
     if kind in SERIES_KINDS:
-        return fit_series_baseline(train, seed, kind, info)
+        return series_baseline_model(fitted, train, seed, kind, info)
     return BaselineModel.from_fitted(fitted, info)
 
 

@@ -37,10 +37,13 @@ class SeriesBaselineModel(PredictsFromFeatures):
     labels: np.ndarray  # (n,) class codes
     seed: int = 0
     info: dict[str, Any] = field(default_factory=dict)
+    pipeline: Any = None  # the fitted pipeline; None: refit from ``panel`` (as on load)
     modality = "series"
     task = "classification"
 
     def __post_init__(self) -> None:
+        if self.pipeline is not None:
+            return
         build = baselines.BASELINES[self.kind][1]
         with threadpool_limits(1):
             self.pipeline = build(2, self.seed).fit(list(self.panel), self.labels.astype(int))
@@ -68,9 +71,11 @@ class SeriesBaselineModel(PredictsFromFeatures):
         return write_artifact(path, FORMAT, config, {"panel": self.panel, "labels": self.labels.astype(np.int64)})
 
 
-def fit_series_baseline(train: Dataset, seed: int, kind: str, info: dict[str, Any]) -> SeriesBaselineModel:
+def series_baseline_model(fitted: baselines.Baseline, train: Dataset, seed: int, kind: str,
+                          info: dict[str, Any]) -> SeriesBaselineModel:
+    """The fitted ``kind`` baseline of ``train`` as a model (its pipeline kept, not refit)."""
     return SeriesBaselineModel(kind, list(train.classes or []), baselines.series_panel(train.inputs),
-                               train.labels.astype(np.int64), seed, info)
+                               train.labels.astype(np.int64), seed, info, fitted.estimator)
 
 
 def load_series_baseline(source: str | Path | Artifact) -> SeriesBaselineModel:
