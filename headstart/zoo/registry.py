@@ -35,7 +35,7 @@ _REGISTRY: dict[str, BackboneEntry] = {}
 _LOADERS: dict[str | None, tuple[type[Backbone], Callable[..., Backbone]]] = {}
 
 
-DEFAULT_BACKBONES = {"text": "minilm-l6", "image": "efficientnet-lite0", "series": "fracast-0"}
+DEFAULT_BACKBONES = {"text": "minilm-l6", "image": "efficientnet-lite0", "series": "fracast-0", "audio": "ge2e-speaker"}
 
 
 def default_backbone(modality: str) -> str:

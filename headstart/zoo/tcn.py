@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from headstart.errors import BackboneError
-from headstart.zoo.base import file_sha256
+from headstart.zoo.own import load_own, save_own
 from headstart.zoo.registry import register_loader
 from headstart.zoo.series import QUANTILES, SeriesBackbone, SeriesBatch, average_channels
 
@@ -153,33 +153,12 @@ class TCNBackbone(SeriesBackbone):
 def save_tcn(backbone: TCNBackbone, folder: str | Path, trained: Mapping[str, Any]) -> Path:
     """Write ``backbone`` (groups and forecast head) as a backbone folder; ``trained`` records what
     it was pre-trained on and how long it took."""
-    from headstart.artifacts import write_artifact
-
-    config = {"model_type": MODEL_TYPE, "family": FAMILY, "name": backbone.name,
-              "architecture": asdict(backbone.config), "trained": dict(trained)}
-    tensors = {k: v.detach().cpu().contiguous() for k, v in backbone.state_dict().items()}
-    return write_artifact(folder, MODEL_TYPE, config, tensors)
+    return save_own(backbone, folder, MODEL_TYPE, FAMILY, asdict(backbone.config), trained)
 
 
 def load_tcn(path: str | Path, **options: Any) -> TCNBackbone:
     """A folder written by ``save_tcn`` (manifest verified first; safetensors only), in eval mode."""
-    from headstart.artifacts import read_artifact
-
-    if options:
-        raise BackboneError(f"{FAMILY} backbones take no options, got {', '.join(options)}")
-    artifact = read_artifact(path)
-    config = TCNConfig(**artifact.config["architecture"])
-    folder = Path(path).expanduser().resolve()
-    backbone = TCNBackbone(config, name=str(artifact.config.get("name") or folder.name),
-                           weights_hash=file_sha256(folder / "model.safetensors"))
-    expected = set(backbone.state_dict())
-    if set(artifact.tensors) != expected:
-        odd = sorted(set(artifact.tensors) ^ expected)[:3]
-        raise BackboneError(f"{path}: tensors do not match the {FAMILY} architecture of its config (e.g. {odd})")
-    backbone.load_state_dict(artifact.tensors)
-    backbone.source_folder = folder
-    backbone.trained = dict(artifact.config.get("trained", {}))
-    return backbone.eval()
+    return load_own(path, FAMILY, lambda arch, name, digest: TCNBackbone(TCNConfig(**arch), name, digest), options)
 
 
 register_loader(TCNBackbone, load_tcn, model_type=MODEL_TYPE)
