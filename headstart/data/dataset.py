@@ -11,7 +11,7 @@ import numpy as np
 
 from headstart.errors import DataError
 
-Modality = Literal["text", "image", "array", "series"]
+Modality = Literal["text", "image", "array", "series", "audio"]
 Task = Literal["classification", "multilabel", "regression", "forecast"]
 
 
