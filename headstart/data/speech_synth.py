@@ -95,10 +95,9 @@ def load_accents(
 
 def _build(path: Path, accents: list[str], voices: Sequence[tuple[str, int, int]], texts: list[str]) -> None:
     """Speak every accent x voice x text and store the 16 kHz clips as int16 PCM, end to end."""
-    variants = _espeak_voices("--voices=variant")
     jobs = [(a, v, t) for a in accents for v in voices for t in texts]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        clips = list(pool.map(lambda job: _speak(*job, variants), jobs))
+        clips = list(pool.map(lambda job: speak(job[2], *job[:2]), jobs))
     pcm = np.concatenate([np.round(c * 32767).astype(np.int16) for c in clips])
     with path.open("wb") as out:  # np.savez_compressed would add ".npz" to a str path
         np.savez_compressed(
@@ -108,10 +107,12 @@ def _build(path: Path, accents: list[str], voices: Sequence[tuple[str, int, int]
         )
 
 
-def _speak(accent: str, voice: tuple[str, int, int], text: str, variants: set[str]) -> np.ndarray:
-    """One utterance as a normalised 16 kHz waveform, espeak-ng's digital silence at either end cut."""
+def speak(text: str, accent: str = "en-us", voice: tuple[str, int, int] = VOICES[0]) -> np.ndarray:
+    """``text`` spoken by espeak-ng in ``accent`` with ``voice`` (variant, pitch, speed; the variant
+    is left out if espeak-ng lacks it), as a normalised 16 kHz waveform with espeak-ng's digital
+    silence at either end cut."""
     variant, pitch, speed = voice
-    name = f"{accent}+{variant}" if variant in variants else accent
+    name = f"{accent}+{variant}" if variant in _espeak_voices("--voices=variant") else accent
     command = [_espeak(), "-v", name, "-s", str(speed), "-p", str(pitch), "--stdout", text]
     result = subprocess.run(command, capture_output=True)
     where = f"espeak-ng -v {name}: {text!r}"
