@@ -22,6 +22,8 @@ from headstart.data.readers import (
 from headstart.data.ucr import read_ts
 from headstart.errors import DataError, did_you_mean
 
+AUDIO_PATH_COL = "path"  # a table with this column of audio files is an audio dataset
+
 
 def load_data(
     spec: Path | str,
@@ -63,9 +65,6 @@ def load_data(
         return catalogue.load_dataset(name, split or "all")
     names = catalogue.catalogue_names()
     raise DataError(f"no such file, folder or catalogue dataset: {spec}{did_you_mean(name, names)}; catalogue: {', '.join(names)}")
-
-
-AUDIO_PATH_COL = "path"
 
 
 def _holds_audio(folder: Path) -> bool:
