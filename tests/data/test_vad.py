@@ -34,3 +34,25 @@ def test_probabilities_follow_the_speech_and_the_reader_trims(tmp_path):
     assert probs[:frames].max() < 0.1 and np.median(probs[frames + 3:]) > 0.9
     sf.write(tmp_path / "late.wav", np.concatenate([silence, speech, silence]), SAMPLE_RATE)
     assert abs(len(read_audio(tmp_path / "late.wav", trim=True)) - len(speech)) < 150 * MS
+
+
+def test_the_block_model_matches_silero_streaming_model():
+    """The streaming ``silero_vad.onnx`` run frame by frame as silero's own ``OnnxWrapper`` does
+    (state carried, the last 64 samples of the previous frame prepended) gives the same probabilities."""
+    import onnxruntime as ort
+
+    from headstart.data.catalogue import wheel_member
+
+    waveform = np.concatenate([np.zeros(4000, np.float32), speak("six one four", "en-029")])
+    streaming = ort.InferenceSession(wheel_member(*vad.WHEEL, "silero_vad/data/silero_vad.onnx"),
+                                     providers=["CPUExecutionProvider"])
+    state, context, expected = np.zeros((2, 1, 128), np.float32), np.zeros((1, vad.CONTEXT), np.float32), []
+    for start in range(0, len(waveform), vad.FRAME):
+        frame = np.zeros((1, vad.FRAME), np.float32)
+        chunk = waveform[start:start + vad.FRAME]
+        frame[0, :len(chunk)] = chunk
+        x = np.concatenate([context, frame], axis=1)
+        out, state = streaming.run(None, {"input": x, "state": state, "sr": np.array(SAMPLE_RATE, np.int64)})
+        expected.append(out.item())
+        context = x[:, -vad.CONTEXT:]
+    np.testing.assert_allclose(vad.speech_probabilities(waveform), expected, atol=1e-5)
