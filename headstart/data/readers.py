@@ -43,20 +43,7 @@ def read_image_folder(root: Path | str, on_error: OnError = "fail") -> Dataset:
     Hidden entries and ``__MACOSX``-style folders are ignored.
     """
     root = Path(root)
-    if not root.is_dir():
-        raise DataError(f"{root}: no such folder")
-    class_dirs = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith((".", "__")))
-    if not class_dirs:
-        raise DataError(f"{root}: no class sub-folders (expected one folder of images per class)")
-    files: list[Path] = []
-    labels: list[int] = []
-    for code, class_dir in enumerate(class_dirs):
-        class_files = image_files(class_dir)
-        if not class_files:
-            raise DataError(f"{class_dir}: no image files ({', '.join(sorted(IMAGE_EXTENSIONS))})")
-        files += class_files
-        labels += [code] * len(class_files)
-
+    files, labels, classes = class_folder_files(root, image_files, "image", IMAGE_EXTENSIONS)
     problems = _decode_problems(files)
     if problems and on_error == "fail":
         raise next(iter(problems.values()))
@@ -66,11 +53,32 @@ def read_image_folder(root: Path | str, on_error: OnError = "fail") -> Dataset:
     return Dataset(
         [files[i] for i in keep],
         np.asarray(labels)[keep],
-        [d.name for d in class_dirs],
+        classes,
         "image",
         name=root.name,
         meta={"source": str(root), "skipped": list(problems)},
     )
+
+
+def class_folder_files(
+    root: Path, list_files: Callable[[Path], list[Path]], kind: str, extensions: frozenset[str]
+) -> tuple[list[Path], list[int], list[str]]:
+    """The files ``list_files`` finds in each class sub-folder of ``root`` (classes = sorted visible
+    sub-folder names), their class codes and the class names; refuses a class without ``kind`` files."""
+    if not root.is_dir():
+        raise DataError(f"{root}: no such folder")
+    class_dirs = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith((".", "__")))
+    if not class_dirs:
+        raise DataError(f"{root}: no class sub-folders (expected one folder of {kind} files per class)")
+    files: list[Path] = []
+    labels: list[int] = []
+    for code, class_dir in enumerate(class_dirs):
+        class_files = list_files(class_dir)
+        if not class_files:
+            raise DataError(f"{class_dir}: no {kind} files ({', '.join(sorted(extensions))})")
+        files += class_files
+        labels += [code] * len(class_files)
+    return files, labels, [d.name for d in class_dirs]
 
 
 def image_files(folder: Path) -> list[Path]:

@@ -7,17 +7,22 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from headstart.data import catalogue
+from headstart.data.audio import AUDIO_EXTENSIONS, audio_files, is_audio_file, read_audio_folder, read_audio_table
 from headstart.data.dataset import Dataset, Modality, Task
+from headstart.data.images import is_image_file
 from headstart.data.readers import (
     TABLE_SUFFIXES,
     OnError,
     image_files,
     read_image_folder,
+    read_rows,
     read_table,
     visible_files,
 )
 from headstart.data.ucr import read_ts
 from headstart.errors import DataError, did_you_mean
+
+AUDIO_PATH_COL = "path"  # a table with this column of audio files is an audio dataset
 
 
 def load_data(
@@ -29,15 +34,20 @@ def load_data(
     label_sep: str = "|",
     on_error: OnError = "fail",
     allow_unlabelled: bool = False,
+    trim: bool = False,
 ) -> Dataset:
-    """The dataset ``spec`` names: a folder of images, a .csv/.tsv/.jsonl file, or a catalogue
-    dataset (``"digits"``, or ``"digits:train"`` / ``"digits:test"`` for its fixed split).
+    """The dataset ``spec`` names: a folder of images or of audio files, a .csv/.tsv/.jsonl file
+    (of texts, or with a ``path`` column of audio files), or a catalogue dataset (``"digits"``, or
+    ``"digits:train"`` / ``"digits:test"`` for its fixed split).
 
     With ``allow_unlabelled``, a .txt file is read as unlabelled texts, one a non-blank line (as
-    ``read_inputs`` reads it). An existing path wins over a catalogue name of the same spelling.
+    ``read_inputs`` reads it). ``trim`` keeps only the speech of audio (voice-activity trimming).
+    An existing path wins over a catalogue name of the same spelling.
     """
     path = Path(spec)
     if path.is_dir():
+        if _holds_audio(path):
+            return read_audio_folder(path, on_error, trim)
         return read_image_folder(path, on_error)
     if path.is_file():
         if allow_unlabelled and path.suffix.lower() == ".txt":
@@ -45,13 +55,34 @@ def load_data(
         if path.suffix.lower() == ".ts":
             return read_ts(path)
         if path.suffix.lower() not in TABLE_SUFFIXES:
-            raise DataError(f"{path}: unsupported file type; expected an image folder or a .csv, .tsv or .jsonl file")
+            raise DataError(f"{path}: unsupported file type; expected an image or audio folder or a .csv, .tsv or .jsonl file")
+        if _lists_audio(path):
+            return read_audio_table(path, AUDIO_PATH_COL, label_col, task, label_sep, on_error=on_error, trim=trim,
+                                    allow_unlabelled=allow_unlabelled)
         return read_table(path, text_col, label_col, task, label_sep, allow_unlabelled=allow_unlabelled)
     name, _, split = str(spec).partition(":")
     if name in catalogue.catalogue_names():
         return catalogue.load_dataset(name, split or "all")
     names = catalogue.catalogue_names()
     raise DataError(f"no such file, folder or catalogue dataset: {spec}{did_you_mean(name, names)}; catalogue: {', '.join(names)}")
+
+
+def _holds_audio(folder: Path) -> bool:
+    """Whether the media files under ``folder`` are audio (not images); refuses a mix of both."""
+    files = [f for f in visible_files(folder, lambda p: is_audio_file(p) or is_image_file(p))
+             if not any(part.startswith("__") for part in f.relative_to(folder).parts)]
+    audio = [f for f in files if is_audio_file(f)]
+    if audio and len(audio) < len(files):
+        image = next(f for f in files if not is_audio_file(f))
+        raise DataError(f"{folder}: holds both audio files ({audio[0]}) and images ({image}); keep one kind per folder")
+    return bool(audio)
+
+
+def _lists_audio(table: Path) -> bool:
+    """Whether a table's ``path`` column names audio files (judged by its first row)."""
+    columns, rows = read_rows(table)
+    first = str(rows[0][1].get(AUDIO_PATH_COL) or "").strip()
+    return AUDIO_PATH_COL in columns and Path(first).suffix.lower() in AUDIO_EXTENSIONS
 
 
 def training_spec(spec: Any) -> Any:
@@ -73,20 +104,15 @@ class NamedInputs(NamedTuple):
 def read_inputs(inputs: list[str], modality: Modality, text_col: str = "text") -> NamedInputs:
     """Raw inputs of a model of ``modality`` from command-line arguments.
 
-    Images: image files, and folders standing for every image file under them (recursively).
+    Images and audio: files of that kind, and folders standing for every such file under them
+    (recursively); they are decoded at use.
     Texts: one CSV/TSV/JSONL file's ``text_col`` or one text file's non-blank lines when a single
     file is given; folders standing for every ``.txt`` file under them (one text each); else the
     arguments themselves.
     """
     paths = [Path(p) for p in inputs]
-    if modality == "image":
-        files = [f for p in paths for f in (image_files(p) if p.is_dir() else [p])]
-        if not files:
-            raise DataError(f"no image files under {', '.join(map(str, paths))}")
-        missing = [p for p in files if not p.is_file()]
-        if missing:
-            raise DataError(f"no such image file: {missing[0]}")
-        return NamedInputs([str(f) for f in files], list(files))
+    if modality in _MEDIA_FILES:
+        return _media_files(paths, modality)
     if any(p.is_dir() for p in paths):
         return _text_files(paths)
     if len(paths) == 1 and paths[0].is_file():
@@ -97,6 +123,20 @@ def read_inputs(inputs: list[str], modality: Modality, text_col: str = "text") -
             texts = _lines(path)
         return NamedInputs(texts, texts)
     return NamedInputs(list(inputs), list(inputs))
+
+
+_MEDIA_FILES = {"image": image_files, "audio": audio_files}
+
+
+def _media_files(paths: list[Path], kind: str) -> NamedInputs:
+    """The ``kind`` files named in ``paths`` and under the folders there, each named by its path."""
+    files = [f for p in paths for f in (_MEDIA_FILES[kind](p) if p.is_dir() else [p])]
+    if not files:
+        raise DataError(f"no {kind} files under {', '.join(map(str, paths))}")
+    missing = [p for p in files if not p.is_file()]
+    if missing:
+        raise DataError(f"no such {kind} file: {missing[0]}")
+    return NamedInputs([str(f) for f in files], list(files))
 
 
 def _text_files(paths: list[Path]) -> NamedInputs:
