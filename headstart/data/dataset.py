@@ -24,6 +24,8 @@ class Dataset:
     (``series`` modality, float32 arrays ``(T,)`` or ``(C, T)``; lengths may differ).
     ``labels`` are integer codes into ``classes`` (classification), a multi-hot ``(n, C)`` array
     (multilabel), floats (regression) or ``None`` (unlabelled, e.g. an adaptation target).
+    ``meta`` holds what the reader knows; a numpy array as long as the inputs there is per example
+    (a speaker per recording) and follows ``subset``.
     """
 
     inputs: Sequence[Any]
@@ -61,7 +63,13 @@ class Dataset:
         else:
             inputs = [self.inputs[i] for i in idx]
         labels = None if self.labels is None else self.labels[idx]
-        return replace(self, inputs=inputs, labels=labels, name=name or self.name)
+        meta = {key: value[idx] if self.is_per_example(value) else value for key, value in self.meta.items()}
+        return replace(self, inputs=inputs, labels=labels, name=name or self.name, meta=meta)
+
+    def is_per_example(self, value: Any) -> bool:
+        """Whether a ``meta`` value is one entry per example (a numpy array as long as the inputs,
+        e.g. ``meta["speakers"]``), so that subsets keep the entries of their examples."""
+        return isinstance(value, np.ndarray) and value.ndim >= 1 and len(value) == len(self.inputs)
 
     def without_labels(self) -> Dataset:
         return replace(self, labels=None)

@@ -38,7 +38,7 @@ REFINE_ROUNDS = 10
 def load_fsdd(speaker_labels: bool = False) -> Dataset:
     """All 3,000 recordings as ``(frames, 13)`` float32 MFCC arrays, labelled by digit (or, with
     ``speaker_labels``, by speaker); ``meta["speakers"]`` names each recording's speaker."""
-    from headstart.data.catalogue import cached_file
+    from headstart.data.cache import cached_file
 
     with np.load(cached_file("fsdd.npz", _write)) as arrays:
         frames, lengths, digits, speakers = arrays["X"], arrays["lengths"], arrays["y"], arrays["speakers"]
@@ -57,13 +57,11 @@ def speaker_part(data: Dataset, split: str) -> Dataset:
         raise DataError(f"{data.name}: no speaker '{name}'; speakers are {', '.join(sorted(set(speakers)))} "
                         f"(give {data.name}:s1 for one speaker, {data.name}:-s1 for all the others)")
     keep = speakers != name if split.startswith("-") else speakers == name
-    part = data.subset(np.flatnonzero(keep), name=f"{data.name}:{split}")
-    part.meta = {**data.meta, "speakers": speakers[keep]}
-    return part
+    return data.subset(np.flatnonzero(keep), name=f"{data.name}:{split}")
 
 
 def _write(path: Path) -> None:
-    from headstart.data.catalogue import wheel_member
+    from headstart.data.cache import wheel_member
 
     with np.load(io.BytesIO(wheel_member(PACKAGE, VERSION, MEMBER))) as arrays:
         frames, digits, lengths = arrays["X"], arrays["y"], arrays["lengths"]

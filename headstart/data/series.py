@@ -233,11 +233,11 @@ def load_series(spec: Any, **kw: Any) -> SeriesCollection:
     if isinstance(spec, str) and spec in SERIES_CATALOGUE:
         import io
 
-        from headstart.data.catalogue import wheel_member
+        from headstart.data.cache import wheel_member
 
         member, time_col, value_col = SERIES_CATALOGUE[spec]
         if member.endswith(".tsf"):
-            from headstart.data.catalogue import cached_file
+            from headstart.data.cache import cached_file
 
             data = wheel_member("aeon", "1.6.0", f"aeon/datasets/data/{member}")
             return read_series(cached_file(member.split("/")[-1], lambda p: p.write_bytes(data)), name=spec, **kw)

@@ -24,7 +24,7 @@ from typing import Literal, Sequence
 import numpy as np
 import soundfile as sf
 
-from headstart.data import catalogue
+from headstart.data import cache
 from headstart.data.audio import to_waveform
 from headstart.data.dataset import Dataset
 from headstart.data.readers import encode_labels
@@ -80,7 +80,7 @@ def load_accents(
         raise DataError(f"speech accents: espeak-ng has no voice {', '.join(unknown)}; try: {', '.join(ACCENTS)}")
     key = json.dumps([_FORMAT, _espeak_version(), accents, voices, texts]).encode()
     name = f"speech_accents-{hashlib.blake2b(key, digest_size=8).hexdigest()}.npz"
-    with np.load(catalogue.cached_file(name, lambda p: _build(p, accents, voices, texts))) as stored:
+    with np.load(cache.cached_file(name, lambda p: _build(p, accents, voices, texts))) as stored:
         pcm, ends = stored["pcm"], stored["ends"]
         meta = {k: stored[k] for k in ("accents", "voices", "speakers", "texts")}
     starts = np.concatenate([[0], ends[:-1]])

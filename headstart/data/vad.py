@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from headstart.data import catalogue
+from headstart.data import cache
 from headstart.errors import DataError
 
 SAMPLE_RATE = 16000  # the rate of every waveform headstart handles (re-exported by headstart.data.audio)
@@ -38,7 +38,7 @@ def _session() -> Any:
     options = ort.SessionOptions()
     options.inter_op_num_threads = 1
     options.intra_op_num_threads = 1
-    return ort.InferenceSession(catalogue.wheel_member(*WHEEL, MODEL), options, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(cache.wheel_member(*WHEEL, MODEL), options, providers=["CPUExecutionProvider"])
 
 
 def speech_probabilities(waveform: np.ndarray) -> np.ndarray:
