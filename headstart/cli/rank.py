@@ -52,7 +52,7 @@ def rank(
     )
 
     dataset = labelled_data(data, shots, seed, text_col, label_col)
-    names = split_names(backbones) or installed_backbones(dataset.modality)
+    names = split_names(backbones) or installed_backbones(dataset.modality, dataset)
     chosen_scores = split_names(scores) or (DEPTH_SCORES if depth else DEFAULT_SCORES)
     if depth:
         if len(names) > 1 and backbones:

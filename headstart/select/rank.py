@@ -212,11 +212,13 @@ def labelled_data(data: DataSpec, shots: int | None, seed: int, text_col: str, l
     return sample_shots(dataset, shots, seed) if shots else dataset
 
 
-def installed_backbones(modality: str) -> list[str]:
-    """Registered backbones of ``modality`` whose weights are on this machine."""
-    names = [e.name for e in list_backbones(modality) if e.installed()]
+def installed_backbones(modality: str, data: Dataset | None = None) -> list[str]:
+    """Registered backbones of ``modality`` whose weights are on this machine (and, given ``data``,
+    that read its inputs: a waveform backbone does not read feature frames)."""
+    names = [e.name for e in list_backbones(modality) if e.installed() and (data is None or e.family.reads(data))]
     if not names:
-        raise HeadstartError(f"no installed {modality} backbone to transfer from; see `headstart backbones`")
+        raise HeadstartError(f"no installed {modality} backbone reads {data.name if data else 'this data'}; see "
+                             "`headstart backbones`, or pre-train one (headstart pretrain DATA --out DIR, then --backbone DIR)")
     return names
 
 

@@ -100,9 +100,14 @@ class AudioBackbone(Backbone):
             return heatmap(np.asarray(item, dtype=np.float32).T)
         return heatmap(log_spectrogram(decode_waveform(item)))
 
+    @classmethod
+    def reads(cls, data: Any) -> bool:
+        """Audio data; feature frames only for a family that takes frames."""
+        return super().reads(data) and (cls.takes == "frames" or input_kind(data.inputs[0]) == "waveform")
+
     def check_inputs(self, data: Any, who: str | None = None) -> None:
         super().check_inputs(data, who)
-        if self.takes == "waveform" and len(data.inputs) and input_kind(data.inputs[0]) == "frames":
+        if not self.reads(data):
             raise DataError(
                 f"{who or data.name} holds feature frames (T, D), not recordings; {self.name} computes its own "
                 "front end from waveforms: give audio files, or a frame encoder (headstart pretrain ... --out DIR, "

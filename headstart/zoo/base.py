@@ -114,6 +114,11 @@ class Backbone(nn.Module):
         extraction, training, prediction) calls only this."""
         return self.preprocess(list(items))
 
+    @classmethod
+    def reads(cls, data: Any) -> bool:
+        """Whether this family can take ``data``'s inputs (``check_inputs`` says why not)."""
+        return data.modality == cls.modality
+
     def check_inputs(self, data: Any, who: str | None = None) -> None:
         """Raise unless ``data`` (a ``Dataset``, or anything with ``name`` and ``modality``) holds
         the kind of input this backbone takes; ``who`` names the data in the message."""
