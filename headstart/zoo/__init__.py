@@ -7,7 +7,7 @@ loader of local CLIP folders (``image_text``) and of any other local model direc
 
 from headstart.zoo import efficientnet_lite, hf_text, image_text  # noqa: F401  (registers the built-in backbones)
 from headstart.zoo import fracast, tcn  # noqa: F401  (series: fracast-0, folders of headstart-series encoders)
-from headstart.zoo import ge2e  # noqa: F401  (audio: ge2e-speaker)
+from headstart.zoo import crepe, ge2e  # noqa: F401  (audio: crepe-tiny, ge2e-speaker)
 from headstart.zoo.base import Backbone, TextTower
 from headstart.zoo.registry import (
     backbone_family,
