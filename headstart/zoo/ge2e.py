@@ -163,7 +163,7 @@ class GE2ESpeaker(RowsPerItem):
         return F.normalize(state.mean_per_item(state.h), dim=-1)
 
     def scratch_backbone(self) -> GE2ESpeaker:
-        """The same three-LSTM encoder, 64 wide (about 90 k parameters), randomly initialised."""
+        """The same three-LSTM encoder, 64 wide (98 k parameters), randomly initialised."""
         return GE2ESpeaker(hidden=64, embedding=64, name=f"{NAME} (small, random init)")
 
     def preprocessing_config(self) -> dict[str, Any]:
