@@ -26,7 +26,7 @@ def pretrain_speech(data: Dataset | str | Path, out: str | Path, *, widths: tupl
     """Train an ``hs-speech`` encoder on labelled ``data`` (audio: frames or recordings) and save it
     to ``out``; ``options`` are ``Recipe`` fields of the scratch run (``epochs``, ``lr``, ``seed`` …)."""
     source = data if isinstance(data, Dataset) else load_data(data)
-    if source.modality != "audio":
+    if not FrameCNN.reads(source):
         raise DataError(f"{source.name}: speech pre-training reads audio, not {source.modality} data")
     require_labels(source)
     first = source.inputs[0]

@@ -79,15 +79,16 @@ def pretrain(
 
 
 def audio_corpus(corpus: list[str]) -> Dataset | None:
-    """The labelled audio set a one-item corpus names (a folder of recordings or an audio catalogue
-    set), else ``None`` (a series corpus)."""
-    from headstart.data import list_datasets, load_data
+    """The labelled audio set a one-item corpus names (a folder of recordings, an audio catalogue
+    set), which an hs-speech encoder reads; else ``None`` (a series corpus)."""
+    from headstart.data import load_data
+    from headstart.errors import DataError
+    from headstart.zoo.frames import FrameCNN
 
     if len(corpus) != 1:
         return None
-    audio_sets = {info.name for info in list_datasets() if info.modality == "audio"}
-    spec = corpus[0]
-    if spec.partition(":")[0] not in audio_sets and not Path(spec).is_dir():
+    try:
+        data = load_data(corpus[0])
+    except DataError:  # a series file or a series catalogue name
         return None
-    data = load_data(spec)
-    return data if data.modality == "audio" else None
+    return data if FrameCNN.reads(data) and data.is_labelled else None

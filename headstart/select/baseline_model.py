@@ -4,12 +4,13 @@ A fitted ``headstart.baselines`` pipeline is turned into fixed features and a li
 
     text    x -> TF-IDF vector v(x)                  (the fitted vocabulary and idf weights)
     images  x -> pixels p(x) in [0, 1]               (resized to ``PIXEL_SIDE`` squared, RGB)
+    audio   x -> MFCC statistics m(x)                (mean and std of each coefficient)
     logits  z = W x + b,  probabilities = softmax(z)
 
-The standardisation of the pixel pipeline is folded into the map (``W' = W / s``,
+The standardisation of the pixel and MFCC pipelines is folded into the map (``W' = W / s``,
 ``b' = b - W' mu``); a binary logistic regression's single logit ``t`` becomes ``(0, t)``; classes
 absent from the training data get ``b = -inf`` (probability 0). The artifact folder holds
-``config.json`` (format, classes, the TF-IDF settings and vocabulary or the pixel size) and
+``config.json`` (format, classes, the TF-IDF settings and vocabulary, or the fixed features' name) and
 ``model.safetensors`` (``weight``, ``bias`` and, for text, ``idf``), written by
 ``headstart.artifacts.write_artifact``: no pickle.
 """
@@ -43,11 +44,13 @@ from headstart.select.series_baseline import SeriesBaselineModel, series_baselin
 from headstart.zoo.registry import input_family
 
 FORMAT = "headstart-baseline/1"
+FIXED_FEATURES = {"pixels": baselines.pixels, "mfcc-stats": baselines.mfcc_statistics}  # name -> items -> rows
 
 
 @dataclass
 class BaselineModel(PredictsFromFeatures):
-    """A linear classifier over TF-IDF vectors (``vectorizer`` set) or raw pixels (``pixel_side`` set)."""
+    """A linear classifier over TF-IDF vectors (``vectorizer`` set) or fixed features (``fixed``:
+    a name of ``FIXED_FEATURES``; pixels at ``pixel_side``)."""
 
     name: str
     modality: str
@@ -57,37 +60,41 @@ class BaselineModel(PredictsFromFeatures):
     vectorizer: TfidfVectorizer | None = None
     pixel_side: int | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    fixed: str | None = None
     task = "classification"
 
     @classmethod
-    def from_fitted(cls, fitted: baselines.Baseline, info: dict[str, Any] | None = None) -> BaselineModel:
-        """The linear form of a fitted ``headstart.baselines`` pipeline (its best cross-validated fit)."""
+    def from_fitted(cls, fitted: baselines.Baseline, modality: str, info: dict[str, Any] | None = None) -> BaselineModel:
+        """The linear form of a fitted ``headstart.baselines`` pipeline (its best cross-validated fit)
+        on ``modality`` inputs."""
         steps = [step for _, step in fitted.estimator.best_estimator_.steps]
         classifier, featurizer = steps[-1], steps[:-1]
         weight, bias = _class_logits(classifier, len(fitted.classes))
-        modality, vectorizer, side = "image", None, None
+        vectorizer, side, fixed = None, None, None
         if len(featurizer) == 1 and isinstance(featurizer[0], TfidfVectorizer):
-            modality, vectorizer = "text", featurizer[0]
-        elif len(featurizer) == 2 and _is_pixels(featurizer[0]) and isinstance(featurizer[1], StandardScaler):
+            vectorizer = featurizer[0]
+        elif len(featurizer) == 2 and _fixed_name(featurizer[0]) and isinstance(featurizer[1], StandardScaler):
             scaler = featurizer[1]
             weight = weight / scaler.scale_
             bias = bias - weight @ scaler.mean_  # absent classes: -inf - 0 stays -inf
-            side = baselines.PIXEL_SIDE
+            fixed = _fixed_name(featurizer[0])
+            side = baselines.PIXEL_SIDE if fixed == "pixels" else None
         else:
             raise HeadstartError(f"{fitted.name}: cannot express this baseline pipeline as a linear model")
-        return cls(fitted.name, modality, list(fitted.classes), weight, bias, vectorizer, side, dict(info or {}))
+        return cls(fitted.name, modality, list(fitted.classes), weight, bias, vectorizer, side, dict(info or {}), fixed)
 
     def describe(self) -> dict[str, Any]:
-        features = f"TF-IDF, {len(self.vectorizer.vocabulary_):,} terms" if self.vectorizer is not None else (
-            f"pixels, {self.pixel_side}x{self.pixel_side} RGB")
+        features = (f"TF-IDF, {len(self.vectorizer.vocabulary_):,} terms" if self.vectorizer is not None
+                    else f"pixels, {self.pixel_side}x{self.pixel_side} RGB" if self.fixed == "pixels"
+                    else f"{self.fixed}, {self.weight.shape[1]} values")
         return {"method": self.name, "backbone": None, "features": features, "task": self.task}
 
     def features(self, inputs: Inputs, *, progress: bool = False) -> Any:
-        """TF-IDF rows (sparse) or pixel rows of ``inputs``; ``progress`` is accepted for parity."""
+        """TF-IDF rows (sparse) or fixed-feature rows of ``inputs``; ``progress`` is accepted for parity."""
         items = as_batch(inputs, self.modality)
         if self.vectorizer is not None:
             return self.vectorizer.transform([str(x) for x in items])
-        return baselines.pixels(items).astype(np.float64)
+        return FIXED_FEATURES[self.fixed or "pixels"](items).astype(np.float64)
 
     def outputs_from(self, features: Any) -> np.ndarray:
         return softmax(np.asarray(features @ self.weight.T) + self.bias, axis=1)
@@ -101,7 +108,7 @@ class BaselineModel(PredictsFromFeatures):
             config["tfidf"] = {"settings": _tfidf_settings(self.vectorizer),
                                "vocabulary": self.vectorizer.get_feature_names_out().tolist()}
         else:
-            config["pixel_side"] = self.pixel_side
+            config.update(fixed=self.fixed, pixel_side=self.pixel_side)
         config["info"] = self.info
         return write_artifact(path, FORMAT, config, {k: np.asarray(v, dtype=np.float64) for k, v in tensors.items()})
 
@@ -121,7 +128,7 @@ def fit_baseline_model(train: Dataset, seed: int = 0) -> BaselineModel | SeriesB
     kind = input_family(train.modality).baseline
     if kind in SERIES_KINDS:
         return series_baseline_model(fitted, train, seed, kind, info)
-    return BaselineModel.from_fitted(fitted, info)
+    return BaselineModel.from_fitted(fitted, train.modality, info)
 
 
 def load_baseline(source: str | Path | Artifact) -> BaselineModel:
@@ -130,15 +137,19 @@ def load_baseline(source: str | Path | Artifact) -> BaselineModel:
     expect_format(artifact, FORMAT)
     config = artifact.config
     tensors = {k: v.numpy() for k, v in artifact.tensors.items()}
-    vectorizer, side = None, config.get("pixel_side")
+    vectorizer, side, fixed = None, config.get("pixel_side"), config.get("fixed")
     if "tfidf" in config:
         settings = dict(config["tfidf"]["settings"], ngram_range=tuple(config["tfidf"]["settings"]["ngram_range"]))
         vectorizer = TfidfVectorizer(**settings, vocabulary=config["tfidf"]["vocabulary"])
         vectorizer.idf_ = tensors["idf"]
-    elif side != baselines.PIXEL_SIDE:
-        raise HeadstartError(f"{artifact.folder}: pixel_side {side} differs from this version's {baselines.PIXEL_SIDE}")
+    else:
+        fixed = fixed or "pixels"  # artifacts of earlier versions name no fixed features: pixels
+        if fixed not in FIXED_FEATURES:
+            raise HeadstartError(f"{artifact.folder}: unknown baseline features {fixed!r}")
+        if fixed == "pixels" and side != baselines.PIXEL_SIDE:
+            raise HeadstartError(f"{artifact.folder}: pixel_side {side} differs from this version's {baselines.PIXEL_SIDE}")
     return BaselineModel(config["name"], config["modality"], config["classes"], tensors["weight"], tensors["bias"],
-                         vectorizer, side, config.get("info", {}))
+                         vectorizer, side, config.get("info", {}), fixed)
 
 
 register_format(FORMAT, load_baseline)
@@ -155,8 +166,11 @@ def _class_logits(classifier: LogisticRegression, n_classes: int) -> tuple[np.nd
     return weight, bias
 
 
-def _is_pixels(step: Any) -> bool:
-    return isinstance(step, FunctionTransformer) and step.func is baselines.pixels
+def _fixed_name(step: Any) -> str | None:
+    """The ``FIXED_FEATURES`` name of a pipeline step computing them, else ``None``."""
+    if isinstance(step, FunctionTransformer):
+        return next((name for name, fn in FIXED_FEATURES.items() if step.func is fn), None)
+    return None
 
 
 def _tfidf_settings(vectorizer: TfidfVectorizer) -> dict[str, Any]:

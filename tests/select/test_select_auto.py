@@ -92,7 +92,7 @@ def test_saved_text_baseline_matches_the_scikit_learn_pipeline(tmp_path):
     texts = list(load_dataset("bbc_news", "test").inputs[:30])
     with threadpool_limits(1):
         fitted = fit_baseline(train)
-    model = BaselineModel.from_fitted(fitted)
+    model = BaselineModel.from_fitted(fitted, "text")
     np.testing.assert_allclose(model.outputs(texts), fitted.estimator.predict_proba(texts), atol=1e-12)
     loaded = headstart.load(model.save(tmp_path / "tfidf"))
     np.testing.assert_array_equal(loaded.outputs(texts), model.outputs(texts))
