@@ -14,12 +14,17 @@ speaker ids inferred, see ``headstart/data/fsdd.py``). For each held-out speaker
   a fixed stratified 20 % of S (seed 0); ``oracle`` is ``finetune`` on the other 80 % of S with
   its labels, the same 20 % scored. Gap closed = (adapted - source only) / (oracle - source only).
 
-**Speakers and accents with GE2E** (``ge2e-speaker``, real pre-trained weights), when the backbone
-is installed: speaker identification of FSDD is not possible (no waveforms ship), so it runs on
-the SYNTHETIC espeak-ng set (``speech_accents``): accent identification with K clips per accent
-from voices seen in training, scored on a held-out voice; GE2E probe vs the MFCC baseline.
+**Speaker identification on real recordings** (``ami_speakers``: 1.5 s solo windows of five
+speakers in the AMI meeting excerpts of pyannote.audio's test data; FSDD ships no waveforms): K
+windows per speaker drawn by seed (``AMI_SEEDS``), scored on the rest: the MFCC baseline,
+``ge2e-speaker`` and ``crepe-tiny`` probes, GE2E's scratch architecture.
 
-    OMP_NUM_THREADS=1 .venv/bin/python bench/speech.py [--part fsdd|accents] [--speakers s1,s2]
+**Accents** on the SYNTHETIC espeak-ng set (``speech_accents``): accent identification with K clips
+per accent from the voices seen in training, scored on a held-out voice (each voice in turn);
+the baseline, GE2E (probe, fine-tune, scratch), CREPE (probe), and unsupervised adaptation to the
+held-out voice; then speaker identification among its 24 voices.
+
+    OMP_NUM_THREADS=1 .venv/bin/python bench/speech.py [--part fsdd|ami|accents] [--speakers s1,s2]
 """
 
 from __future__ import annotations
@@ -129,8 +134,11 @@ def over_speakers(rows: dict[str, Any]) -> dict[str, Any]:
 
 
 def write(results: dict[str, Any]) -> None:
+    """Merge into the results file (another part may have written since this run began)."""
+    merged = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    merged.update(results)
     RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=1))
+    RESULTS.write_text(json.dumps(merged, indent=1))
 
 
 ACCENT_SHOTS = (5, 20)
@@ -182,15 +190,41 @@ def accents_part(results: dict[str, Any]) -> None:
     write(results)
 
 
+AMI_SHOTS, AMI_SEEDS = (1, 3, 5), (0, 1, 2, 3, 4)
+AMI_METHODS = (("baseline", None), ("probe", "ge2e-speaker"), ("probe", "crepe-tiny"), ("scratch", "ge2e-speaker"))
+
+
+def ami_part(results: dict[str, Any]) -> None:
+    """Speaker identification on real meeting speech, K windows per speaker."""
+    data = load_dataset("ami_speakers")
+    out: dict[str, Any] = {"speakers": data.class_counts(), "windows": len(data), "shots": {}}
+    for k in AMI_SHOTS:
+        cells: dict[str, list[float]] = {}
+        for seed in AMI_SEEDS:
+            train = sample_shots(data, k, seed)
+            test = rest_of(data, train)
+            for method, backbone in AMI_METHODS:
+                key = f"{method} {backbone}" if backbone else "baseline"
+                accuracy = (baseline_accuracy(train, test, seed) if backbone is None else
+                            headstart.fit(train, backbone=backbone, method=method, seed=seed).evaluate(test)["accuracy"])
+                cells.setdefault(key, []).append(accuracy)
+        out["shots"][str(k)] = {m: summary(v) for m, v in cells.items()}
+        print("ami", f"K={k}", {m: round(100 * statistics.mean(v), 1) for m, v in cells.items()}, flush=True)
+    results["ami"] = out
+    write(results)
+
+
 def main() -> None:
     warnings.filterwarnings("ignore")
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--part", choices=("fsdd", "accents", "all"), default="all")
+    parser.add_argument("--part", choices=("fsdd", "ami", "accents", "all"), default="all")
     parser.add_argument("--speakers", default="s1,s2,s3,s4,s5,s6")
     args = parser.parse_args()
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     if args.part in ("fsdd", "all"):
         fsdd_part(args.speakers.split(","), results)
+    if args.part in ("ami", "all"):
+        ami_part(results)
     if args.part in ("accents", "all"):
         accents_part(results)
     print(f"wrote {RESULTS}")

@@ -95,47 +95,67 @@ def transfer(
     set_: list[str] = SET,
     randomize: list[str] = RANDOMIZE,
     dynamics: Path = DYNAMICS,
-    method: str = typer.Option("residual", help="zeroshot, finetune, finetune_head, residual or scratch."),
+    method: str = typer.Option("residual", help="zeroshot, finetune, finetune_head, residual or scratch: the policy saved."),
     steps: int = typer.Option(20_000, help="Target environment steps (the budget)."),
     episodes: int = typer.Option(10, help="Evaluation episodes at each point of the learning curve."),
     guard: bool = typer.Option(True, help="Also train scratch on the same budget and warn of negative transfer."),
+    compare: str = typer.Option("", help="Other methods to measure on the same budget for the report, comma-separated "
+                                "(e.g. zeroshot,finetune_head); their policies are not saved."),
+    seeds: int = typer.Option(1, min=1, help="Train every method with seeds SEED … SEED+N-1: curves are means over "
+                              "them and the report shades their spread; the saved policy is seed SEED's."),
     seed: int = SEED,
     progress: bool = PROGRESS,
 ) -> None:
     """Adapt a source policy to the target dynamics within a budget of target steps; print its learning curve.
 
     Example: headstart rl transfer runs/sim --env CartPole-v1 --set pole_length=1.2 --steps 20000 --method finetune --out runs/real
+    Every method, 3 seeds: ... --method residual --compare zeroshot,finetune,finetune_head --seeds 3
     """
     _require_extra()
     import warnings
 
     from headstart.artifacts import check_writable
     from headstart.report.rl import write_rl_report
+    from headstart.rl.curves import over_seeds
     from headstart.rl.evaluate import negative_transfer, summarize
     from headstart.rl.policy_io import as_policy
+    from headstart.rl.transfer import check_method
     from headstart.rl.transfer import transfer as run_transfer
 
     src = as_policy(source)
     target = _dynamics(env, set_, randomize, dynamics, default=src.dynamics)
+    others = [m.strip() for m in compare.split(",") if m.strip() and m.strip() != method]
+    for name in [method, *others]:
+        check_method(name)
     check_writable(out)
-    with _bar(method, progress) as hook:
-        policy = run_transfer(src, target, method, steps, seed=seed, episodes=episodes, progress=hook)
+    methods = [method, *others, *(["scratch"] if guard and method != "scratch" and "scratch" not in others else [])]
+    policy, runs = None, {}
+    for name in methods:
+        runs[name] = []
+        for offset in range(seeds):
+            label = f"{name} (seed {seed + offset})" if seeds > 1 else name
+            with _bar(label, progress) as hook:
+                trained = run_transfer(src, target, name, steps, seed=seed + offset, episodes=episodes, progress=hook)
+            policy = trained if policy is None else policy  # the first: the saved method at seed SEED
+            runs[name].append(trained.info["curve"])
+    if seeds > 1:
+        policy.info["curve"], policy.info["curve_std"] = over_seeds(runs[method])
+    policy.info["seed_curves"] = {"seeds": list(range(seed, seed + seeds)), "runs": runs}
     curve = policy.info["curve"]
     rows = [{"target steps": s, method: round(r, 1)} for s, r in curve]
-    if guard and method != "scratch":
-        with _bar("scratch (guard)", progress) as hook:
-            scratch_info = run_transfer(src, target, "scratch", steps, seed=seed, episodes=episodes, progress=hook).info
-        scratch = scratch_info["curve"]
-        for row, (_, r) in zip(rows, scratch if method != "zeroshot" else scratch[:1]):
-            row["scratch"] = round(r, 1)
+    for name in methods[1:]:  # a zero-shot table has one row; a zero-shot column one value
+        for row, (_, r) in zip(rows, over_seeds(runs[name])[0]):
+            row[name] = round(r, 1)
+    if "scratch" in runs and method != "scratch":
+        scratch, scratch_std = over_seeds(runs["scratch"])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # said below, as one line
-            verdict = negative_transfer({method: curve}, scratch)
-        policy.info["guard"] = {"scratch_curve": scratch, "scratch_curve_std": scratch_info["curve_std"],
+            verdict = negative_transfer({m: over_seeds(c)[0] for m, c in runs.items() if m != "scratch"}, scratch)
+        policy.info["guard"] = {"scratch_curve": scratch, "scratch_curve_std": scratch_std,
                                 "scratch": summarize(scratch), "negative_transfer": verdict}
     policy.save(out)
     report = write_rl_report(policy.info, target.to_json(), out)
-    print_table(f"Return on {target.describe()}", rows)
+    print_table(f"Return on {target.describe()}" + (f", mean of {seeds} seeds" if seeds > 1 else ""), rows)
     summary = summarize(curve)
     say(f"{out}: {method} from {source}: return {summary['return_100']:.1f} after {curve[-1][0]} target steps "
         f"(jump-start {summary['return_0']:.1f}, AUC {summary['auc']:.1f})")

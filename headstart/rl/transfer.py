@@ -72,14 +72,19 @@ def pretrain(source: Dynamics, steps: int, seed: int = 0, progress: Progress | N
     return policy
 
 
+def check_method(method: str) -> None:
+    """Refuse, in one line, a method that is not one of ``METHODS``."""
+    if method not in METHODS:
+        raise HeadstartError(f"unknown method {method!r}{did_you_mean(method, METHODS)}; known: {', '.join(METHODS)}")
+
+
 def transfer(source: str | Path | Policy, target: Dynamics, method: str = "finetune", steps: int = 20_000,
              seed: int = 0, episodes: int = 10, checkpoints: Sequence[float] = CHECKPOINTS,
              progress: Progress | None = None) -> Policy:
     """The source policy adapted to ``target`` with ``method`` in ``steps`` target steps; its
     ``info["curve"]`` lists (target steps, mean return over ``episodes`` evaluation episodes) and
     ``info["curve_std"]`` the returns' standard deviation at each point."""
-    if method not in METHODS:
-        raise HeadstartError(f"unknown method {method!r}{did_you_mean(method, METHODS)}; known: {', '.join(METHODS)}")
+    check_method(method)
     src = as_policy(source)
     if method == "residual" and src.kind == "residual":
         raise HeadstartError("the source is already a residual policy; transfer it with finetune or finetune_head")

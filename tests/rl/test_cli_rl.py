@@ -53,3 +53,25 @@ def test_bad_names_are_one_line_and_exit_status_2(args, message, tmp_path, monke
     assert exit_.value.code == 2
     error = capsys.readouterr().err.strip()
     assert error.startswith("error:") and message in error and len(error.splitlines()) == 1
+
+
+def test_every_method_over_seeds_in_one_report(tmp_path):
+    sim, real = str(tmp_path / "sim"), str(tmp_path / "real")
+    done = CliRunner().invoke(app, ["rl", "pretrain", "--env", "CartPole-v1", "--steps", "512", "--episodes", "2",
+                                    "--out", sim, "--no-progress"])
+    assert done.exit_code == 0, done.output
+    done = CliRunner().invoke(app, ["rl", "transfer", sim, "--set", "pole_length=1.2", "--steps", "512", "--episodes", "2",
+                                    "--method", "finetune", "--compare", "zeroshot", "--seeds", "2", "--out", real,
+                                    "--no-progress"])
+    assert done.exit_code == 0, done.output
+    assert "mean of 2 seeds" in " ".join(done.output.split()) and "zeroshot" in done.output
+    info = json.loads((tmp_path / "real" / "config.json").read_text())["info"]
+    runs = info["seed_curves"]["runs"]
+    assert info["seed_curves"]["seeds"] == [0, 1] and sorted(runs) == ["finetune", "scratch", "zeroshot"]
+    assert all(len(curves) == 2 for curves in runs.values()) and len(runs["zeroshot"][0]) == 1
+    first = [np.mean([c[i][1] for c in runs["finetune"]]) for i in range(len(info["curve"]))]
+    np.testing.assert_allclose([r for _, r in info["curve"]], first)  # the saved curve is the mean over seeds
+    page = (tmp_path / "real" / "report.html").read_text()
+    assert "<td>zeroshot</td>" in page and "<td>scratch</td>" in page and "<td>finetune</td>" in page
+    bad = CliRunner().invoke(app, ["rl", "transfer", sim, "--compare", "finetun", "--out", str(tmp_path / "x")])
+    assert "did you mean 'finetune'" in str(bad.exception)  # main() prints it in one line, exit code 2

@@ -39,6 +39,18 @@ def test_a_weaker_motor_and_a_heavier_pendulum_move_less():
     assert not np.allclose(heavy, light)
 
 
+def test_friction_slows_the_cart_and_the_pendulum():
+    pushes = [1] * 8
+    rough = rollout(Dynamics.parse("CartPole-v1", set_=["friction=5"]).make(0), pushes)
+    smooth = rollout(Dynamics.parse("CartPole-v1").make(0), pushes)
+    assert np.allclose(rough[0, [0, 2]], smooth[0, [0, 2]]) and abs(rough[-1, 1]) < 0.9 * abs(smooth[-1, 1])  # cart velocity
+    still = [np.array([0.0], dtype=np.float32)] * 20
+    damped = rollout(Dynamics.parse("Pendulum-v1", set_=["friction=3"]).make(0), still)
+    free = rollout(Dynamics.parse("Pendulum-v1").make(0), still)
+    assert np.abs(damped[1:, 2]).mean() < 0.8 * np.abs(free[1:, 2]).mean()  # angular velocity
+    np.testing.assert_allclose(damped[:, 0] ** 2 + damped[:, 1] ** 2, 1.0, rtol=1e-5)  # still (cos, sin) of an angle
+
+
 def test_delay_noise_and_randomisation():
     delayed = rollout(Dynamics.parse("CartPole-v1", set_=["action_delay=2"]).make(0), [1, 1, 0, 0, 0])
     plain = rollout(Dynamics.parse("CartPole-v1").make(0), [1, 1, 1, 1, 0])  # the two 0s arrive two steps late
