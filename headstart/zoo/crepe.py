@@ -24,8 +24,6 @@ averaged over frames. States hold every frame of a batch (``ItemRows``); a frame
 from __future__ import annotations
 
 import functools
-import hashlib
-import io
 from dataclasses import replace
 from typing import Any, Sequence
 
@@ -37,6 +35,7 @@ from torch import Tensor, nn
 from headstart.errors import BackboneError
 from headstart.data.cache import wheel_cached
 from headstart.zoo.audio import ItemRows, RowsPerItem
+from headstart.zoo.base import wheel_weights
 from headstart.zoo.registry import register_backbone
 
 NAME = "crepe-tiny"
@@ -120,14 +119,6 @@ class CrepeTiny(RowsPerItem):
                 "normalisation": "per frame, mean 0 and std 1"}
 
 
-@functools.cache
-def _pretrained() -> tuple[dict[str, Tensor], str]:
-    from headstart.data.cache import wheel_member
-
-    data = wheel_member(PACKAGE, VERSION, MEMBER)
-    return torch.load(io.BytesIO(data), weights_only=True, map_location="cpu"), hashlib.sha256(data).hexdigest()
-
-
 @register_backbone(
     NAME,
     family=CrepeTiny,
@@ -139,7 +130,7 @@ def _pretrained() -> tuple[dict[str, Tensor], str]:
 )
 def build_crepe_tiny(hop: int = 160) -> CrepeTiny:
     """The pre-trained network in eval mode; ``hop`` samples between frames (160: 10 ms)."""
-    state, digest = _pretrained()
+    state, digest = wheel_weights(PACKAGE, VERSION, MEMBER)
     backbone = CrepeTiny(hop, name=NAME, weights_hash=digest)
     mapped = {}
     for key, value in state.items():

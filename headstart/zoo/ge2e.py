@@ -20,8 +20,6 @@ one ``(partials, ...)`` tensor per item (``ragged_states``; ``input_lengths`` co
 from __future__ import annotations
 
 import functools
-import hashlib
-import io
 from dataclasses import replace
 from typing import Any, Sequence
 
@@ -33,6 +31,7 @@ from torch import Tensor, nn
 from headstart.data.audio import SAMPLE_RATE
 from headstart.data.cache import wheel_cached
 from headstart.zoo.audio import ItemRows, RowsPerItem
+from headstart.zoo.base import wheel_weights
 from headstart.zoo.registry import register_backbone
 
 NAME = "ge2e-speaker"
@@ -141,15 +140,6 @@ class GE2ESpeaker(RowsPerItem):
         return {**super().describe(), "hidden": self.hidden, "embedding": self.embedding}
 
 
-@functools.cache
-def _pretrained() -> tuple[dict[str, Tensor], str]:
-    from headstart.data.cache import wheel_member
-
-    data = wheel_member(PACKAGE, VERSION, MEMBER)
-    state = torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")["model_state"]
-    return state, hashlib.sha256(data).hexdigest()
-
-
 @register_backbone(
     NAME,
     family=GE2ESpeaker,
@@ -161,7 +151,8 @@ def _pretrained() -> tuple[dict[str, Tensor], str]:
 )
 def build_ge2e() -> GE2ESpeaker:
     """The pre-trained encoder in eval mode (the package's LSTM layer ``k`` is group ``k``)."""
-    state, digest = _pretrained()
+    weights, digest = wheel_weights(PACKAGE, VERSION, MEMBER)
+    state = weights["model_state"]
     backbone = GE2ESpeaker(name=NAME, weights_hash=digest)
     mapped = {f"groups.3.{key}": value for key, value in state.items() if key.startswith("linear.")}
     for key, value in state.items():
