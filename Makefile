@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[test,serve,rl,federated]"
-	command -v espeak-ng >/dev/null || apt-get install -y -qq espeak-ng  # the synthetic accent set's speech engine
+	command -v espeak-ng >/dev/null || apt-get install -y -qq espeak-ng || (apt-get update -qq && apt-get install -y -qq espeak-ng)  # the speech engine of the synthetic accent set and the audio tests
 	$(PY) -c "import numpy, librosa; librosa.feature.mfcc(y=numpy.zeros(16000, 'float32'), sr=16000)"  # numba compiles librosa's kernels once, here, not in the first run
 	touch $(STAMP)
 
