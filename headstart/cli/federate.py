@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from headstart.fitted import Transferred
 
 ADDRESS = typer.Option("127.0.0.1:8080", help="The server's host:port (gRPC).")
+DP_NOISE = typer.Option(None, "--dp-noise", help="Central differential privacy (Flower's server-side clipping): the noise "
+                        "multiplier z; Gaussian noise of std z * CLIP / sampled clients is added to every aggregate.")
+DP_CLIP = typer.Option(1.0, "--dp-clip", help="With --dp-noise: every client's update is clipped to this L2 norm.")
 
 
 class SimulateByDefault(TyperGroup):
@@ -53,6 +56,8 @@ def federate(
     resume: bool = typer.Option(False, help="Continue from the checkpoint of the last round done in OUT/federation."),
     personalise: bool = typer.Option(False, help="Each client holds a quarter of its data out, fine-tunes the global model "
                                      "on the rest, and the run compares both on the held-out part."),
+    dp_noise: Optional[float] = DP_NOISE,
+    dp_clip: float = DP_CLIP,
     progress: bool = PROGRESS,
 ) -> None:
     """Simulate N clients on this machine (the default: `headstart federate DATA ...`).
@@ -68,7 +73,7 @@ def federate(
         options["unfreeze"] = unfreeze
     model = run_federation(data, clients=clients, partition_by=partition, rounds=rounds, method=method, backbone=backbone,
                            strategy=strategy, mu=mu, fraction=fraction, seed=seed, out=out, resume=resume,
-                           personalise=personalise, progress=progress,
+                           personalise=personalise, dp_noise=dp_noise, dp_clip=dp_clip, progress=progress,
                            text_col=text_col, label_col=label_col, epochs=epochs, **options)
     summarise(model, out)
 
@@ -93,6 +98,8 @@ def server(
     seed: int = SEED,
     set_: list[str] = typer.Option([], "--set", help="Any other recipe option as key=value."),
     resume: bool = typer.Option(False, help="Continue from the checkpoint of the last round done in OUT/federation."),
+    dp_noise: Optional[float] = DP_NOISE,
+    dp_clip: float = DP_CLIP,
     progress: bool = PROGRESS,
 ) -> None:
     """Run the federation's server: clients (`headstart federate client DATA`) connect, train, send their updates.
@@ -110,7 +117,7 @@ def server(
         options["unfreeze"] = unfreeze
     recipe = run_recipe(method, backbone, seed, epochs=epochs, **options)
     model = serve(address, Federation(recipe, names, len(names), clients, strategy, mu, fraction,
-                                         out / CHECKPOINT_DIR, resume, min_clients), rounds,
+                                         out / CHECKPOINT_DIR, resume, min_clients, dp_noise, dp_clip), rounds,
                   round_timeout=round_timeout, progress=progress)
     model.save(out)
     summarise(model, out)
@@ -145,6 +152,11 @@ def summarise(model: Transferred, out: Path) -> None:
     print_table(f"{fed['strategy']} over {fed['clients']} clients ({fed.get('partition', 'their own data')})", rows)
     console.print(f"trainable state {fed['trainable_bytes'] / 1e3:,.1f} kB of a {fed['model_bytes'] / 1e6:,.1f} MB model "
                   f"({fed['trainable_share']:.3%}) travels each way per client and round", markup=False, highlight=False)
+    if fed.get("privacy"):
+        dp = fed["privacy"]
+        console.print(f"differential privacy: {dp['mechanism']}; updates clipped to L2 norm {dp['clipping_norm']:g}, noise "
+                      f"multiplier {dp['noise_multiplier']:g} (std {dp['noise_std']:.4g} on the aggregate of "
+                      f"{dp['sampled_clients']} clients); epsilon is not accounted", markup=False, highlight=False)
     if "personalised" in fed:
         print_table("each client's held-out data: the global model and its own", [
             {"client": p["client"], "test examples": p["n_test"], "global accuracy": f"{p['global']:.3f}",

@@ -39,6 +39,8 @@ def federate(
     out: str | Path | None = None,
     resume: bool = False,
     personalise: bool = False,
+    dp_noise: float | None = None,
+    dp_clip: float = 1.0,
     progress: bool = False,
     text_col: str = "text",
     label_col: str = "label",
@@ -52,6 +54,9 @@ def federate(
     in ``out/federation`` that ``resume=True`` continues from). With ``personalise``, each client
     keeps ``PERSONAL_TEST`` of its examples out of training, fine-tunes the global model on the
     rest afterwards, and ``info["federated"]["personalised"]`` has both accuracies on that split.
+    ``dp_noise=z`` adds central differential privacy (Flower's server-side fixed clipping: every
+    update clipped to L2 norm ``dp_clip``, Gaussian noise ``z * dp_clip / clients`` on the
+    aggregate); ``info["federated"]["privacy"]`` reports the parameters.
 
     >>> model = federate("bbc_news:train", clients=3, partition_by="dirichlet:0.5", rounds=3)  # doctest: +SKIP
     >>> model.info["federated"]["trainable_share"] < 0.001  # doctest: +SKIP
@@ -72,7 +77,7 @@ def federate(
         parts, tests = map(list, zip(*(hold_out(part, PERSONAL_TEST, seed) for part in parts), strict=True))
     checkpoint = None if out is None else Path(out) / CHECKPOINT_DIR
     model = simulate(parts, recipe, rounds=rounds, strategy=strategy, mu=mu, fraction=fraction, checkpoint=checkpoint, resume=resume,
-                     tests=tests, progress=progress)
+                     tests=tests, progress=progress, dp_noise=dp_noise, dp_clip=dp_clip)
     model.info["federated"]["partition"] = partition_by
     model.info[COLUMNS_KEY] = {"text_col": text_col, "label_col": label_col}
     if out is not None:

@@ -15,7 +15,7 @@ from flwr.server import Server, ServerConfig, SimpleClientManager, start_server
 from headstart.artifacts import expect_format, read_artifact, to_json, write_artifact
 from headstart.errors import HeadstartError
 from headstart.federated.shared import SharedModel, nbytes
-from headstart.federated.strategy import Screened, make_strategy
+from headstart.federated.strategy import CentralPrivacy, Screened, make_strategy
 from headstart.fitted import Transferred
 from headstart.recipe import Recipe
 
@@ -41,6 +41,8 @@ class Federation:
     checkpoint: Path | None = None
     resume: bool = False
     min_clients: int | None = None  # clients a round waits for (default: all)
+    dp_noise: float | None = None  # central differential privacy's noise multiplier (None: no DP)
+    dp_clip: float = 1.0  # its clipping norm of every client's update (L2)
     started: float = field(default_factory=time.perf_counter)
 
     def __post_init__(self) -> None:
@@ -53,6 +55,8 @@ class Federation:
         self.strategy.rounds, self.strategy.done = rounds, len(rounds)
         if self.checkpoint is not None:
             self.strategy.on_round = self.save_checkpoint
+        self.privacy = None if self.dp_noise is None else CentralPrivacy(
+            self.strategy, self.dp_noise, self.dp_clip, self.strategy.min_fit_clients)
 
     def save_checkpoint(self, server_round: int, parameters: Parameters) -> None:
         """The round's global trainable state and every round's record, replacing the last checkpoint."""
@@ -83,7 +87,7 @@ class Federation:
 
     def server(self) -> Server:
         """Flower's server for the strategy, calling one client at a time when they share a process."""
-        server = Server(client_manager=SimpleClientManager(), strategy=self.strategy)
+        server = Server(client_manager=SimpleClientManager(), strategy=self.privacy or self.strategy)
         server.set_max_workers(1)
         return server
 
@@ -101,6 +105,7 @@ class Federation:
                 "strategy": self.strategy_name, "proximal_mu": self.mu if self.strategy_name == "fedprox" else 0.0,
                 "clients": self.clients, "client_sizes": [sizes[c] for c in sorted(sizes)], "local_epochs": self.recipe.epochs,
                 "rounds": self.strategy.rounds, "trainable_bytes": travels, "model_bytes": whole, "trainable_share": travels / whole,
+                "privacy": self.privacy.describe() if self.privacy else None,
             },
         }
         return Transferred(self.model.model, self.model.method, self.classes, info)

@@ -10,7 +10,7 @@ import numpy as np
 from flwr.common import FitIns, FitRes, Parameters, Scalar, ndarrays_to_parameters, parameters_to_ndarrays
 from flwr.server.client_manager import ClientManager
 from flwr.server.client_proxy import ClientProxy
-from flwr.server.strategy import FedAvg, FedProx
+from flwr.server.strategy import DifferentialPrivacyServerSideFixedClipping, FedAvg, FedProx
 
 from headstart.errors import HeadstartError
 
@@ -81,6 +81,37 @@ class ScreenedFedAvg(Screened, FedAvg):
 
 class ScreenedFedProx(Screened, FedProx):
     """FedProx (Li et al. 2020): FedAvg whose clients add mu/2 ||w - w_global||^2 to their loss."""
+
+
+class CentralPrivacy(DifferentialPrivacyServerSideFixedClipping):
+    """Flower's central differential privacy with server-side fixed clipping around a ``Screened``
+    strategy: every client's update ``Δ`` is clipped to ``Δ · min(1, C / ||Δ||₂)``, the clipped
+    updates are aggregated by the strategy, and Gaussian noise of standard deviation
+    ``σ = z · C / m`` (``z`` the noise multiplier, ``m`` the sampled clients) is added to the
+    aggregate. The round's checkpoint (``on_round``) is written after the noise, so that nothing
+    un-noised is kept. As in Flower, a round with a failed client is not aggregated."""
+
+    def __init__(self, strategy: Screened, noise_multiplier: float, clipping_norm: float, sampled: int) -> None:
+        if noise_multiplier < 0 or clipping_norm <= 0:
+            raise HeadstartError(f"differential privacy needs a noise multiplier >= 0 and a clipping norm > 0, "
+                                 f"not {noise_multiplier} and {clipping_norm}")
+        super().__init__(strategy, noise_multiplier=noise_multiplier, clipping_norm=clipping_norm, num_sampled_clients=sampled)
+        self.screened = strategy
+        self.on_round, strategy.on_round = strategy.on_round, None
+
+    def aggregate_fit(self, server_round: int, results: list[tuple[ClientProxy, FitRes]],
+                      failures: list[Any]) -> tuple[Parameters | None, dict[str, Any]]:
+        parameters, metrics = super().aggregate_fit(server_round, results, failures)
+        if parameters is not None and self.on_round is not None:
+            self.on_round(self.screened.rounds[-1]["round"], parameters)
+        return parameters, metrics
+
+    def describe(self) -> dict[str, Any]:
+        """The privacy parameters, as the run's info reports them (no accountant: no epsilon)."""
+        return {"mechanism": "central DP, server-side fixed clipping (Flower)", "noise_multiplier": self.noise_multiplier,
+                "clipping_norm": self.clipping_norm, "sampled_clients": self.num_sampled_clients,
+                "noise_std": self.noise_multiplier * self.clipping_norm / self.num_sampled_clients,
+                "epsilon": None}
 
 
 def weighted_mean(metrics: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:

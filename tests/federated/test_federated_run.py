@@ -163,3 +163,28 @@ def test_a_restarted_server_resumes_from_its_last_rounds_checkpoint(articles, tm
     np.testing.assert_allclose(*weights, atol=1e-5)
     with pytest.raises(HeadstartError, match="2 rounds done"):
         simulate(parts, recipe, rounds=2, checkpoint=tmp_path / "ck", resume=True)
+
+
+def test_central_differential_privacy_clips_adds_noise_and_checkpoints_the_noised_model(articles, tmp_path):
+    train, test = articles
+    recipe = Recipe.build(method="probe", epochs=6, head_lr=1e-2)
+    parts = partition(train, 2, "iid")
+    plain = simulate(parts, recipe, rounds=1)
+    private = simulate(parts, recipe, rounds=1, dp_noise=1.0, dp_clip=0.5, checkpoint=tmp_path / "ck")
+    dp = private.info["federated"]["privacy"]
+    assert dp["noise_multiplier"] == 1.0 and dp["clipping_norm"] == 0.5 and dp["sampled_clients"] == 2
+    assert dp["noise_std"] == pytest.approx(0.25) and dp["epsilon"] is None
+    assert plain.info["federated"]["privacy"] is None
+    shared = Federation(recipe, train.classes, len(train.classes), 2).model
+    start, state = dict(zip(shared.keys, shared.arrays())), private.model.state_dict()
+    moved = np.sqrt(sum(((state[k].numpy() - start[k]) ** 2).sum() for k in start))
+    assert moved > 2.0  # the clipped aggregate moves at most 0.5: the rest is the noise (std 0.25 on ~2k values)
+    saved = headstart.artifacts.read_artifact(tmp_path / "ck")  # the checkpoint holds the noised aggregate
+    for key in start:
+        np.testing.assert_allclose(saved.tensors[key].numpy(), state[key].numpy(), atol=1e-6)
+    with pytest.raises(HeadstartError, match="clipping norm > 0"):
+        simulate(parts, recipe, rounds=1, dp_noise=1.0, dp_clip=0.0)
+    result = CliRunner().invoke(app, ["federate", str(write_csv(tmp_path / "train.csv", train)), "--clients", "2", "--rounds", "1",
+                                      "--dp-noise", "0.5", "--dp-clip", "2", "--no-progress", "--out", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    assert "noise multiplier 0.5 (std 0.5 on the aggregate of 2 clients); epsilon is not accounted" in " ".join(result.output.split())
