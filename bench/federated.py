@@ -12,8 +12,9 @@ worst client accuracy):
 - centralised: one model on the pooled training data of all clients (the upper bound).
 
 Methods: the head only (``probe``: the linear head trained by gradient on cached MiniLM features,
-bbc_news, 5 topics) and LoRA (adapters + head, on a 1500-sentence sample of rotten_tomatoes:
-short texts, so that backward passes through MiniLM fit the CPU budget). Bytes are those Flower
+bbc_news, 5 topics), LoRA (adapters + head, on a 1500-sentence sample of rotten_tomatoes:
+short texts, so that backward passes through MiniLM fit the CPU budget), and the head only on
+images (``probe-images``: EfficientNet-Lite0 features of scikit-learn's digits, 10 classes). Bytes are those Flower
 serialised per round (to and from the clients) against the whole model's size.
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/federated.py [--seeds 0 1 2] [--lora-seeds 0]
@@ -50,10 +51,17 @@ OUT = Path(__file__).parent / "results" / "federated.json"
 PRIVACY_OUT = OUT.with_name("federated_privacy.json")
 PRIVACY_CLIP, PRIVACY_NOISE = 1.0, (0.1, 0.3, 1.0, 3.0)
 CLIENTS = 5
-SETUPS = {  # method -> (dataset, sample size or None, recipe options, rounds, local epochs, partitions)
+SETUPS = {  # setup -> (dataset, sample size or None, recipe options, rounds, local epochs, partitions)
     "probe": ("bbc_news", None, {"head_lr": 1e-2}, 10, 1, ["iid", "dirichlet:1.0", "dirichlet:0.1"]),
     "lora": ("rotten_tomatoes", 1500, {}, 4, 1, ["iid", "dirichlet:0.1"]),
+    "probe-images": ("digits", None, {"head_lr": 1e-2, "backbone": "efficientnet-lite0"}, 10, 1,
+                     ["iid", "dirichlet:1.0", "dirichlet:0.1"]),
 }
+
+
+def method_of(setup: str) -> str:
+    """The headstart method a setup trains (``probe-images``: the probe)."""
+    return setup.split("-")[0]
 
 
 def client_splits(pool: Dataset, scheme: str, seed: int) -> list[tuple[Dataset, Dataset]]:
@@ -89,8 +97,8 @@ def bench(method: str, scheme: str, seed: int) -> list[dict[str, Any]]:
         pool = pool.subset(np.sort(np.random.default_rng(0).permutation(len(pool))[:sample]), name=data)
     splits = client_splits(pool, scheme, seed)
     trains, tests = [s[0] for s in splits], [s[1] for s in splits]
-    budget = Recipe.build(method=method, seed=seed, epochs=rounds * epochs, **options)
-    per_round = Recipe.build(method=method, seed=seed, epochs=epochs, **options)
+    budget = Recipe.build(method=method_of(method), seed=seed, epochs=rounds * epochs, **options)
+    per_round = Recipe.build(method=method_of(method), seed=seed, epochs=epochs, **options)
     rows = []
     start = time.perf_counter()
     alone = [scores(simulate([train], budget, rounds=1), [test])[0] for train, test in zip(trains, tests)]
@@ -149,6 +157,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--lora-seeds", type=int, nargs="*", default=[0])
+    parser.add_argument("--image-seeds", type=int, nargs="*", default=[0, 1, 2])
+    parser.add_argument("--only", choices=sorted(SETUPS), help="run one setup, merged into the results file")
     parser.add_argument("--privacy", action="store_true", help="only the differential-privacy sweep")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -156,9 +166,13 @@ def main() -> None:
         privacy(args.seeds)
         return
     results: list[dict[str, Any]] = []
+    if args.only and OUT.exists():  # keep the other setups' rows
+        results = [r for r in json.loads(OUT.read_text())["results"] if r["method"] != args.only]
     started = time.perf_counter()
     jobs = [("probe", s, seed) for seed in args.seeds for s in SETUPS["probe"][5]]
     jobs += [("lora", s, seed) for seed in args.lora_seeds for s in SETUPS["lora"][5]]
+    jobs += [("probe-images", s, seed) for seed in args.image_seeds for s in SETUPS["probe-images"][5]]
+    jobs = [job for job in jobs if args.only in (None, job[0])]
     for method, scheme, seed in jobs:
         results += bench(method, scheme, seed)
         OUT.write_text(json.dumps({"machine": platform.processor() or platform.machine(), "torch_threads": 1,
