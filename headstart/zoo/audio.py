@@ -28,7 +28,7 @@ from PIL import Image
 from torch import Tensor
 
 from headstart.errors import DataError
-from headstart.zoo.base import Backbone
+from headstart.zoo.base import Backbone, decode_each
 
 InputKind = Literal["waveform", "frames"]
 PREVIEW_HEIGHT = 64  # pixels of a spectrogram preview
@@ -120,17 +120,12 @@ class AudioBackbone(Backbone):
 
     def decode(self, items: Sequence[Any]) -> list[np.ndarray]:
         """Each item as float32 samples (waveform families); a ``DataError`` names the failing item."""
-        if len(items) == 0:
-            raise DataError("no audio to preprocess")
-        waves = []
-        for index, item in enumerate(items):
+        def waveform(item: Any) -> np.ndarray:
             if input_kind(item) != "waveform":
-                raise DataError(f"audio {index}: {self.name} reads waveforms, not feature frames")
-            try:
-                waves.append(decode_waveform(item))
-            except DataError as exc:
-                raise DataError(f"audio {index}: {exc}") from None
-        return waves
+                raise DataError(f"{self.name} reads waveforms, not feature frames")
+            return decode_waveform(item)
+
+        return decode_each(items, waveform, "audio", "audio")
 
 
 @dataclass

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 from abc import abstractmethod
 from pathlib import Path
-from typing import Any, ClassVar, Iterable, Mapping, NamedTuple, Sequence
+from typing import Any, Callable, ClassVar, Iterable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 import torch
@@ -200,6 +200,19 @@ class Backbone(nn.Module):
             "num_groups": self.num_groups,
             "preprocessing": self.preprocessing_config(),
         }
+
+
+def decode_each(items: Sequence[Any], decode: Callable[[Any], Any], kind: str, plural: str | None = None) -> list[Any]:
+    """``decode(item)`` for every item; a ``DataError`` says which item failed (``"image 3: …"``)."""
+    if len(items) == 0:
+        raise DataError(f"no {plural or kind + 's'} to preprocess")
+    decoded = []
+    for index, item in enumerate(items):
+        try:
+            decoded.append(decode(item))
+        except DataError as exc:
+            raise DataError(f"{kind} {index}: {exc}") from None
+    return decoded
 
 
 def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:

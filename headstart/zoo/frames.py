@@ -26,6 +26,7 @@ from torch import Tensor, nn
 
 from headstart.errors import DataError
 from headstart.zoo.audio import AudioBackbone, input_kind
+from headstart.zoo.base import decode_each
 from headstart.zoo.own import load_own, save_own
 from headstart.zoo.registry import register_loader
 
@@ -110,14 +111,7 @@ class FrameCNN(AudioBackbone):
 
     def preprocess(self, raw: Sequence[Any]) -> FrameState:
         """Normalised frames, right-padded with zeros to the batch's longest: ``(B, D, T)`` + mask."""
-        if len(raw) == 0:
-            raise DataError("no audio to preprocess")
-        frames = []
-        for index, item in enumerate(raw):
-            try:
-                frames.append(normalised(self.frames_of(item)))
-            except DataError as exc:
-                raise DataError(f"audio {index}: {exc}") from None
+        frames = decode_each(raw, lambda item: normalised(self.frames_of(item)), "audio", "audio")
         length = max(len(f) for f in frames)
         values = np.zeros((len(frames), self.config.coefficients, length), dtype=np.float32)
         mask = np.zeros((len(frames), length), dtype=bool)

@@ -20,8 +20,7 @@ from torch import Tensor, nn
 
 from headstart.data.augment import augment_image
 from headstart.data.images import load_image
-from headstart.errors import DataError
-from headstart.zoo.base import Backbone
+from headstart.zoo.base import Backbone, decode_each
 
 
 class ImageBackbone(Backbone):
@@ -56,15 +55,7 @@ class ImageBackbone(Backbone):
 
     def decode(self, items: Sequence[Any]) -> list[Image.Image]:
         """RGB images through ``load_image``; a ``DataError`` names the failing item's position."""
-        if len(items) == 0:
-            raise DataError("no images to preprocess")
-        images = []
-        for index, item in enumerate(items):
-            try:
-                images.append(load_image(item))
-            except DataError as exc:
-                raise DataError(f"image {index}: {exc}") from None
-        return images
+        return decode_each(items, load_image, "image")
 
     @abstractmethod
     def transform(self, images: Sequence[Image.Image]) -> Tensor:
