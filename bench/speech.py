@@ -39,13 +39,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer, StandardScaler
+from sklearn.base import clone
 
 import headstart
 from headstart.adapt.api import adapt
-from headstart.baselines import fit_baseline, mfcc_statistics
+from headstart.baselines import fit_baseline, mfcc_baseline
 from headstart.data import Dataset, load_dataset, sample_shots, stratified_split
 from headstart.pretrain_speech import pretrain_speech
 
@@ -63,7 +61,7 @@ def rest_of(data: Dataset, part: Dataset) -> Dataset:
 def baseline_accuracy(train: Dataset, test: Dataset, seed: int) -> float:
     if min(train.class_counts().values()) >= 2:
         return fit_baseline(train, seed, kind="mfcc-stats").evaluate(test)["accuracy"]
-    plain = make_pipeline(FunctionTransformer(mfcc_statistics), StandardScaler(), LogisticRegression(max_iter=2000))
+    plain = clone(mfcc_baseline(2, seed).estimator)  # one example per class: no cross-validation, C stays 1.0
     plain.fit(list(train.inputs), train.labels)
     return float(np.mean(plain.predict(list(test.inputs)) == test.labels))
 
@@ -197,7 +195,8 @@ AMI_METHODS = (("baseline", None), ("probe", "ge2e-speaker"), ("probe", "crepe-t
 def ami_part(results: dict[str, Any]) -> None:
     """Speaker identification on real meeting speech, K windows per speaker."""
     data = load_dataset("ami_speakers")
-    out: dict[str, Any] = {"speakers": data.class_counts(), "windows": len(data), "shots": {}}
+    recordings = {c: sorted(set(data.meta["recordings"][data.labels == i].tolist())) for i, c in enumerate(data.classes)}
+    out: dict[str, Any] = {"speakers": data.class_counts(), "windows": len(data), "recordings": recordings, "shots": {}}
     for k in AMI_SHOTS:
         cells: dict[str, list[float]] = {}
         for seed in AMI_SEEDS:

@@ -113,16 +113,11 @@ def nn1_baseline(folds: int, seed: int = 0) -> Pipeline:
 def mfcc_statistics(items: Sequence[Any]) -> np.ndarray:
     """Per utterance: mean and standard deviation over time of each MFCC (``(T, D)`` frames as
     given; a waveform or audio file through ``headstart.data.audio.mfcc``)."""
-    from headstart.zoo.audio import decode_waveform, input_kind
+    from headstart.zoo.audio import frames_of
 
     rows = []
     for item in items:
-        if input_kind(item) == "frames":
-            frames = np.asarray(item, dtype=np.float64)
-        else:
-            from headstart.data.audio import mfcc
-
-            frames = mfcc(decode_waveform(item))
+        frames = frames_of(item).astype(np.float64)
         rows.append(np.r_[frames.mean(axis=0), frames.std(axis=0)])
     return np.stack(rows)
 

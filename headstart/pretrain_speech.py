@@ -17,6 +17,7 @@ from typing import Any
 from headstart.data import Dataset, load_data
 from headstart.data.readers import require_labels
 from headstart.errors import DataError
+from headstart.transfer import transfer
 from headstart.zoo.audio import input_kind
 from headstart.zoo.frames import FrameCNN, FrameCNNConfig, save_frame_cnn
 
@@ -31,8 +32,6 @@ def pretrain_speech(data: Dataset | str | Path, out: str | Path, *, widths: tupl
     require_labels(source)
     first = source.inputs[0]
     coefficients = first.shape[1] if input_kind(first) == "frames" else FrameCNNConfig.coefficients
-    from headstart.transfer import transfer
-
     with tempfile.TemporaryDirectory(prefix="hs-speech-") as staging:
         start = save_frame_cnn(FrameCNN(FrameCNNConfig(coefficients, tuple(widths))), Path(staging) / "init", {})
         fitted = transfer(source, str(start), "scratch", progress=progress, **options)
@@ -45,5 +44,5 @@ def pretrain_speech(data: Dataset | str | Path, out: str | Path, *, widths: tupl
         "val_accuracy": (fitted.info.get("val_metrics") or {}).get("accuracy"),
     }
     save_frame_cnn(net, out, trained)
-    net.trained = trained
+    net.trained, net.source_folder = trained, Path(out).expanduser().resolve()  # not the deleted staging folder
     return net.eval()

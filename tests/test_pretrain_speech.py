@@ -55,6 +55,8 @@ def test_adabn_adapts_to_the_unlabelled_speaker(encoder, new_speaker):
     adapted = adapt(source, new_speaker.subset(range(0, 500, 2)), str(folder), "adabn")
     before, after = (adapted.info["adaptation"]["target_accuracy"][k] for k in ("before", "after"))
     assert after > 0.3 and before > 0.3  # it runs end to end and predicts digits, not one class
+    source_stats = load_backbone(folder).groups[0].norm.running_mean
+    assert not torch.allclose(adapted.model.backbone.groups[0].norm.running_mean, source_stats)  # re-estimated on the target
 
 
 def test_waveform_backbones_refuse_frames_in_one_line(new_speaker):

@@ -54,8 +54,7 @@ def pretrain(
     if speech is not None:
         from headstart.pretrain_speech import pretrain_speech
 
-        net = pretrain_speech(speech, out, progress=progress, seed=seed, lr=lr,
-                              **({} if epochs is None else {"epochs": epochs}))
+        net = pretrain_speech(speech, out, progress=progress, seed=seed, lr=lr, epochs=epochs)
         trained = net.trained
         say(f"{out}: hs-speech encoder ({sum(p.numel() for p in net.parameters()):,} parameters) trained on "
             f"{trained['examples']} recordings of {speech.name} for {trained['epochs']} epochs in {trained['seconds']:.0f} s; "

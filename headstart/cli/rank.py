@@ -45,14 +45,14 @@ def rank(
     from headstart.select.rank import (
         DEFAULT_SCORES,
         DEPTH_SCORES,
-        installed_backbones,
+        candidate_backbones,
         labelled_data,
         rank_backbones,
         rank_depths,
     )
 
     dataset = labelled_data(data, shots, seed, text_col, label_col)
-    names = split_names(backbones) or installed_backbones(dataset.modality, dataset)
+    names = split_names(backbones) or candidate_backbones(dataset.modality, dataset)
     chosen_scores = split_names(scores) or (DEPTH_SCORES if depth else DEFAULT_SCORES)
     if depth:
         if len(names) > 1 and backbones:

@@ -12,7 +12,7 @@ are built once and cached (``$HEADSTART_CACHE``).
 from __future__ import annotations
 
 import io
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +21,7 @@ import soundfile
 from headstart.data.audio import SAMPLE_RATE, to_waveform
 from headstart.data.cache import cached_file, sdist_member
 from headstart.data.dataset import Dataset
+from headstart.data.readers import encode_labels
 
 PACKAGE, VERSION = "pyannote.audio", "3.1.1"
 ROOT = f"pyannote.audio-{VERSION}/tests/data"
@@ -35,8 +36,7 @@ def load_ami_speakers() -> Dataset:
     with np.load(cached_file("ami_speakers.npz", _write)) as arrays:
         waves = np.split(arrays["samples"].astype(np.float32) / 32767, np.cumsum(arrays["lengths"])[:-1])
         speakers, recordings, starts = arrays["speakers"], arrays["recordings"], arrays["starts"]
-    classes = sorted(set(speakers.tolist()))
-    labels = np.array([classes.index(s) for s in speakers])
+    labels, classes = encode_labels(speakers.tolist())
     return Dataset(waves, labels, classes, "audio", name="ami_speakers",
                    meta={"recordings": recordings, "starts": starts, "sample_rate": SAMPLE_RATE})
 
@@ -78,9 +78,7 @@ def _write(path: Path) -> None:
                 begin = round(offset * rate)
                 piece = samples[begin: begin + round(WINDOW_SECONDS * rate)]
                 windows.append((to_waveform(piece, rate, f"{uri} at {offset:.1f} s"), who, uri, float(offset)))
-    counts: dict[str, int] = defaultdict(int)
-    for _, who, _, _ in windows:
-        counts[who] += 1
+    counts = Counter(who for _, who, _, _ in windows)
     kept = [w for w in windows if counts[w[1]] >= MIN_WINDOWS]
     np.savez_compressed(
         path, samples=np.concatenate([np.round(w[0] * 32767).astype(np.int16) for w in kept]),

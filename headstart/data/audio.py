@@ -178,6 +178,14 @@ def _decode_all(files: Sequence[Path], on_error: OnError, trim: bool) -> tuple[l
 # ----------------------------------------------------------------------------- features
 
 
+MFCC_HOP = 160  # samples between MFCC frames (10 ms)
+
+
+def mfcc_frames(num_samples: int) -> int:
+    """How many frames ``mfcc`` gives for a waveform of ``num_samples`` (centred windows)."""
+    return 1 + num_samples // MFCC_HOP
+
+
 def mfcc(waveform: np.ndarray, n_mfcc: int = 13) -> np.ndarray:
     """Mel-frequency cepstral coefficients ``(frames, n_mfcc)`` float32 of a 16 kHz waveform
     (librosa; 25 ms windows every 10 ms, 40 mel bands)."""
@@ -185,6 +193,6 @@ def mfcc(waveform: np.ndarray, n_mfcc: int = 13) -> np.ndarray:
 
     coefficients = librosa.feature.mfcc(
         y=np.asarray(waveform, dtype=np.float32), sr=SAMPLE_RATE, n_mfcc=n_mfcc,
-        n_fft=512, win_length=400, hop_length=160, n_mels=40,
+        n_fft=512, win_length=400, hop_length=MFCC_HOP, n_mels=40,
     )
     return np.ascontiguousarray(coefficients.T, dtype=np.float32)

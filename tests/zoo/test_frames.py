@@ -53,3 +53,21 @@ def test_saved_folder_loads_the_same_encoder(tmp_path, recordings):
         torch.testing.assert_close(loaded.forward_features(batch), net.forward_features(batch))
     with pytest.raises(BackboneError, match="take no options"):
         load_backbone(tmp_path / "enc", max_length=3)
+
+
+def test_previews_are_spectrograms_of_frames_and_of_waveforms(recordings):
+    from PIL import Image
+
+    frames = FrameCNN.preview(recordings[0])
+    wave = FrameCNN.preview(np.sin(np.linspace(0, 4000, 16000)).astype(np.float32) * 0.3)
+    assert isinstance(frames, Image.Image) and frames.height == wave.height == 64
+    assert frames.width > len(recordings[0]) and len(set(np.asarray(wave).reshape(-1, 3).sum(1).tolist())) > 10
+
+
+def test_recordings_are_cached_state_by_state_like_frames(tmp_path):
+    from headstart.features.extract import extract_states
+
+    net = FrameCNN(FrameCNNConfig(widths=(8,))).eval()
+    waves = [np.sin(np.linspace(0, 900 * n, 4000 * n)).astype(np.float32) * 0.3 for n in (1, 2)]
+    states = extract_states(net, waves, 0, cache_dir=tmp_path, progress=False)  # ragged: one row per MFCC frame
+    assert [len(s) for s in states] == [len(net.frames_of(w)) for w in waves] == [26, 51]
