@@ -53,7 +53,7 @@ PRIVACY_CLIP, PRIVACY_NOISE = 1.0, (0.1, 0.3, 1.0, 3.0)
 CLIENTS = 5
 SETUPS = {  # setup -> (dataset, sample size or None, recipe options, rounds, local epochs, partitions)
     "probe": ("bbc_news", None, {"head_lr": 1e-2}, 10, 1, ["iid", "dirichlet:1.0", "dirichlet:0.1"]),
-    "lora": ("rotten_tomatoes", 1500, {}, 4, 1, ["iid", "dirichlet:0.1"]),
+    "lora": ("rotten_tomatoes", 1500, {"lora_groups": 2}, 10, 1, ["iid", "dirichlet:1.0", "dirichlet:0.1"]),
     "probe-images": ("digits", None, {"head_lr": 1e-2, "backbone": "efficientnet-lite0"}, 10, 1,
                      ["iid", "dirichlet:1.0", "dirichlet:0.1"]),
 }
@@ -85,9 +85,15 @@ def pooled(parts: list[Dataset]) -> Dataset:
                    first.modality, name="pooled")
 
 
-def record(name: str, accuracies: list[float], seconds: float, **extra: Any) -> dict[str, Any]:
-    return {"setting": name, "mean_accuracy": float(np.mean(accuracies)), "worst_accuracy": float(np.min(accuracies)),
-            "client_accuracy": accuracies, "seconds": round(seconds, 1), **extra}
+def record(name: str, accuracies: list[float], seconds: float, global_accuracy: list[float] | None = None,
+           **extra: Any) -> dict[str, Any]:
+    """A setting's row: accuracy on each client's own test examples (mean, worst, each) and, with
+    ``global_accuracy`` (one score per model), the mean on the pooled test examples of all clients."""
+    row = {"setting": name, "mean_accuracy": float(np.mean(accuracies)), "worst_accuracy": float(np.min(accuracies)),
+           "client_accuracy": accuracies, "seconds": round(seconds, 1), **extra}
+    if global_accuracy is not None:
+        row |= {"global_accuracy": float(np.mean(global_accuracy)), "global_accuracy_each": global_accuracy}
+    return row
 
 
 def bench(method: str, scheme: str, seed: int) -> list[dict[str, Any]]:
@@ -97,39 +103,45 @@ def bench(method: str, scheme: str, seed: int) -> list[dict[str, Any]]:
         pool = pool.subset(np.sort(np.random.default_rng(0).permutation(len(pool))[:sample]), name=data)
     splits = client_splits(pool, scheme, seed)
     trains, tests = [s[0] for s in splits], [s[1] for s in splits]
+    every = pooled(tests)
     budget = Recipe.build(method=method_of(method), seed=seed, epochs=rounds * epochs, **options)
     per_round = Recipe.build(method=method_of(method), seed=seed, epochs=epochs, **options)
     rows = []
     start = time.perf_counter()
-    alone = [scores(simulate([train], budget, rounds=1), [test])[0] for train, test in zip(trains, tests)]
-    rows.append(record("alone", alone, time.perf_counter() - start, rounds=0, bytes_per_round=0))
+    alone = [simulate([train], budget, rounds=1) for train in trains]
+    rows.append(record("alone", [scores(m, [t])[0] for m, t in zip(alone, tests)], time.perf_counter() - start, rounds=0,
+                       bytes_per_round=0, global_accuracy=[scores(m, [every])[0] for m in alone]))
     for strategy in ("fedavg", "fedprox"):
         start = time.perf_counter()
         model = simulate(trains, per_round, rounds=rounds, strategy=strategy, mu=0.01)
         fed = model.info["federated"]
         sent = fed["rounds"][-1]["bytes_sent"] + fed["rounds"][-1]["bytes_received"]
         rows.append(record(strategy, scores(model, tests), time.perf_counter() - start, rounds=rounds, bytes_per_round=sent,
+                           global_accuracy=scores(model, [every]),
                            model_bytes=fed["model_bytes"], trainable_share=fed["trainable_share"]))
     start = time.perf_counter()
     central = simulate([pooled(trains)], budget, rounds=1)
-    rows.append(record("centralised", scores(central, tests), time.perf_counter() - start, rounds=0, bytes_per_round=0))
+    rows.append(record("centralised", scores(central, tests), time.perf_counter() - start, rounds=0, bytes_per_round=0,
+                       global_accuracy=scores(central, [every])))
     meta = {"method": method, "data": data, "partition": scheme, "seed": seed, "clients": CLIENTS,
             "client_train_sizes": [len(t) for t in trains], "local_epochs": epochs}
     return [{**meta, **row} for row in rows]
 
 
 def table(results: list[dict[str, Any]]) -> str:
-    lines = ["| method | partition | setting | mean acc | worst acc | bytes/round (5 clients, both ways) | one update / model | seconds | seeds |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| method | partition | setting | mean acc | worst acc | global acc | bytes/round (5 clients, both ways) | one update / model | seconds | seeds |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     keys = sorted({(r["method"], r["partition"], r["setting"]) for r in results},
                   key=lambda k: (k[0], k[1], ["alone", "fedavg", "fedprox", "centralised"].index(k[2])))
     for method, scheme, setting in keys:
         rows = [r for r in results if (r["method"], r["partition"], r["setting"]) == (method, scheme, setting)]
         mean = np.array([r["mean_accuracy"] for r in rows]) * 100
         worst = np.array([r["worst_accuracy"] for r in rows]) * 100
+        pooled_acc = [r["global_accuracy"] * 100 for r in rows if "global_accuracy" in r]
+        global_ = f"{np.mean(pooled_acc):.1f}" if pooled_acc else "-"
         bytes_ = rows[0]["bytes_per_round"]
         share = f"{rows[0]['trainable_share'] * 100:.3f} %" if bytes_ else "-"
-        lines.append(f"| {method} | {scheme} | {setting} | {mean.mean():.1f} ± {mean.std():.1f} | {worst.mean():.1f} | "
+        lines.append(f"| {method} | {scheme} | {setting} | {mean.mean():.1f} ± {mean.std():.1f} | {worst.mean():.1f} | {global_} | "
                      f"{bytes_ / 1e3:,.0f} kB | {share} | {np.mean([r['seconds'] for r in rows]):.0f} | {len(rows)} |")
     return "\n".join(lines)
 
@@ -160,14 +172,24 @@ def main() -> None:
     parser.add_argument("--image-seeds", type=int, nargs="*", default=[0, 1, 2])
     parser.add_argument("--only", choices=sorted(SETUPS), help="run one setup, merged into the results file")
     parser.add_argument("--privacy", action="store_true", help="only the differential-privacy sweep")
+    parser.add_argument("--out", type=Path, default=OUT, help="results file (a run per seed in parallel: one file each, "
+                        "then --merge)")
+    parser.add_argument("--merge", type=Path, nargs="+", help="only merge these results files into --out and print the table")
     args = parser.parse_args()
     torch.set_num_threads(1)
     if args.privacy:
         privacy(args.seeds)
         return
+    if args.merge:
+        merged = [json.loads(p.read_text()) for p in args.merge]
+        runs = {(r["method"], r["partition"], r["seed"], r["setting"]): r for m in merged for r in m["results"]}
+        args.out.write_text(json.dumps({**merged[0], "total_seconds": sum(m["total_seconds"] for m in merged),
+                                        "results": list(runs.values())}, indent=1))
+        print(table(list(runs.values())))
+        return
     results: list[dict[str, Any]] = []
-    if args.only and OUT.exists():  # keep the other setups' rows
-        results = [r for r in json.loads(OUT.read_text())["results"] if r["method"] != args.only]
+    if args.only and args.out.exists():  # keep the other setups' rows
+        results = [r for r in json.loads(args.out.read_text())["results"] if r["method"] != args.only]
     started = time.perf_counter()
     jobs = [("probe", s, seed) for seed in args.seeds for s in SETUPS["probe"][5]]
     jobs += [("lora", s, seed) for seed in args.lora_seeds for s in SETUPS["lora"][5]]
@@ -175,7 +197,7 @@ def main() -> None:
     jobs = [job for job in jobs if args.only in (None, job[0])]
     for method, scheme, seed in jobs:
         results += bench(method, scheme, seed)
-        OUT.write_text(json.dumps({"machine": platform.processor() or platform.machine(), "torch_threads": 1,
+        args.out.write_text(json.dumps({"machine": platform.processor() or platform.machine(), "torch_threads": 1,
                                    "total_seconds": round(time.perf_counter() - started), "results": results}, indent=1))
         print(f"{method} {scheme} seed {seed} done at {time.perf_counter() - started:.0f} s", flush=True)
     print(table(results))

@@ -49,6 +49,7 @@ from headstart.serve.launch import launch
 
 ROOT = Path(__file__).resolve().parents[1]
 SECONDS = 5  # per serving cell
+MAX_BATCH = 32  # headstart serve's default --max-batch
 SHORT_TEXTS = ["Shares fell sharply after the results", "The striker scored twice in the final",
                "The minister announced a new budget", "A new phone with a faster chip", "The film won three awards"]
 
@@ -125,8 +126,13 @@ def load(url: str, connections: int, seconds: int, script: Path) -> dict:
 
 def in_process(path: Path, clients: int = 64, requests: int = 640) -> dict:
     """The same micro-batcher and graph without HTTP: ``clients`` concurrent callers submitting one
-    text each, ``requests`` in all, batching on and off; requests per second of each."""
+    text each, ``requests`` in all, batching on and off; requests per second of each. Also the
+    graph alone on the same texts at batch 1 and at the server's batch size: the ceiling of what
+    batching can buy once every request's own overhead is gone."""
     model = OnnxModel(path, threads=1)
+    texts = [SHORT_TEXTS[i % len(SHORT_TEXTS)] for i in range(requests // 2)]
+    graph = {f"batch_{b}_texts_per_second": 1 / timed(model.outputs, texts, b) for b in (1, MAX_BATCH)}
+    graph["ratio"] = graph[f"batch_{MAX_BATCH}_texts_per_second"] / graph["batch_1_texts_per_second"]
     rates = {}
     for enabled in (True, False):
         async def drive() -> float:
@@ -146,7 +152,7 @@ def in_process(path: Path, clients: int = 64, requests: int = 640) -> dict:
 
         rates["batching" if enabled else "no_batching"] = asyncio.run(drive())
     return {"clients": clients, "requests": requests, "requests_per_second": rates,
-            "speedup": rates["batching"] / rates["no_batching"]}
+            "speedup": rates["batching"] / rates["no_batching"], "graph_alone": graph}
 
 
 def serving(path: Path, folder: Path) -> dict:

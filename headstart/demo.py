@@ -107,12 +107,14 @@ def run_demo(
     label_col: str = "label",
     progress: bool = False,
     say: Callable[[str], None] = print,
+    budget: Budget | None = None,
 ) -> DemoResult:
     """Compare baseline, scratch, probe and finetune on ``shots`` examples per class.
 
     ``data`` (an image folder or a CSV/TSV/JSONL file) replaces the catalogue ``dataset``; its test
     set is a stratified ``HELD_OUT`` share. ``say`` receives one line per run before it starts (with
     its expected duration) and one with its result; ``progress`` shows bars inside each run.
+    ``budget`` replaces the ``FULL`` (or, with ``quick``, ``QUICK``) budget.
     """
     # Imported here, not at the top: they load torch, and `headstart --help` should stay instant.
     import headstart
@@ -121,7 +123,7 @@ def run_demo(
     from headstart.select.baseline_model import fit_baseline_model
     from headstart.zoo import default_backbone
 
-    budget = QUICK if quick else FULL
+    budget = budget or (QUICK if quick else FULL)
     pool, test, test_spec = _split(dataset, data, seed, text_col, label_col)
     if budget.test_examples and len(test) > budget.test_examples:
         test = stratified_split(test, budget.test_examples, seed=seed)[1]

@@ -50,6 +50,7 @@ class Recipe:
     lora_alpha: int = 16
     lora_dropout: float = 0.1
     lora_targets: list[str] | None = None
+    lora_groups: int | None = None
     # data and training
     augment: bool = False  # images: flip, crop, colour jitter (turns off frozen-prefix caching)
     val_fraction: float | None = None  # None: 0.2 when every class has >= 10 examples, else 0

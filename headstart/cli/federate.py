@@ -156,7 +156,8 @@ def summarise(model: Transferred, out: Path) -> None:
         dp = fed["privacy"]
         console.print(f"differential privacy: {dp['mechanism']}; updates clipped to L2 norm {dp['clipping_norm']:g}, noise "
                       f"multiplier {dp['noise_multiplier']:g} (std {dp['noise_std']:.4g} on the aggregate of "
-                      f"{dp['sampled_clients']} clients); epsilon is not accounted", markup=False, highlight=False)
+                      f"{dp['sampled_clients']} clients): epsilon {dp['epsilon']:.3g} at delta {dp['delta']:g} over "
+                      f"{dp['rounds']} rounds, per client", markup=False, highlight=False)
     if "personalised" in fed:
         print_table("each client's held-out data: the global model and its own", [
             {"client": p["client"], "test examples": p["n_test"], "global accuracy": f"{p['global']:.3f}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,7 @@ from flwr.server.client_proxy import ClientProxy
 from flwr.server.strategy import DifferentialPrivacyServerSideFixedClipping, FedAvg, FedProx
 
 from headstart.errors import HeadstartError
+from headstart.federated.accounting import DELTA, gaussian_epsilon
 
 log = logging.getLogger("headstart.federated")
 
@@ -24,11 +26,13 @@ class Screened:
     the clients and received from them, the rejections and the failures (clients that sent
     nothing back: disconnected or past the round's timeout). Rounds are numbered after the
     ``done`` ones of a resumed run; ``on_round(round, parameters)`` sees each round's result.
-    The first round waits for every client; later ones for ``later_clients`` (default: all again)."""
+    The first round waits for every client; later ones for ``later_clients`` (default: all again).
+    With ``uniform`` every kept update weighs the same in the mean, whatever its client's size."""
 
     def __init__(self, *args: Any, shapes: list[tuple[int, ...]], later_clients: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.shapes, self.later_clients = shapes, later_clients
+        self.uniform = False
         self.rounds: list[dict[str, Any]] = []
         self.done = 0
         self.on_round: Callable[[int, Parameters], None] | None = None
@@ -56,7 +60,7 @@ class Screened:
                 record["rejected"].append({"client": proxy.cid, "reason": problem})
                 failures.append((proxy, res))
             else:
-                kept.append((proxy, res))
+                kept.append((proxy, replace(res, num_examples=1) if self.uniform else res))
         record["failures"] = len(failures)
         parameters, metrics = super().aggregate_fit(server_round, kept, failures)  # type: ignore[misc]
         record.update(metrics)
@@ -88,7 +92,9 @@ class CentralPrivacy(DifferentialPrivacyServerSideFixedClipping):
     strategy: every client's update ``Δ`` is clipped to ``Δ · min(1, C / ||Δ||₂)``, the clipped
     updates are aggregated by the strategy, and Gaussian noise of standard deviation
     ``σ = z · C / m`` (``z`` the noise multiplier, ``m`` the sampled clients) is added to the
-    aggregate. The round's checkpoint (``on_round``) is written after the noise, so that nothing
+    aggregate. The clipped updates weigh the same (DP-FedAvg's unweighted mean: one client moves
+    it by at most ``C / m``, whatever its size), and ``describe`` accounts the rounds' epsilon
+    (``headstart.federated.accounting``). The round's checkpoint (``on_round``) is written after the noise, so that nothing
     un-noised is kept. As in Flower, a round with a failed client is not aggregated."""
 
     def __init__(self, strategy: Screened, noise_multiplier: float, clipping_norm: float, sampled: int) -> None:
@@ -97,6 +103,7 @@ class CentralPrivacy(DifferentialPrivacyServerSideFixedClipping):
                                  f"not {noise_multiplier} and {clipping_norm}")
         super().__init__(strategy, noise_multiplier=noise_multiplier, clipping_norm=clipping_norm, num_sampled_clients=sampled)
         self.on_round, strategy.on_round = strategy.on_round, None
+        strategy.uniform = True
 
     def aggregate_fit(self, server_round: int, results: list[tuple[ClientProxy, FitRes]],
                       failures: list[Any]) -> tuple[Parameters | None, dict[str, Any]]:
@@ -106,11 +113,14 @@ class CentralPrivacy(DifferentialPrivacyServerSideFixedClipping):
         return parameters, metrics
 
     def describe(self) -> dict[str, Any]:
-        """The privacy parameters, as the run's info reports them (no accountant: no epsilon)."""
-        return {"mechanism": "central DP, server-side fixed clipping (Flower)", "noise_multiplier": self.noise_multiplier,
-                "clipping_norm": self.clipping_norm, "sampled_clients": self.num_sampled_clients,
+        """The privacy parameters and the epsilon of the rounds aggregated so far, as the run's info reports them."""
+        rounds = len(self.strategy.rounds)  # every round started counts, aggregated or not (conservative)
+        return {"mechanism": "central DP, server-side fixed clipping (Flower), unweighted mean",
+                "noise_multiplier": self.noise_multiplier, "clipping_norm": self.clipping_norm,
+                "sampled_clients": self.num_sampled_clients,
                 "noise_std": self.noise_multiplier * self.clipping_norm / self.num_sampled_clients,
-                "epsilon": None}
+                "rounds": rounds, "delta": DELTA, "epsilon": gaussian_epsilon(self.noise_multiplier, rounds, DELTA),
+                "accountant": "Gaussian DP (Dong, Roth and Su 2019), client level, every client counted in every round"}
 
 
 def weighted_mean(metrics: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:

@@ -31,9 +31,13 @@ class LoRASettings(HeadInitSetting, L2SPSetting, BSSSettings):
     lora_alpha: int = setting(16, "scale: the update is alpha / r * B A")
     lora_dropout: float = setting(0.1, "dropout on the adapters' input")
     lora_targets: list[str] | None = setting(None, "names of the adapted modules (None: the backbone family's default)", (list,))
+    lora_groups: int | None = setting(None, "adapt only the top k layer groups (None: all); the groups below are frozen "
+                                            "and their activations cached, as for finetune --unfreeze k", (int,))
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if self.lora_groups is not None and self.lora_groups < 1:
+            raise HeadstartError(f"lora_groups must be at least 1 (or None: every group), not {self.lora_groups!r}")
         if self.lora_r < 1 or self.lora_alpha <= 0 or not 0 <= self.lora_dropout < 1:
             raise HeadstartError(
                 f"LoRA needs lora_r >= 1, lora_alpha > 0 and 0 <= lora_dropout < 1, not {self.lora_r!r}, {self.lora_alpha!r}, {self.lora_dropout!r}")
@@ -51,11 +55,17 @@ class LoRA(Method):
     lr_kind = "lora"
     backbone_train_mode = False  # BatchNorm statistics and dropout of the base model stay frozen
 
+    def first_trainable(self, num_groups: int) -> int:
+        k = self.recipe.lora_groups
+        return 0 if k is None else max(0, num_groups - k)
+
     def config(self, backbone: Backbone) -> LoraConfig:
         r = self.recipe
         targets = r.lora_targets or list(backbone.lora_targets)
         if not targets:
             raise HeadstartError(f"backbone {backbone.name!r} declares no LoRA target modules; set lora_targets")
+        if r.lora_groups is not None:
+            targets = modules_in_top_groups(backbone, targets, self.first_trainable(backbone.num_groups))
         return LoraConfig(r=r.lora_r, lora_alpha=r.lora_alpha, lora_dropout=r.lora_dropout, target_modules=targets)
 
     def prepare(self, model: TransferModel) -> None:
@@ -84,6 +94,18 @@ class LoRA(Method):
         if result.unexpected_keys:
             raise HeadstartError(f"LoRA state has tensors the adapters do not (e.g. {sorted(result.unexpected_keys)[:3]})")
         model.head.load_state_dict({k.removeprefix("head."): v for k, v in tensors.items() if k.startswith("head.")})
+
+
+def modules_in_top_groups(backbone: Backbone, targets: list[str], first: int) -> list[str]:
+    """The full names of the modules matching ``targets`` (PEFT's rule: the name or its last
+    dotted parts) inside ``backbone.groups[first:]``."""
+    inside = {id(m) for group in backbone.groups[first:] for m in group.modules()}
+    names = [name for name, m in backbone.named_modules()
+             if id(m) in inside and any(name == t or name.endswith(f".{t}") for t in targets)]
+    if not names:
+        raise HeadstartError(f"no module named {', '.join(targets)} in the top {backbone.num_groups - first} layer groups "
+                             f"of {backbone.name!r}; set lora_targets or more lora_groups")
+    return names
 
 
 def merged(backbone: Backbone) -> Backbone:

@@ -23,6 +23,7 @@ from headstart.data.catalogue import load_dataset  # noqa: E402
 from headstart.data.dataset import Dataset  # noqa: E402
 from headstart.data.splits import sample_shots  # noqa: E402
 from headstart.errors import HeadstartError  # noqa: E402
+from headstart.federated.accounting import gaussian_epsilon  # noqa: E402
 from headstart.federated.client import HeadstartClient  # noqa: E402
 from headstart.federated.partition import partition  # noqa: E402
 from headstart.federated.server import Federation, serve  # noqa: E402
@@ -173,7 +174,8 @@ def test_central_differential_privacy_clips_adds_noise_and_checkpoints_the_noise
     private = simulate(parts, recipe, rounds=1, dp_noise=1.0, dp_clip=0.5, checkpoint=tmp_path / "ck")
     dp = private.info["federated"]["privacy"]
     assert dp["noise_multiplier"] == 1.0 and dp["clipping_norm"] == 0.5 and dp["sampled_clients"] == 2
-    assert dp["noise_std"] == pytest.approx(0.25) and dp["epsilon"] is None
+    assert dp["noise_std"] == pytest.approx(0.25) and dp["rounds"] == 1
+    assert dp["epsilon"] == pytest.approx(gaussian_epsilon(1.0, 1)) and dp["delta"] == 1e-5
     assert plain.info["federated"]["privacy"] is None
     shared = Federation(recipe, train.classes, len(train.classes), 2).model
     start, state = dict(zip(shared.keys, shared.arrays())), private.model.state_dict()
@@ -187,4 +189,18 @@ def test_central_differential_privacy_clips_adds_noise_and_checkpoints_the_noise
     result = CliRunner().invoke(app, ["federate", str(write_csv(tmp_path / "train.csv", train)), "--clients", "2", "--rounds", "1",
                                       "--dp-noise", "0.5", "--dp-clip", "2", "--no-progress", "--out", str(tmp_path / "run")])
     assert result.exit_code == 0, result.output
-    assert "noise multiplier 0.5 (std 0.5 on the aggregate of 2 clients); epsilon is not accounted" in " ".join(result.output.split())
+    eps = f"{gaussian_epsilon(0.5, 1):.3g}"
+    assert f"noise multiplier 0.5 (std 0.5 on the aggregate of 2 clients): epsilon {eps} at delta 1e-05 over 1 rounds" in " ".join(result.output.split())
+
+
+def test_private_aggregation_weighs_every_client_the_same(articles):
+    train, _ = articles
+    recipe = Recipe.build(method="probe", epochs=2, head_lr=1e-2)
+    parts = [train.subset(np.arange(0, 10)), train.subset(np.arange(10, len(train)))]  # unequal sizes: 10 and 30
+    assert len(parts[1]) == 3 * len(parts[0])
+    alone = [simulate([p], recipe, rounds=1).model.head.weight.detach().numpy() for p in parts]
+    weighted = simulate(parts, recipe, rounds=1).model.head.weight.detach().numpy()
+    unweighted = simulate(parts, recipe, rounds=1, dp_noise=0.0, dp_clip=1e9).model.head.weight.detach().numpy()
+    sizes = np.array([len(p) for p in parts], float)
+    np.testing.assert_allclose(weighted, (sizes[0] * alone[0] + sizes[1] * alone[1]) / sizes.sum(), atol=1e-5)
+    np.testing.assert_allclose(unweighted, (alone[0] + alone[1]) / 2, atol=1e-5)

@@ -6,6 +6,7 @@ import torch
 from short_text import TEXT_OPTIONS
 
 import headstart
+from headstart.errors import HeadstartError
 from headstart.methods import get_method
 from headstart.methods.regularizers import L2SP, BatchSpectralShrinkage
 from headstart.model import TransferModel
@@ -61,6 +62,19 @@ def test_lora_trains_and_saves_only_adapters_and_head(bbc_train, tmp_path):
     assert np.array_equal(reloaded.outputs(texts), model.outputs(texts))
     trained_b = next(v for k, v in saved.items() if "lora_B" in k)
     assert float(trained_b.abs().sum()) > 0  # B starts at 0: the adapters did train, and were reloaded
+
+
+def test_lora_on_the_top_groups_caches_the_frozen_prefix(bbc_train, tmp_path):
+    model = headstart.fit(bbc_train, backbone="minilm-l6", method="lora", lora_groups=2, epochs=1, **TEXT_OPTIONS)
+    assert model.info["prefix_cached"] is True  # embeddings and layers 0-3 ran once, from the cache
+    saved = model.method.changed_state(model.model)
+    adapted = {k.split(".")[2] for k in saved if "lora_" in k}  # backbone.groups.<i>....
+    assert adapted == {"5", "6"}  # groups[0] is the embeddings: the last two of the six layers
+    reloaded = headstart.load(model.save(tmp_path / "lora2"))
+    texts = bbc_train.inputs[:4]
+    assert np.array_equal(reloaded.outputs(texts), model.outputs(texts))
+    with pytest.raises(HeadstartError, match="lora_groups"):
+        Recipe.build(method="lora", lora_groups=0)
 
 
 def test_scratch_starts_from_random_weights(lite0):
