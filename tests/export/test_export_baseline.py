@@ -1,5 +1,6 @@
 """The kept baseline exported to ONNX on real data: TF-IDF (BBC News), pixels (digits), MFCC statistics
-(FSDD) each match the saved-and-loaded baseline; the unsupported cases are refused in one line."""
+(FSDD) each match the saved-and-loaded baseline through OnnxModel, `headstart predict` and the
+server; the unsupported cases are refused in one line."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -18,6 +20,7 @@ from headstart.errors import HeadstartError
 from headstart.export import OnnxModel, export_onnx
 from headstart.select.baseline_model import BaselineModel, fit_baseline_model
 from headstart.select.series_baseline import SeriesBaselineModel
+from headstart.serve import ServeSettings, create_app
 
 # texts scikit-learn's tokeniser and a naive ONNX one split differently: one-letter words between words (their
 # bigrams), accents, non-Latin scripts, a capital I with a dot, nothing to tokenise at all
@@ -46,6 +49,9 @@ def test_text_baseline_exports_with_scikit_learn_tokenisation(bbc_train, bbc_tes
     result = CliRunner().invoke(app, ["predict", str(tmp_path / "bbc.onnx"), AWKWARD_TEXTS[-1], "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)[0]["label"] == model.predict(AWKWARD_TEXTS[-1]).labels[0]
+    with TestClient(create_app(ServeSettings(str(tmp_path / "bbc.onnx")), onnx)) as client:
+        served = client.post("/predict", json={"inputs": texts[:3]})
+    assert [p["label"] for p in served.json()["predictions"]] == model.predict(texts[:3]).labels
 
 
 def test_pixel_baseline_exports_through_the_cli(digits_train, digits_test, tmp_path):
