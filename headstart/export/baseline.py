@@ -75,9 +75,10 @@ def tfidf_graph(vectorizer: TfidfVectorizer) -> onnx.ModelProto:
     counter = copy.copy(vectorizer).set_params(lowercase=False, sublinear_tf=False, use_idf=False, norm=None)
     converted = convert_sklearn(counter, initial_types=[("text", StringTensorType([None, 1]))], target_opset=OPSET)
     graph, tf = converted.graph, converted.graph.output[0].name
-    (tokenizer,) = [node for node in graph.node if node.op_type == "Tokenizer"]  # (skl2onnx's option for this walks
-    expression = next(a for a in tokenizer.attribute if a.name == "tokenexp")  # every vocabulary entry: seconds)
-    expression.s = TOKEN_EXPRESSION.encode()
+    (tokenizer,) = [node for node in graph.node if node.op_type == "Tokenizer"]  # set here: skl2onnx's tokenexp
+    for attribute in [a for a in tokenizer.attribute if a.name in ("tokenexp", "separators")]:  # option walks every
+        tokenizer.attribute.remove(attribute)  # vocabulary entry (11 s on BBC News)
+    tokenizer.attribute.append(helper.make_attribute("tokenexp", TOKEN_EXPRESSION))
     if vectorizer.sublinear_tf:  # log(max(tf, 1)) + sign(tf): 1 + log(tf) where tf > 0, else 0
         graph.initializer.append(numpy_helper.from_array(np.ones(1, np.float32), "one"))
         graph.node.extend([helper.make_node("Max", [tf, "one"], ["tf_at_least_1"]),
