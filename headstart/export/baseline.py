@@ -1,18 +1,20 @@
-"""The kept baseline (``BaselineModel``) as one ONNX graph with the neural exports' contract: one
+r"""The kept baseline (``BaselineModel``) as one ONNX graph with the neural exports' contract: one
 output ``probabilities`` (float32, ``(batch, classes)``), metadata ``OnnxModel`` reads.
 
     text             text (B, 1) strings -> TF-IDF (skl2onnx) -> softmax(v W^T + b)
     pixels, MFCC     features (B, d) float32 rows -> softmax(x W^T + b)
 
-The TF-IDF part is skl2onnx's conversion of the stored vectorizer with two changes that make it
-tokenise as scikit-learn does (measured: identical tokens on all 15,033 rotten_tomatoes and
-bbc_news texts; skl2onnx's defaults differ on every text with a one-letter word and need an
-``en_US`` locale to load): the token expression is the RE2 spelling of scikit-learn's default
-``(?u)\\b\\w\\w+\\b`` (Unicode word runs of two or more characters, where skl2onnx writes ASCII
-runs of one or more), and lowercasing is left to the ``text`` preprocessing spec (Python's
-``str.lower``, as scikit-learn does, instead of ``StringNormalizer``'s locale). The fixed
-features are computed by the ``pixels`` / ``mfcc-stats`` specs with the functions the baseline
-itself uses (``headstart.select.baseline_model.FIXED_FEATURES``).
+The TF-IDF part is skl2onnx's term counting (``Tokenizer`` + ``TfIdfVectorizer`` ops) of the stored
+vocabulary, then the weighting as scikit-learn computes it. Three departures from skl2onnx's own
+conversion make it match scikit-learn (``bench/export_baseline.py``: identical words on all 15,033
+rotten_tomatoes and bbc_news texts, where skl2onnx's differ on 11,161; its whole conversion is off
+by up to 0.087 in probability): the token expression is the RE2 spelling of scikit-learn's default
+``(?u)\b\w\w+\b`` (Unicode word runs of two or more characters; skl2onnx writes ASCII runs of one
+or more, which keeps one-letter words and so changes the word pairs); sublinear tf is
+``1 + log(tf)`` (skl2onnx: ``log(1 + tf)``); lowercasing is left to the ``text`` preprocessing spec
+(Python's ``str.lower``, as scikit-learn does; skl2onnx's ``StringNormalizer`` needs an ``en_US``
+locale to load). The fixed features are computed by the ``pixels`` / ``mfcc-stats`` specs with the
+functions the baseline itself uses (``headstart.select.baseline_model.FIXED_FEATURES``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from typing import Any
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
-
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from headstart.errors import HeadstartError
@@ -75,9 +76,10 @@ def tfidf_graph(vectorizer: TfidfVectorizer) -> onnx.ModelProto:
     counter = copy.copy(vectorizer).set_params(lowercase=False, sublinear_tf=False, use_idf=False, norm=None)
     converted = convert_sklearn(counter, initial_types=[("text", StringTensorType([None, 1]))], target_opset=OPSET)
     graph, tf = converted.graph, converted.graph.output[0].name
-    (tokenizer,) = [node for node in graph.node if node.op_type == "Tokenizer"]  # set here: skl2onnx's tokenexp
-    for attribute in [a for a in tokenizer.attribute if a.name in ("tokenexp", "separators")]:  # option walks every
-        tokenizer.attribute.remove(attribute)  # vocabulary entry (11 s on BBC News)
+    # the token expression is set on the node: skl2onnx's tokenexp option walks every vocabulary entry (11 s on BBC News)
+    (tokenizer,) = [node for node in graph.node if node.op_type == "Tokenizer"]
+    for attribute in [a for a in tokenizer.attribute if a.name in ("tokenexp", "separators")]:
+        tokenizer.attribute.remove(attribute)
     tokenizer.attribute.append(helper.make_attribute("tokenexp", TOKEN_EXPRESSION))
     if vectorizer.sublinear_tf:  # log(max(tf, 1)) + sign(tf): 1 + log(tf) where tf > 0, else 0
         graph.initializer.append(numpy_helper.from_array(np.ones(1, np.float32), "one"))
