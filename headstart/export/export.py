@@ -122,7 +122,7 @@ def export_onnx(model: FittedModel, path: str | Path, *, data: Dataset | str | P
     path.parent.mkdir(parents=True, exist_ok=True)
     items, labelled = example_items(model, data)
     if isinstance(model, BaselineModel):
-        views, float_inputs, graph_meta = [model], True, export_baseline(model, path)
+        views, float_inputs, graph_meta = [model], None, export_baseline(model, path)  # (no int8)
     else:
         views, float_inputs, graph_meta = neural_graph(model, path, items)
     meta = {"format": "headstart-onnx/1", "modality": model.modality, "describe": model.describe(), **graph_meta,
