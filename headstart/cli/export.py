@@ -20,12 +20,12 @@ def export(
                              ".parity.json and preprocessing files go beside it."),
     fmt: str = typer.Option("onnx", "--format", help="Export format (onnx)."),
     int8: bool = typer.Option(False, "--int8", help="Also write MODEL.int8.onnx (dynamic for text, static "
-                              "calibrated for images) and report its accuracy and speed-up."),
+                              "calibrated for images; neural graphs only) and report its accuracy and speed-up."),
     calibration: Optional[str] = typer.Option(None, "--calibration", help="Data to calibrate int8 on "
                                               "(default: --data)."),
     task: Optional[str] = TASK,
 ) -> None:
-    """Export a fitted model to ONNX, checking parity with PyTorch (fails above 1e-3).
+    """Export a fitted model (the kept baseline too) to ONNX, checking parity with it (fails above 1e-3).
 
     Example: headstart export runs/bbc --data bbc_news:test --out exported/bbc.onnx --int8
     """

@@ -1,5 +1,6 @@
 """``export_onnx``: a fitted model as one ONNX graph, its metadata and preprocessing spec beside it,
-parity with the PyTorch path checked (and stored) at export time, optionally an int8 copy."""
+parity with the model's own outputs (PyTorch, or scikit-learn's for the kept baseline) checked (and
+stored) at export time, optionally an int8 copy of a neural graph."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from torch import nn
 from headstart.data import load_data
 from headstart.data.dataset import Dataset
 from headstart.errors import HeadstartError
+from headstart.export.baseline import export_baseline
 from headstart.export.graph import Output, export_graph
 from headstart.export.quantize import quantize
 from headstart.export.runner import OnnxModel, metadata_path
 from headstart.fitted import FittedModel, Transferred, as_batch, data_columns
 from headstart.multitask.model import MultiTaskTransferred
+from headstart.select.baseline_model import BaselineModel
 from headstart.zoo import Backbone
 
 TOLERANCE = 1e-3  # the largest |probability difference| an export may have (fp32 reordering; AdaBN-adapted
@@ -36,9 +39,8 @@ def parts(model: FittedModel) -> tuple[Backbone, list[nn.Module], list[Output], 
                                           model.classes)]
     else:
         raise HeadstartError(
-            f"{type(model).__name__} cannot be exported to ONNX: the kept baseline computes its features with "
-            "scikit-learn (TF-IDF with its own tokenizer, or resized pixel rows) outside any graph headstart "
-            "can export; serve it with `headstart serve RUN --runtime torch`")
+            f"{model.describe()['method']} cannot be exported to ONNX (exportable: transfer, adapted and multi-task "
+            "runs and the TF-IDF, pixel and MFCC baselines); serve it with `headstart serve RUN --runtime torch`")
     return views[0].model.backbone, [v.model.head for v in views], outputs, views
 
 
@@ -60,8 +62,9 @@ def trace_batch(net: Backbone, items: list[Any]) -> Any:
     return net.prepare_inputs([items[i] for i in chosen])
 
 
-def parity(views: list[Transferred], exported: OnnxModel, items: list[Any]) -> dict[str, Any]:
-    """Max |Δ| of every output and the agreement of the predicted labels, PyTorch vs onnxruntime."""
+def parity(views: list[FittedModel], exported: OnnxModel, items: list[Any]) -> dict[str, Any]:
+    """Max |Δ| of every output and the agreement of the predicted labels, the model (one single-task
+    view per output) vs onnxruntime."""
     onnx_out = exported.all_outputs_of(items)
     per_output = {}
     for view, output in zip(views, exported.all_outputs):
@@ -90,27 +93,40 @@ def accuracy(model: OnnxModel, labelled: Dataset | None) -> float | None:
     return float(model.evaluate(labelled)["accuracy"])
 
 
+def neural_graph(model: FittedModel, path: Path, items: list[Any]) -> tuple[list[Transferred], bool, dict[str, Any]]:
+    """Write the graph of a transfer model traced on ``items``; return its single-task views,
+    whether its inputs are floats (images) and its metadata entries (backbone, preprocessing,
+    outputs, inputs)."""
+    net, heads, outputs, views = parts(model)
+    example = trace_batch(net, items)
+    meta = {"backbone": net.describe(), "preprocessing": net.export_preprocessing(path.parent),
+            "outputs": [o.__dict__ for o in outputs], "inputs": export_graph(net, heads, outputs, example, path)}
+    return views, not isinstance(example, dict), meta
+
+
 def export_onnx(model: FittedModel, path: str | Path, *, data: Dataset | str | Path | list[Any],
                 int8: bool = False, calibration: Dataset | str | Path | list[Any] | None = None,
                 tolerance: float = TOLERANCE) -> dict[str, Any]:
     """Write ``path`` (``model.onnx``), ``model.json`` (outputs, preprocessing spec, recipe, info),
     the files the spec names (``tokenizer.json``) and ``model.parity.json``; with ``int8``, also
     ``model.int8.onnx`` (+ its ``.json``), quantised and calibrated on ``calibration`` (default
-    ``data``). Parity is measured on ``data`` (labelled: accuracy too); raises ``HeadstartError``
-    if any probability differs from PyTorch's by more than ``tolerance``. Returns the parity report.
+    ``data``; neural graphs only). The kept baseline's graph comes from ``export_baseline``. Parity
+    is measured on ``data`` (labelled: accuracy too); raises ``HeadstartError`` if any probability
+    differs from the model's own by more than ``tolerance``. Returns the parity report.
     """
     path = Path(path)
     if path.suffix != ".onnx":
         raise HeadstartError(f"{path}: the exported file must end in .onnx")
+    if int8 and isinstance(model, BaselineModel):
+        raise HeadstartError("--int8 applies to neural graphs; the kept baseline's graph is one linear map already")
     path.parent.mkdir(parents=True, exist_ok=True)
-    net, heads, outputs, views = parts(model)
     items, labelled = example_items(model, data)
-    meta = {"format": "headstart-onnx/1", "modality": model.modality, "describe": model.describe(),
-            "backbone": net.describe(), "preprocessing": net.export_preprocessing(path.parent),
-            "outputs": [o.__dict__ for o in outputs], "info": model.info}
-    example = trace_batch(net, items)
-    input_names = export_graph(net, heads, outputs, example, path)
-    meta["inputs"] = input_names
+    if isinstance(model, BaselineModel):
+        views, float_inputs, graph_meta = [model], None, export_baseline(model, path)  # (no int8)
+    else:
+        views, float_inputs, graph_meta = neural_graph(model, path, items)
+    meta = {"format": "headstart-onnx/1", "modality": model.modality, "describe": model.describe(), **graph_meta,
+            "info": model.info}
     metadata_path(path).write_text(json.dumps(meta, indent=1, default=str))
     fp32 = OnnxModel(path)
     report: dict[str, Any] = {"model": path.name, "tolerance": tolerance, **parity(views, fp32, items)}
@@ -118,7 +134,6 @@ def export_onnx(model: FittedModel, path: str | Path, *, data: Dataset | str | P
     if int8:
         target = path.with_name(f"{path.stem}.int8.onnx")
         calibration_items = example_items(model, calibration)[0] if calibration is not None else items
-        float_inputs = not isinstance(example, dict)
         how = quantize(path, target, float_inputs, fp32.prepare, calibration_items)
         metadata_path(target).write_text(json.dumps(meta | {"quantisation": how}, indent=1, default=str))
         quantised = OnnxModel(target)

@@ -1,6 +1,7 @@
 """Run an exported model's preprocessing spec (written by ``Backbone.export_preprocessing``)
 without the backbone: ``tokenizer`` specs through the ``tokenizers`` library, ``image`` specs
-through PIL (decoded by ``headstart.data.images.load_image``, as headstart decodes every image)."""
+through PIL (decoded by ``headstart.data.images.load_image``, as headstart decodes every image);
+the kept baseline's ``text`` (strings), ``pixels`` and ``mfcc-stats`` specs (its own feature functions)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,14 @@ Preprocessor = Callable[[Sequence[Any]], dict[str, np.ndarray]]
 RESAMPLING = {"bicubic": Image.Resampling.BICUBIC, "bilinear": Image.Resampling.BILINEAR}
 
 
+def strings(texts: Sequence[Any]) -> list[str]:
+    """``texts`` as a list, refusing anything but strings."""
+    for index, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise DataError(f"text {index}: expected a string, not {type(text).__name__}")
+    return list(texts)
+
+
 def tokenizer_preprocessor(spec: dict[str, Any], folder: Path) -> Preprocessor:
     """Texts -> ``input_ids`` / ``token_type_ids`` / ``attention_mask`` (int64), truncated at
     ``max_length`` and right-padded to the batch's longest text."""
@@ -28,10 +37,7 @@ def tokenizer_preprocessor(spec: dict[str, Any], folder: Path) -> Preprocessor:
     tokenizer.enable_padding(pad_id=spec["pad_id"], pad_token=spec["pad_token"])
 
     def run(texts: Sequence[Any]) -> dict[str, np.ndarray]:
-        for index, text in enumerate(texts):
-            if not isinstance(text, str):
-                raise DataError(f"text {index}: expected a string, not {type(text).__name__}")
-        encoded = tokenizer.encode_batch(list(texts))
+        encoded = tokenizer.encode_batch(strings(texts))
         fields = {"input_ids": "ids", "token_type_ids": "type_ids", "attention_mask": "attention_mask"}
         return {name: np.asarray([getattr(e, fields[name]) for e in encoded], dtype=np.int64) for name in spec["inputs"]}
 
@@ -66,9 +72,35 @@ def image_preprocessor(spec: dict[str, Any], folder: Path) -> Preprocessor:
     return run
 
 
+def text_preprocessor(spec: dict[str, Any], folder: Path) -> Preprocessor:
+    """Texts -> ``text`` ``(B, 1)`` strings, lowercased by ``str.lower`` when ``spec["lowercase"]``
+    (as scikit-learn's TF-IDF does)."""
+
+    def run(texts: Sequence[Any]) -> dict[str, np.ndarray]:
+        rows = [t.lower() for t in strings(texts)] if spec["lowercase"] else strings(texts)
+        return {"text": np.array(rows, dtype=object).reshape(-1, 1)}
+
+    return run
+
+
+def baseline_features_preprocessor(spec: dict[str, Any], folder: Path) -> Preprocessor:
+    """Raw inputs -> ``features`` ``(B, d)`` float32: the kept baseline's fixed features ``spec["kind"]``
+    (pixel rows at ``spec["size"]``, MFCC statistics) computed by the baseline's own function."""
+    from headstart import baselines
+    from headstart.select.baseline_model import FIXED_FEATURES
+
+    if spec["kind"] == "pixels" and spec["size"] != baselines.PIXEL_SIDE:
+        raise HeadstartError(f"pixel size {spec['size']} differs from this version's {baselines.PIXEL_SIDE}")
+    compute = FIXED_FEATURES[spec["kind"]]
+    return lambda items: {"features": compute(items).astype(np.float32)}
+
+
 PREPROCESSORS: dict[str, Callable[[dict[str, Any], Path], Preprocessor]] = {
     "tokenizer": tokenizer_preprocessor,
     "image": image_preprocessor,
+    "text": text_preprocessor,
+    "pixels": baseline_features_preprocessor,
+    "mfcc-stats": baseline_features_preprocessor,
 }
 
 

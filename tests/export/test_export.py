@@ -14,7 +14,6 @@ from headstart.data.splits import sample_shots
 from headstart.errors import HeadstartError
 from headstart.export import OnnxModel, export_onnx
 from headstart.multitask import TaskSpec, fit_multitask
-from headstart.select.baseline_model import fit_baseline_model
 
 SHORT = {"backbone_options": {"max_length": 48}}
 
@@ -80,11 +79,6 @@ def test_multitask_exports_one_output_per_task(reviews, bbc_train, tmp_path):
     assert onnx.task == "multitask"
     texts = list(test.inputs[:4])
     assert onnx.for_task("topic").predict(texts).labels == model.predict(texts, task="topic").labels
-
-
-def test_baseline_refused_with_reason(bbc_train, bbc_test, tmp_path):
-    with pytest.raises(HeadstartError, match="baseline"):
-        export_onnx(fit_baseline_model(bbc_train), tmp_path / "b.onnx", data=bbc_test)
 
 
 def test_parity_failure_is_loud(text_probe, bbc_test, tmp_path):
