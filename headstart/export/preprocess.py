@@ -66,9 +66,20 @@ def image_preprocessor(spec: dict[str, Any], folder: Path) -> Preprocessor:
     return run
 
 
+def audio_preprocessor(spec: dict[str, Any], folder: Path) -> Preprocessor:
+    """Audio files, waveforms (or feature frames) -> the graph's inputs, by the front end the spec
+    names (``headstart.zoo.audio.FRONT_ENDS``): the code the backbone itself preprocesses with
+    (``read_audio``: decoding, mono, soxr resampling, loudness; then mel or MFCC frames)."""
+    from headstart.zoo.audio import audio_front_end
+
+    front_end, options = audio_front_end(spec["front_end"]), spec["options"]
+    return lambda items: front_end(items, **options)
+
+
 PREPROCESSORS: dict[str, Callable[[dict[str, Any], Path], Preprocessor]] = {
     "tokenizer": tokenizer_preprocessor,
     "image": image_preprocessor,
+    "audio": audio_preprocessor,
 }
 
 

@@ -138,6 +138,19 @@ class Backbone(nn.Module):
         reads it), writing any file it names (a tokenizer) into ``folder``."""
         raise BackboneError(f"backbone {self.name!r} declares no preprocessing spec, so it cannot be exported")
 
+    def graph_inputs(self, batch: Any) -> Mapping[str, Tensor] | Tensor:
+        """A batch as the tensors an exported graph takes: named tensors, or one tensor (``pixels``)."""
+        return batch
+
+    def graph_batch(self, inputs: Mapping[str, Tensor]) -> Any:
+        """Inverse of ``graph_inputs`` inside the exported graph (tensor operations only, so that the
+        trace holds for any batch size and length)."""
+        return inputs
+
+    def graph_axes(self) -> Mapping[str, Mapping[int, str]]:
+        """The dynamic axes of ``graph_inputs`` that are not ``(batch, length)``, by input name."""
+        return {}
+
     @property
     def num_groups(self) -> int:
         return len(self.groups)

@@ -30,7 +30,7 @@ from torch import Tensor, nn
 
 from headstart.data.audio import SAMPLE_RATE
 from headstart.data.cache import wheel_cached
-from headstart.zoo.audio import ItemRows, RowsPerItem
+from headstart.zoo.audio import ItemRows, RowsPerItem, decode_waveforms, register_front_end, rows_per_item
 from headstart.zoo.base import wheel_weights
 from headstart.zoo.registry import register_backbone
 
@@ -77,6 +77,12 @@ def partial_mels(wave: np.ndarray) -> np.ndarray:
     return np.stack([mel[s : s + PARTIAL_FRAMES] for s in starts])
 
 
+@register_front_end(NAME)
+def partial_inputs(raw: Sequence[Any], who: str = NAME) -> dict[str, np.ndarray]:
+    """Waveforms (or files) -> the mel spectrograms of their partial utterances (``rows_per_item``)."""
+    return rows_per_item([partial_mels(raise_volume(wave)) for wave in decode_waveforms(raw, who)])
+
+
 class LSTMLayer(nn.Module):
     """One LSTM layer over every partial: ``(P, T, in) -> (P, T, hidden)``."""
 
@@ -102,6 +108,7 @@ class Projection(nn.Module):
 class GE2ESpeaker(RowsPerItem):
     """The GE2E speaker encoder: see the module docstring."""
 
+    front_end = NAME
     lora_targets = ("linear",)  # the projection (PEFT's LoRA does not adapt LSTMs)
     learning_rates = {"finetune": 1e-4, "lora": 1e-3, "scratch": 1e-3}
 
@@ -115,11 +122,6 @@ class GE2ESpeaker(RowsPerItem):
 
     def row_counts(self, waves: Sequence[np.ndarray]) -> list[int]:
         return [len(partial_starts(len(wave))) for wave in waves]
-
-    def preprocess(self, raw: Sequence[Any]) -> ItemRows:
-        """Waveforms (or files) -> the mel spectrograms of their partial utterances."""
-        mels = [partial_mels(raise_volume(wave)) for wave in self.decode(raw)]
-        return ItemRows(torch.from_numpy(np.concatenate(mels)), tuple(len(m) for m in mels))
 
     def pool(self, state: ItemRows) -> Tensor:
         """Per item: the mean over partials of the last frame's hidden state (an LSTM depth), or of
