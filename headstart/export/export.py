@@ -118,8 +118,7 @@ def export_onnx(model: FittedModel, path: str | Path, *, data: Dataset | str | P
     if int8:
         target = path.with_name(f"{path.stem}.int8.onnx")
         calibration_items = example_items(model, calibration)[0] if calibration is not None else items
-        float_inputs = not isinstance(example, dict)
-        how = quantize(path, target, float_inputs, fp32.prepare, calibration_items)
+        how = quantize(path, target, net.quantisation, fp32.prepare, calibration_items)
         metadata_path(target).write_text(json.dumps(meta | {"quantisation": how}, indent=1, default=str))
         quantised = OnnxModel(target)
         fp32_s, int8_s = seconds_per_pass(fp32, items), seconds_per_pass(quantised, items)

@@ -76,10 +76,26 @@ def audio_preprocessor(spec: dict[str, Any], folder: Path) -> Preprocessor:
     return lambda items: front_end(items, **options)
 
 
+def series_preprocessor(spec: dict[str, Any], folder: Path) -> Preprocessor:
+    """Series ``(T,)`` or ``(C, T)`` -> ``values`` and ``mask`` ``(B, C, context_length)``: the last
+    points of each channel scaled and left-padded by ``headstart.zoo.series.context_windows`` with
+    the family's registered scaling, as the backbone preprocesses them."""
+    from headstart.zoo.series import context_windows, series_scaling
+
+    scaling, length = series_scaling(spec["scaling"]), spec["context_length"]
+
+    def run(items: Sequence[Any]) -> dict[str, np.ndarray]:
+        arrays, channels = context_windows(items, length, scaling, spec["min_observed"], spec["name"])
+        return {name: arrays[name].reshape(len(items), channels, length) for name in ("values", "mask")}
+
+    return run
+
+
 PREPROCESSORS: dict[str, Callable[[dict[str, Any], Path], Preprocessor]] = {
     "tokenizer": tokenizer_preprocessor,
     "image": image_preprocessor,
     "audio": audio_preprocessor,
+    "series": series_preprocessor,
 }
 
 

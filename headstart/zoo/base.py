@@ -56,6 +56,7 @@ class Backbone(nn.Module):
     baseline: ClassVar[str | None] = None  # the no-transfer baseline of ``headstart.baselines``
     length_option: ClassVar[str | None] = None  # the builder keyword that caps an input's length
     ragged_states: ClassVar[bool] = False  # do ``split_state`` rows vary in length (tokens)?
+    quantisation: ClassVar[str] = "static"  # how an int8 export is quantised (``headstart.export.quantize``)
     name: str
     feature_dim: int
     groups: nn.ModuleList

@@ -109,6 +109,7 @@ class GE2ESpeaker(RowsPerItem):
     """The GE2E speaker encoder: see the module docstring."""
 
     front_end = NAME
+    quantisation = "dynamic"  # onnxruntime's int8 LSTM kernel (DynamicQuantizeLSTM); static leaves the LSTMs in fp32
     lora_targets = ("linear",)  # the projection (PEFT's LoRA does not adapt LSTMs)
     learning_rates = {"finetune": 1e-4, "lora": 1e-3, "scratch": 1e-3}
 
