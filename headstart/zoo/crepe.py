@@ -102,8 +102,9 @@ class CrepeTiny(RowsPerItem):
 
     @staticmethod
     def flatten(h: Tensor) -> Tensor:
-        """``(F, C, H)`` -> ``(F, 4 C)``: averaged down to 4 frequency bins, flattened height-major."""
-        return F.adaptive_avg_pool1d(h, POOLED_HEIGHT).transpose(1, 2).flatten(1)
+        """``(F, C, H)`` -> ``(F, 4 C)``: averaged down to 4 frequency bins (H is a multiple of 4 at
+        every depth: adaptive average pooling as a reshape, which exports to ONNX), flattened height-major."""
+        return h.unflatten(-1, (POOLED_HEIGHT, -1)).mean(-1).transpose(1, 2).flatten(1)
 
     def pool(self, state: ItemRows) -> Tensor:
         return state.mean_per_item(self.flatten(state.h))
