@@ -104,6 +104,7 @@ def export_onnx(model: FittedModel, path: str | Path, *, data: Dataset | str | P
         raise HeadstartError(f"{path}: the exported file must end in .onnx")
     path.parent.mkdir(parents=True, exist_ok=True)
     net, heads, outputs, views = parts(model)
+    int8_how = net.int8_quantisation() if int8 else None
     items, labelled = example_items(model, data)
     meta = {"format": "headstart-onnx/1", "modality": model.modality, "describe": model.describe(),
             "backbone": net.describe(), "preprocessing": net.export_preprocessing(path.parent),
@@ -118,7 +119,7 @@ def export_onnx(model: FittedModel, path: str | Path, *, data: Dataset | str | P
     if int8:
         target = path.with_name(f"{path.stem}.int8.onnx")
         calibration_items = example_items(model, calibration)[0] if calibration is not None else items
-        how = quantize(path, target, net.quantisation, fp32.prepare, calibration_items)
+        how = quantize(path, target, int8_how, fp32.prepare, calibration_items)
         metadata_path(target).write_text(json.dumps(meta | {"quantisation": how}, indent=1, default=str))
         quantised = OnnxModel(target)
         fp32_s, int8_s = seconds_per_pass(fp32, items), seconds_per_pass(quantised, items)

@@ -139,6 +139,11 @@ class Backbone(nn.Module):
         reads it), writing any file it names (a tokenizer) into ``folder``."""
         raise BackboneError(f"backbone {self.name!r} declares no preprocessing spec, so it cannot be exported")
 
+    def int8_quantisation(self) -> str:
+        """How an int8 export of this backbone is quantised (``quantisation``); a ``BackboneError``
+        says why a family has no int8 export."""
+        return self.quantisation
+
     def graph_inputs(self, batch: Any) -> Mapping[str, Tensor] | Tensor:
         """A batch as the tensors an exported graph takes: named tensors, or one tensor (``pixels``)."""
         return batch
