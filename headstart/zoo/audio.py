@@ -129,8 +129,9 @@ class AudioBackbone(Backbone):
     """A backbone over audio; baseline: MFCC statistics + logistic regression.
 
     A family's ``preprocess`` is its registered front end (``front_end``: decoding, resampling,
-    loudness, mel or MFCC frames, in NumPy) followed by ``graph_batch`` on the front end's arrays,
-    so that an exported graph's ``audio`` spec runs the very same code before onnxruntime.
+    loudness, mel or MFCC frames, partial windows: everything that depends on a clip's length in
+    Python), giving arrays, then ``graph_batch`` on them; an exported graph's ``audio`` spec runs
+    the very same front end before onnxruntime.
     """
 
     modality = "audio"
