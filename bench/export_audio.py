@@ -10,13 +10,14 @@
 For each: max |Δprob| and label agreement of the fp32 graph against PyTorch, accuracy of both, and
 with int8 (the backbone's quantisation; for GE2E, which refuses int8, the dynamic quantisation it
 would take, measured to quote the refusal) accuracy, agreement and speed-up. Writes
-``bench/results/export_audio.json``.
+``bench/results/export_audio.json`` (after each model; ``--only NAME`` reruns one).
 
-    OMP_NUM_THREADS=1 .venv/bin/python -P bench/export_audio.py
+    OMP_NUM_THREADS=1 .venv/bin/python -P bench/export_audio.py [--only ge2e-speaker|crepe-tiny|hs-speech|hs-tcn]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 import tempfile
@@ -38,6 +39,7 @@ from headstart.pretrain import pretrain
 from headstart.pretrain_speech import pretrain_speech
 
 ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "results" / "export_audio.json"
 CLIP_SECONDS = (0.4, 0.8, 1.2, 2.0, 2.7, 3.5, 4.5, 6.0)
 
 
@@ -53,7 +55,9 @@ def joined_clips(data: Dataset) -> list[np.ndarray]:
 
 
 def lengths(model: Any, items: list[Any]) -> list[int]:
+    """The fewest and most rows (partials, frames; points for series) the inputs give."""
     counts = parts(model)[0].input_lengths(items)
+    counts = np.array([np.shape(x)[-1] for x in items]) if counts is None else counts
     return [int(counts.min()), int(counts.max())]
 
 
@@ -92,36 +96,53 @@ def measure(name: str, model: Any, test: Dataset, extra: list[Any], folder: Path
     return row
 
 
-def main() -> None:
+def record(name: str, row: dict[str, Any], started: float) -> None:
+    """Merge ``row`` into the results file as ``name``."""
+    results = json.loads(OUT.read_text()) if OUT.is_file() else {}
+    results[name] = row | {"seconds": time.perf_counter() - started}
+    OUT.write_text(json.dumps(results, indent=1))
+    print(f"wrote {name} to {OUT}", flush=True)
+
+
+def speech(folder: Path) -> None:
     started = time.perf_counter()
-    results: dict[str, Any] = {}
+    pretrain_speech(sample_shots(load_dataset("fsdd", "-s3"), 20, seed=0), folder / "speech", widths=(32, 64),
+                    epochs=8, seed=0)
+    speaker = load_dataset("fsdd", "s3")
+    train = sample_shots(speaker, 5, seed=0)
+    model = headstart.fit(train, backbone=str(folder / "speech"), method="probe")
+    record("hs-speech", measure("hs-speech", model, rest_of(speaker, train), [], folder), started)
+
+
+def series(folder: Path) -> None:
+    started = time.perf_counter()
+    pretrain([aeon_series(n) for n in ("Airline", "Lynx", "ShampooSales")], folder / "tcn", epochs=3,
+             steps_per_epoch=40, batch_size=16, lr=3e-3, seed=0, context=160, horizon=12, width=32, blocks=5)
+    gunpoint = load_dataset("gunpoint", "test")
+    model = headstart.fit(sample_shots(load_dataset("gunpoint", "train"), 5, seed=0), backbone=str(folder / "tcn"),
+                          method="probe")
+    cut = [x[: 60 + (i % 5) * 10] for i, x in enumerate(gunpoint.inputs[::3])]
+    record("hs-tcn", measure("hs-tcn", model, gunpoint, cut, folder), started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--only", choices=("ge2e-speaker", "crepe-tiny", "hs-speech", "hs-tcn"))
+    only = parser.parse_args().only
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         ami = load_dataset("ami_speakers")
         train = sample_shots(ami, 3, seed=0)
         test = rest_of(ami, train)
         for backbone in ("ge2e-speaker", "crepe-tiny"):
-            model = headstart.fit(train, backbone=backbone, method="probe")
-            results[backbone] = measure(backbone, model, test, joined_clips(test), folder)
-
-        pretrain_speech(sample_shots(load_dataset("fsdd", "-s3"), 20, seed=0), folder / "speech", widths=(32, 64),
-                        epochs=8, seed=0)
-        speaker = load_dataset("fsdd", "s3")
-        train = sample_shots(speaker, 5, seed=0)
-        model = headstart.fit(train, backbone=str(folder / "speech"), method="probe")
-        results["hs-speech"] = measure("hs-speech", model, rest_of(speaker, train), [], folder)
-
-        pretrain([aeon_series(n) for n in ("Airline", "Lynx", "ShampooSales")], folder / "tcn", epochs=3,
-                 steps_per_epoch=40, batch_size=16, lr=3e-3, seed=0, context=160, horizon=12, width=32, blocks=5)
-        gunpoint = load_dataset("gunpoint", "test")
-        model = headstart.fit(sample_shots(load_dataset("gunpoint", "train"), 5, seed=0), backbone=str(folder / "tcn"),
-                              method="probe")
-        cut = [x[: 60 + (i % 5) * 10] for i, x in enumerate(gunpoint.inputs[::3])]
-        results["hs-tcn"] = measure("hs-tcn", model, gunpoint, cut, folder)
-    results["seconds"] = time.perf_counter() - started
-    out = ROOT / "bench" / "results" / "export_audio.json"
-    out.write_text(json.dumps(results, indent=1))
-    print(f"wrote {out} in {results['seconds']:.0f} s")
+            if only in (None, backbone):
+                started = time.perf_counter()
+                model = headstart.fit(train, backbone=backbone, method="probe")
+                record(backbone, measure(backbone, model, test, joined_clips(test), folder), started)
+        if only in (None, "hs-speech"):
+            speech(folder)
+        if only in (None, "hs-tcn"):
+            series(folder)
 
 
 if __name__ == "__main__":
