@@ -1,6 +1,7 @@
-"""int8 quantisation with ``onnxruntime.quantization``, as the backbone says (``Backbone.int8_quantisation``):
-dynamic (weights int8, activations quantised on the fly: text encoders over token ids), or static (activation ranges calibrated
-on example inputs, QDQ format: convolutional networks over pixels or audio frames). A static graph is first pre-processed as onnxruntime
+"""int8 quantisation with ``onnxruntime.quantization``, as the backbone says
+(``Backbone.int8_quantisation``): dynamic (weights int8, activations quantised on the fly: text
+encoders over token ids), or static (activation ranges calibrated on example inputs, QDQ format:
+networks over pixels, audio frames or series). A static graph is first pre-processed as onnxruntime
 recommends (``quant_pre_process``: symbolic shape inference and graph optimisation before the
 quantiser sees it; without it int8 EfficientNet-Lite0 ran barely faster than fp32, see
 ``bench/serve.py``); a graph it cannot pre-process is quantised as it is."""

@@ -18,9 +18,8 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar
-
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -183,9 +182,6 @@ class SeriesBackbone(Backbone):
         rows = values.flatten(0, 1)
         return SeriesBatch(rows, mask.flatten(0, 1), torch.zeros_like(rows[:, :1]), torch.ones_like(rows[:, :1]),
                            values.shape[1])
-
-    def graph_axes(self) -> dict[str, dict[int, str]]:
-        return {"values": {0: "batch"}, "mask": {0: "batch"}}
 
     def export_preprocessing(self, folder: Path) -> dict[str, Any]:
         return {"kind": "series", "context_length": self.context_length, "scaling": self.scaling_name,
