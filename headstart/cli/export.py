@@ -20,7 +20,8 @@ def export(
                              ".parity.json and preprocessing files go beside it."),
     fmt: str = typer.Option("onnx", "--format", help="Export format (onnx)."),
     int8: bool = typer.Option(False, "--int8", help="Also write MODEL.int8.onnx (dynamic for text, static "
-                              "calibrated for images; neural graphs only) and report its accuracy and speed-up."),
+                              "calibrated for images, audio frames and series; neural graphs only, refused for "
+                              "ge2e-speaker) and report its accuracy and speed-up."),
     calibration: Optional[str] = typer.Option(None, "--calibration", help="Data to calibrate int8 on "
                                               "(default: --data)."),
     task: Optional[str] = TASK,

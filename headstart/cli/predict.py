@@ -12,15 +12,16 @@ from headstart.cli.console import RUN_TEXT_COL, TASK, print_predictions
 
 def predict(
     run: Path = typer.Argument(..., help="Artifact folder written by `headstart fit`, or a model.onnx written by `headstart export`."),
-    inputs: list[str] = typer.Argument(..., help="Image files, texts, one CSV/TSV/JSONL/TXT file of texts, or folders "
-                                       "(every image, or every .txt file, under them)."),
+    inputs: list[str] = typer.Argument(..., help="Image or audio files, texts, one CSV/TSV/JSONL/TXT file of texts (or "
+                                       "a table of image/audio files in a `path` column), or folders (every image, "
+                                       "audio file, or .txt file under them)."),
     text_col: Optional[str] = RUN_TEXT_COL,
     json_out: bool = typer.Option(False, "--json", help="Print the predictions as JSON instead of CSV."),
     task: Optional[str] = TASK,
     out_file: Optional[Path] = typer.Option(None, "--out", help="Forecasters: write the forecast CSV to this file."),
     freq: Optional[str] = typer.Option(None, help="Forecasters: the series' frequency (default inferred)."),
 ) -> None:
-    """Predict labels (with their probability) for images, texts, a file of texts or folders.
+    """Predict labels (with their probability) for images, audio, texts, a file of texts or folders.
 
     Writes CSV to stdout (input, label, probability), one row per input; a file's input is its path.
 

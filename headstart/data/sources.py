@@ -104,8 +104,9 @@ class NamedInputs(NamedTuple):
 def read_inputs(inputs: list[str], modality: Modality, text_col: str = "text") -> NamedInputs:
     """Raw inputs of a model of ``modality`` from command-line arguments.
 
-    Images and audio: files of that kind, and folders standing for every such file under them
-    (recursively); they are decoded at use.
+    Images and audio: files of that kind, folders standing for every such file under them
+    (recursively) and CSV/TSV/JSONL tables listing them in a ``path`` column (relative to the
+    table's folder); they are decoded at use.
     Texts: one CSV/TSV/JSONL file's ``text_col`` or one text file's non-blank lines when a single
     file is given; folders standing for every ``.txt`` file under them (one text each); else the
     arguments themselves.
@@ -129,14 +130,21 @@ _MEDIA_FILES = {"image": image_files, "audio": audio_files}
 
 
 def _media_files(paths: list[Path], kind: str) -> NamedInputs:
-    """The ``kind`` files named in ``paths`` and under the folders there, each named by its path."""
-    files = [f for p in paths for f in (_MEDIA_FILES[kind](p) if p.is_dir() else [p])]
+    """The ``kind`` files named in ``paths``, under the folders and in the tables there, each named by its path."""
+    files = [f for p in paths for f in (_MEDIA_FILES[kind](p) if p.is_dir() else _listed_files(p)
+                                        if p.is_file() and p.suffix.lower() in TABLE_SUFFIXES else [p])]
     if not files:
         raise DataError(f"no {kind} files under {', '.join(map(str, paths))}")
     missing = [p for p in files if not p.is_file()]
     if missing:
         raise DataError(f"no such {kind} file: {missing[0]}")
     return NamedInputs([str(f) for f in files], list(files))
+
+
+def _listed_files(table: Path) -> list[Path]:
+    """The files a table's ``path`` column names, relative paths relative to the table's folder."""
+    listed = read_table(table, AUDIO_PATH_COL, None, allow_unlabelled=True).inputs
+    return [table.parent / Path(str(p).strip()).expanduser() for p in listed]
 
 
 def _text_files(paths: list[Path]) -> NamedInputs:

@@ -93,15 +93,14 @@ def accuracy(model: OnnxModel, labelled: Dataset | None) -> float | None:
     return float(model.evaluate(labelled)["accuracy"])
 
 
-def neural_graph(model: FittedModel, path: Path, items: list[Any]) -> tuple[list[Transferred], bool, dict[str, Any]]:
-    """Write the graph of a transfer model traced on ``items``; return its single-task views,
-    whether its inputs are floats (images) and its metadata entries (backbone, preprocessing,
-    outputs, inputs)."""
+def neural_graph(model: FittedModel, path: Path, items: list[Any]) -> tuple[list[Transferred], dict[str, Any]]:
+    """Write the graph of a transfer model traced on ``items``; return its single-task views and
+    its metadata entries (backbone, preprocessing, outputs, inputs)."""
     net, heads, outputs, views = parts(model)
     example = trace_batch(net, items)
     meta = {"backbone": net.describe(), "preprocessing": net.export_preprocessing(path.parent),
             "outputs": [o.__dict__ for o in outputs], "inputs": export_graph(net, heads, outputs, example, path)}
-    return views, not isinstance(example, dict), meta
+    return views, meta
 
 
 def export_onnx(model: FittedModel, path: str | Path, *, data: Dataset | str | Path | list[Any],
@@ -120,11 +119,12 @@ def export_onnx(model: FittedModel, path: str | Path, *, data: Dataset | str | P
     if int8 and isinstance(model, BaselineModel):
         raise HeadstartError("--int8 applies to neural graphs; the kept baseline's graph is one linear map already")
     path.parent.mkdir(parents=True, exist_ok=True)
+    int8_how = parts(model)[0].int8_quantisation() if int8 else None  # a family without int8 refuses before any work
     items, labelled = example_items(model, data)
     if isinstance(model, BaselineModel):
-        views, float_inputs, graph_meta = [model], None, export_baseline(model, path)  # (no int8)
+        views, graph_meta = [model], export_baseline(model, path)
     else:
-        views, float_inputs, graph_meta = neural_graph(model, path, items)
+        views, graph_meta = neural_graph(model, path, items)
     meta = {"format": "headstart-onnx/1", "modality": model.modality, "describe": model.describe(), **graph_meta,
             "info": model.info}
     metadata_path(path).write_text(json.dumps(meta, indent=1, default=str))
@@ -134,7 +134,7 @@ def export_onnx(model: FittedModel, path: str | Path, *, data: Dataset | str | P
     if int8:
         target = path.with_name(f"{path.stem}.int8.onnx")
         calibration_items = example_items(model, calibration)[0] if calibration is not None else items
-        how = quantize(path, target, float_inputs, fp32.prepare, calibration_items)
+        how = quantize(path, target, int8_how, fp32.prepare, calibration_items)
         metadata_path(target).write_text(json.dumps(meta | {"quantisation": how}, indent=1, default=str))
         quantised = OnnxModel(target)
         fp32_s, int8_s = seconds_per_pass(fp32, items), seconds_per_pass(quantised, items)

@@ -40,7 +40,7 @@ class InferenceGraph(nn.Module):
         self.input_names = list(input_names) if input_names else None
 
     def forward(self, *inputs: Tensor) -> tuple[Tensor, ...]:
-        batch: Any = dict(zip(self.input_names, inputs)) if self.input_names else inputs[0]
+        batch: Any = self.backbone.graph_batch(dict(zip(self.input_names, inputs))) if self.input_names else inputs[0]
         features = self.backbone.forward_features(batch)
         return tuple(tasks.activate(kind, head(features)) for kind, head in zip(self.kinds, self.heads))
 
@@ -54,12 +54,15 @@ def as_tensors(batch: Any) -> tuple[list[str] | None, tuple[Tensor, ...]]:
 
 def export_graph(backbone: Backbone, heads: Sequence[nn.Module], outputs: Sequence[Output], example: Any,
                  path: Path) -> list[str]:
-    """Write the graph to ``path`` (TorchScript-based exporter, dynamic batch and length axes),
-    traced on ``example`` (a backbone batch); return the graph's input names."""
-    names, tensors = as_tensors(example)
+    """Write the graph to ``path`` (TorchScript-based exporter, dynamic batch and length axes, or
+    those ``backbone.graph_axes`` names), traced on ``example`` (a backbone batch); return the
+    graph's input names."""
+    names, tensors = as_tensors(backbone.graph_inputs(example))
     graph = InferenceGraph(merged(backbone), heads, outputs, names).eval()
     input_names = names or ["pixels"]
-    axes = {n: ({0: "batch", 1: "length"} if t.dim() == 2 else {0: "batch"}) for n, t in zip(input_names, tensors)}
+    declared = backbone.graph_axes()
+    axes = {n: dict(declared[n]) if n in declared else {0: "batch", 1: "length"} if t.dim() == 2 else {0: "batch"}
+            for n, t in zip(input_names, tensors)}
     axes |= {o.name: {0: "batch"} for o in outputs}
     with torch.inference_mode():
         torch.onnx.export(graph, tensors, str(path), input_names=input_names, output_names=[o.name for o in outputs],

@@ -83,6 +83,31 @@ def text_preprocessor(spec: dict[str, Any], folder: Path) -> Preprocessor:
     return run
 
 
+def audio_preprocessor(spec: dict[str, Any], folder: Path) -> Preprocessor:
+    """Audio files, waveforms (or feature frames) -> the graph's inputs, by the front end the spec
+    names (``headstart.zoo.audio.FRONT_ENDS``): the code the backbone itself preprocesses with
+    (``read_audio``: decoding, mono, soxr resampling, loudness; then mel or MFCC frames)."""
+    from headstart.zoo.audio import audio_front_end
+
+    front_end, options = audio_front_end(spec["front_end"]), spec["options"]
+    return lambda items: front_end(items, **options)
+
+
+def series_preprocessor(spec: dict[str, Any], folder: Path) -> Preprocessor:
+    """Series ``(T,)`` or ``(C, T)`` -> ``values`` and ``mask`` ``(B, C, context_length)``: the last
+    points of each channel scaled and left-padded by ``headstart.zoo.series.context_windows`` with
+    the family's registered scaling, as the backbone preprocesses them."""
+    from headstart.zoo.series import context_windows, series_scaling
+
+    scaling, length = series_scaling(spec["scaling"]), spec["context_length"]
+
+    def run(items: Sequence[Any]) -> dict[str, np.ndarray]:
+        arrays, channels = context_windows(items, length, scaling, spec["min_observed"], spec["name"])
+        return {name: arrays[name].reshape(len(items), channels, length) for name in ("values", "mask")}
+
+    return run
+
+
 def baseline_features_preprocessor(spec: dict[str, Any], folder: Path) -> Preprocessor:
     """Raw inputs -> ``features`` ``(B, d)`` float32: the kept baseline's fixed features ``spec["kind"]``
     (pixel rows at ``spec["size"]``, MFCC statistics) computed by the baseline's own function."""
@@ -101,6 +126,8 @@ PREPROCESSORS: dict[str, Callable[[dict[str, Any], Path], Preprocessor]] = {
     "text": text_preprocessor,
     "pixels": baseline_features_preprocessor,
     "mfcc-stats": baseline_features_preprocessor,
+    "audio": audio_preprocessor,
+    "series": series_preprocessor,
 }
 
 

@@ -1,6 +1,7 @@
-"""int8 quantisation with ``onnxruntime.quantization``: dynamic for graphs over token ids (weights
-int8, activations quantised on the fly), static for graphs over float pixels (activation ranges
-calibrated on example inputs, QDQ format). A static graph is first pre-processed as onnxruntime
+"""int8 quantisation with ``onnxruntime.quantization``, as the backbone says
+(``Backbone.int8_quantisation``): dynamic (weights int8, activations quantised on the fly: text
+encoders over token ids), or static (activation ranges calibrated on example inputs, QDQ format:
+networks over pixels, audio frames or series). A static graph is first pre-processed as onnxruntime
 recommends (``quant_pre_process``: symbolic shape inference and graph optimisation before the
 quantiser sees it; without it int8 EfficientNet-Lite0 ran barely faster than fp32, see
 ``bench/serve.py``); a graph it cannot pre-process is quantised as it is."""
@@ -28,13 +29,13 @@ class Calibration:
         return next(self.feeds, None)
 
 
-def quantize(source: Path, target: Path, float_inputs: bool,
+def quantize(source: Path, target: Path, how: str,
              prepare: Callable[[Sequence[Any]], dict[str, np.ndarray]], calibration: Sequence[Any]) -> str:
-    """Write the int8 version of ``source`` to ``target``; return how (``dynamic`` or ``static``)."""
+    """Write the int8 version of ``source`` to ``target`` ``how`` (``dynamic`` or ``static``); return ``how``."""
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_dynamic, quantize_static
     from onnxruntime.quantization.preprocess import quant_pre_process
 
-    if not float_inputs:
+    if how == "dynamic":
         quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8)
         return "dynamic"
     reader = type("Reader", (Calibration, CalibrationDataReader), {})(prepare, list(calibration))

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from headstart.data.dataset import Dataset
-from headstart.errors import HeadstartError
+from headstart.errors import DataError, HeadstartError
 from headstart.export.preprocess import preprocessor
 from headstart.fitted import Inputs, Prediction, as_batch, evaluate_model
 
@@ -20,6 +20,17 @@ BATCH = 32  # inputs per onnxruntime call when predicting many
 def metadata_path(onnx_path: Path) -> Path:
     """Where the metadata (preprocessing spec, outputs, recipe) of ``model.onnx`` lives: ``model.json``."""
     return onnx_path.with_suffix(".json")
+
+
+def check_shapes(session: Any, feeds: dict[str, np.ndarray]) -> None:
+    """Refuse, in one line, inputs whose fixed dimensions differ from the graph's (e.g. a series
+    with other channels than the exported model was traced on)."""
+    for graph_input in session.get_inputs():
+        got = feeds[graph_input.name].shape
+        for axis, wanted in enumerate(graph_input.shape):
+            if isinstance(wanted, int) and got[axis] != wanted:
+                raise DataError(f"input {graph_input.name!r} has {got[axis]} along axis {axis}; the exported "
+                                f"graph takes {wanted} (shape {list(graph_input.shape)})")
 
 
 class OnnxModel:
@@ -80,7 +91,9 @@ class OnnxModel:
     def run(self, items: list[Any]) -> dict[str, np.ndarray]:
         """Every output for one batch of raw inputs (already coerced)."""
         names = [o["name"] for o in self.all_outputs]
-        return dict(zip(names, self.session.run(names, self.prepare(items))))
+        feeds = self.prepare(items)
+        check_shapes(self.session, feeds)
+        return dict(zip(names, self.session.run(names, feeds)))
 
     def all_outputs_of(self, inputs: Inputs) -> dict[str, np.ndarray]:
         """Every output for any number of inputs, ``BATCH`` at a time."""

@@ -17,7 +17,7 @@ ends) cannot read frames, and ``check_inputs`` says so in one line before any wo
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -27,11 +27,30 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from headstart.errors import DataError
+from headstart.errors import BackboneError, DataError
 from headstart.zoo.base import Backbone, decode_each
 
 InputKind = Literal["waveform", "frames"]
+FrontEnd = Callable[..., dict[str, np.ndarray]]
 PREVIEW_HEIGHT = 64  # pixels of a spectrogram preview
+FRONT_ENDS: dict[str, FrontEnd] = {}  # name -> raw items (and options) -> a family's graph inputs
+
+
+def register_front_end(name: str) -> Callable[[FrontEnd], FrontEnd]:
+    """Register ``front_end(items, **options) -> {input name: array}`` as ``name``: what a family's
+    ``preprocess`` runs before its tensors, and what an exported model's ``audio`` spec runs."""
+    def register(front_end: FrontEnd) -> FrontEnd:
+        FRONT_ENDS[name] = front_end
+        return front_end
+
+    return register
+
+
+def audio_front_end(name: str) -> FrontEnd:
+    """The front end registered as ``name``."""
+    if name not in FRONT_ENDS:
+        raise BackboneError(f"unknown audio front end {name!r}; known: {', '.join(sorted(FRONT_ENDS))}")
+    return FRONT_ENDS[name]
 
 
 def input_kind(item: Any) -> InputKind:
@@ -56,6 +75,16 @@ def decode_waveform(item: Any) -> np.ndarray:
     if wave.size == 0 or not np.isfinite(wave).all():
         raise DataError(f"a waveform of {wave.size} samples with non-finite or no values")
     return wave
+
+
+def decode_waveforms(items: Sequence[Any], who: str) -> list[np.ndarray]:
+    """Each item as float32 samples for the waveform family ``who``; a ``DataError`` names the failing item."""
+    def waveform(item: Any) -> np.ndarray:
+        if input_kind(item) != "waveform":
+            raise DataError(f"{who} reads waveforms, not feature frames")
+        return decode_waveform(item)
+
+    return decode_each(items, waveform, "audio", "audio")
 
 
 def frames_of(item: Any, n_mfcc: int = 13) -> np.ndarray:
@@ -97,11 +126,31 @@ def heatmap(values: np.ndarray, height: int = PREVIEW_HEIGHT) -> Image.Image:
 
 
 class AudioBackbone(Backbone):
-    """A backbone over audio; baseline: MFCC statistics + logistic regression."""
+    """A backbone over audio; baseline: MFCC statistics + logistic regression.
+
+    A family's ``preprocess`` is its registered front end (``front_end``: decoding, resampling,
+    loudness, mel or MFCC frames, partial windows: everything that depends on a clip's length in
+    Python), giving arrays, then ``graph_batch`` on them; an exported graph's ``audio`` spec runs
+    the very same front end before onnxruntime.
+    """
 
     modality = "audio"
     baseline = "mfcc-stats"
     takes: ClassVar[InputKind] = "waveform"
+    front_end: ClassVar[str]  # the name it registered its front end under
+
+    def front_end_options(self) -> dict[str, Any]:
+        """The keyword arguments this backbone calls its front end with (JSON values)."""
+        return {"who": self.name}
+
+    def preprocess(self, raw: Sequence[Any]) -> Any:
+        """Raw items -> the front end's arrays -> the batch ``groups[0]`` takes."""
+        arrays = audio_front_end(self.front_end)(raw, **self.front_end_options())
+        return self.graph_batch({name: torch.from_numpy(array) for name, array in arrays.items()})
+
+    def export_preprocessing(self, folder: Path) -> dict[str, Any]:
+        return {"kind": "audio", "front_end": self.front_end, "options": self.front_end_options(),
+                "config": self.preprocessing_config()}
 
     @classmethod
     def as_inputs(cls, items: Iterable[Any]) -> list[Any]:
@@ -138,25 +187,43 @@ class AudioBackbone(Backbone):
 
     def decode(self, items: Sequence[Any]) -> list[np.ndarray]:
         """Each item as float32 samples (waveform families); a ``DataError`` names the failing item."""
-        def waveform(item: Any) -> np.ndarray:
-            if input_kind(item) != "waveform":
-                raise DataError(f"{self.name} reads waveforms, not feature frames")
-            return decode_waveform(item)
+        return decode_waveforms(items, self.name)
 
-        return decode_each(items, waveform, "audio", "audio")
+
+def averaging(counts: Sequence[int]) -> np.ndarray:
+    """The ``(items, rows)`` float32 matrix averaging ``counts[i]`` consecutive rows for item ``i``."""
+    owner = np.repeat(np.arange(len(counts)), counts)
+    matrix = np.zeros((len(counts), len(owner)), dtype=np.float32)
+    matrix[owner, np.arange(len(owner))] = 1.0 / np.asarray(counts, dtype=np.float32)[owner]
+    return matrix
+
+
+def rows_per_item(parts: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
+    """Per-item ``(rows_i, ...)`` arrays as one ``rows`` array and its ``average`` matrix (``ItemRows``)."""
+    return {"rows": np.concatenate(parts), "average": averaging([len(p) for p in parts])}
 
 
 @dataclass
 class ItemRows:
     """Rows of several items: ``counts[i]`` consecutive rows of ``h`` belong to item ``i``
-    (GE2E's partial utterances, CREPE's frames)."""
+    (GE2E's partial utterances, CREPE's frames); ``average`` is the ``(items, rows)`` matrix that
+    averages each item's rows (``averaging``), so that pooling is one matrix product, which an
+    exported graph runs for any number of rows per item."""
 
     h: Tensor
-    counts: tuple[int, ...]
+    average: Tensor
+
+    @classmethod
+    def of(cls, h: Tensor, counts: Sequence[int]) -> ItemRows:
+        return cls(h, torch.from_numpy(averaging(counts)))
+
+    @property
+    def counts(self) -> tuple[int, ...]:
+        return tuple(int(n) for n in (self.average > 0).sum(1))
 
     def mean_per_item(self, rows: Tensor) -> Tensor:
         """``(rows, D)`` averaged over each item's rows: ``(items, D)``."""
-        return torch.stack([part.mean(0) for part in rows.split(list(self.counts))])
+        return self.average.to(rows.dtype) @ rows
 
 
 class RowsPerItem(AudioBackbone):
@@ -176,4 +243,13 @@ class RowsPerItem(AudioBackbone):
         return list(state.h.split(list(state.counts)))
 
     def merge_states(self, rows: Sequence[Tensor]) -> ItemRows:
-        return ItemRows(torch.cat(list(rows)), tuple(len(r) for r in rows))
+        return ItemRows.of(torch.cat(list(rows)), [len(r) for r in rows])
+
+    def graph_inputs(self, batch: ItemRows) -> dict[str, Tensor]:
+        return {"rows": batch.h, "average": batch.average}
+
+    def graph_batch(self, inputs: Mapping[str, Tensor]) -> ItemRows:
+        return ItemRows(inputs["rows"], inputs["average"])
+
+    def graph_axes(self) -> dict[str, dict[int, str]]:
+        return {"rows": {0: "rows"}, "average": {0: "batch", 1: "rows"}}

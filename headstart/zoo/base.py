@@ -56,6 +56,7 @@ class Backbone(nn.Module):
     baseline: ClassVar[str | None] = None  # the no-transfer baseline of ``headstart.baselines``
     length_option: ClassVar[str | None] = None  # the builder keyword that caps an input's length
     ragged_states: ClassVar[bool] = False  # do ``split_state`` rows vary in length (tokens)?
+    quantisation: ClassVar[str] = "static"  # how an int8 export is quantised (``headstart.export.quantize``)
     name: str
     feature_dim: int
     groups: nn.ModuleList
@@ -137,6 +138,24 @@ class Backbone(nn.Module):
         """The preprocessing spec an exported graph needs beside it (``headstart.export.preprocess``
         reads it), writing any file it names (a tokenizer) into ``folder``."""
         raise BackboneError(f"backbone {self.name!r} declares no preprocessing spec, so it cannot be exported")
+
+    def int8_quantisation(self) -> str:
+        """How an int8 export of this backbone is quantised (``quantisation``); a ``BackboneError``
+        says why a family has no int8 export."""
+        return self.quantisation
+
+    def graph_inputs(self, batch: Any) -> Mapping[str, Tensor] | Tensor:
+        """A batch as the tensors an exported graph takes: named tensors, or one tensor (``pixels``)."""
+        return batch
+
+    def graph_batch(self, inputs: Mapping[str, Tensor]) -> Any:
+        """Inverse of ``graph_inputs`` inside the exported graph (tensor operations only, so that the
+        trace holds for any batch size and length)."""
+        return inputs
+
+    def graph_axes(self) -> Mapping[str, Mapping[int, str]]:
+        """The dynamic axes of ``graph_inputs`` that are not ``(batch, length)``, by input name."""
+        return {}
 
     @property
     def num_groups(self) -> int:

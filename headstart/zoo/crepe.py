@@ -34,7 +34,7 @@ from torch import Tensor, nn
 
 from headstart.errors import BackboneError
 from headstart.data.cache import wheel_cached
-from headstart.zoo.audio import ItemRows, RowsPerItem
+from headstart.zoo.audio import ItemRows, RowsPerItem, decode_waveforms, register_front_end, rows_per_item
 from headstart.zoo.base import wheel_weights
 from headstart.zoo.registry import register_backbone
 
@@ -45,6 +45,20 @@ PITCH_BINS = 360
 POOLED_HEIGHT = 4  # frequency bins each block's output is averaged down to
 CHANNELS = (128, 16, 16, 16, 32, 64)
 BN_EPS = 0.0010000000474974513  # the converted Keras model's BatchNorm epsilon
+
+
+def crepe_frames(wave: np.ndarray, hop: int) -> Tensor:
+    """``(1 + len // hop, 1024)`` normalised frames of one waveform (``torchcrepe.preprocess``)."""
+    padded = F.pad(torch.from_numpy(wave), (WINDOW // 2, WINDOW // 2))
+    frames = padded.unfold(0, WINDOW, hop)
+    frames = frames - frames.mean(dim=1, keepdim=True)
+    return frames / frames.std(dim=1, keepdim=True).clamp_min(1e-10)
+
+
+@register_front_end(NAME)
+def frame_inputs(raw: Sequence[Any], hop: int = 160, who: str = NAME) -> dict[str, np.ndarray]:
+    """Waveforms (or files) -> every frame of every item, ``(frames, 1, 1024)`` (``rows_per_item``)."""
+    return rows_per_item([crepe_frames(wave, hop).numpy()[:, None] for wave in decode_waveforms(raw, who)])
 
 
 class CrepeBlock(nn.Module):
@@ -64,6 +78,7 @@ class CrepeBlock(nn.Module):
 class CrepeTiny(RowsPerItem):
     """CREPE tiny: see the module docstring."""
 
+    front_end = NAME
     lora_targets = ("conv",)
     learning_rates = {"finetune": 1e-4, "lora": 1e-3, "scratch": 1e-3}
 
@@ -82,22 +97,14 @@ class CrepeTiny(RowsPerItem):
     def row_counts(self, waves: Sequence[np.ndarray]) -> list[int]:
         return [1 + len(wave) // self.hop for wave in waves]
 
-    def frames(self, wave: np.ndarray) -> Tensor:
-        """``(1 + len // hop, 1024)`` normalised frames of one waveform (``torchcrepe.preprocess``)."""
-        padded = F.pad(torch.from_numpy(wave), (WINDOW // 2, WINDOW // 2))
-        frames = padded.unfold(0, WINDOW, self.hop)
-        frames = frames - frames.mean(dim=1, keepdim=True)
-        return frames / frames.std(dim=1, keepdim=True).clamp_min(1e-10)
-
-    def preprocess(self, raw: Sequence[Any]) -> ItemRows:
-        """Waveforms (or files) -> every frame of every item, ``(frames, 1, 1024)``."""
-        frames = [self.frames(wave) for wave in self.decode(raw)]
-        return ItemRows(torch.cat(frames)[:, None], tuple(len(f) for f in frames))
+    def front_end_options(self) -> dict[str, Any]:
+        return {**super().front_end_options(), "hop": self.hop}
 
     @staticmethod
     def flatten(h: Tensor) -> Tensor:
-        """``(F, C, H)`` -> ``(F, 4 C)``: averaged down to 4 frequency bins, flattened height-major."""
-        return F.adaptive_avg_pool1d(h, POOLED_HEIGHT).transpose(1, 2).flatten(1)
+        """``(F, C, H)`` -> ``(F, 4 C)``: averaged down to 4 frequency bins (H is a multiple of 4 at
+        every depth: adaptive average pooling as a reshape, which exports to ONNX), flattened height-major."""
+        return h.unflatten(-1, (POOLED_HEIGHT, -1)).mean(-1).transpose(1, 2).flatten(1)
 
     def pool(self, state: ItemRows) -> Tensor:
         return state.mean_per_item(self.flatten(state.h))

@@ -37,7 +37,7 @@ from torch import Tensor, nn
 from headstart.errors import BackboneError
 from headstart.zoo.base import file_sha256
 from headstart.zoo.registry import register_backbone
-from headstart.zoo.series import SeriesBackbone, SeriesBatch, average_channels
+from headstart.zoo.series import SeriesBackbone, SeriesBatch, average_channels, register_scaling
 
 NAME = "fracast-0"
 FUTURE_SEED = 128  # encoder steps the decoder's future path reads (the package's head_future_conv_seed)
@@ -178,8 +178,17 @@ class StepQuantiles(nn.Module):
         return self.proj(states)[:, : self.horizon]
 
 
+@register_scaling("min-span")
+def min_span_scaling(tail: np.ndarray, observed: np.ndarray) -> tuple[float, float]:
+    """Min and span of the observed tail, the span at least 1e-5 (as the package)."""
+    loc = np.float64(np.min(tail[observed]))
+    return float(loc), float(max(np.float64(np.max(tail[observed])) - loc, 1e-5))
+
+
 class FracastBackbone(SeriesBackbone):
     """``fracast-0``: see the module docstring."""
+
+    scaling_name = "min-span"
 
     lora_targets = ("in_proj", "proj", "pw", "up", "down", "to_gb", "summary_proj", "future_conv.out_proj")
     # Decoder fine-tuned from cached encoder states on Airline: at 1e-3 the held-out pinball loss of 30
@@ -199,11 +208,6 @@ class FracastBackbone(SeriesBackbone):
         self.groups = nn.ModuleList([Stem(core), Encoder(core), Decoder(head)])
         self.pretrained_head = head.out_proj
 
-    def scaling(self, tail: np.ndarray, observed: np.ndarray) -> tuple[float, float]:
-        """Min and span of the observed tail, the span at least 1e-5 (as the package)."""
-        loc = np.float64(np.min(tail[observed]))
-        return float(loc), float(max(np.float64(np.max(tail[observed])) - loc, 1e-5))
-
     def pool(self, state: Any) -> Tensor:
         if isinstance(state, HorizonState):
             return average_channels(state.steps.flatten(1), state.channels)
@@ -212,6 +216,11 @@ class FracastBackbone(SeriesBackbone):
         else:
             features = torch.cat([state.observed_mean, state.last], dim=-1)
         return average_channels(features, state.channels)
+
+    def export_preprocessing(self, folder: Path) -> dict[str, Any]:
+        raise BackboneError(f"{self.name} cannot be exported to ONNX: its periodogram features use torch.fft.rfft, "
+                            "which the ONNX exporter (opset 17) does not support; export a run on an hs-tcn encoder, "
+                            "or serve it with --runtime torch")
 
     def forecast_head(self, horizon: int, pretrained: bool) -> nn.Module:
         if not 1 <= horizon <= self.native_horizon:

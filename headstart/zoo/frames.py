@@ -25,7 +25,7 @@ import torch
 from torch import Tensor, nn
 
 from headstart.errors import DataError
-from headstart.zoo.audio import AudioBackbone, frame_count, frames_of
+from headstart.zoo.audio import AudioBackbone, frame_count, frames_of, register_front_end
 from headstart.zoo.base import decode_each
 from headstart.zoo.own import load_own, save_own
 from headstart.zoo.registry import register_loader
@@ -56,6 +56,28 @@ def normalised(frames: np.ndarray) -> np.ndarray:
     return ((frames - frames.mean(axis=0)) / np.where(std > 1e-6, std, 1.0)).astype(np.float32)
 
 
+def checked_frames(item: Any, coefficients: int, who: str) -> np.ndarray:
+    """An item's ``(T, coefficients)`` frames: given, or the MFCCs of a waveform (``frames_of``)."""
+    frames = frames_of(item, coefficients)
+    if frames.shape[1] != coefficients or len(frames) == 0 or not np.isfinite(frames).all():
+        raise DataError(f"{who} reads finite frames of {coefficients} coefficients, got an array of shape {frames.shape}")
+    return frames
+
+
+@register_front_end(FAMILY)
+def frame_inputs(raw: Sequence[Any], coefficients: int = 13, who: str = FAMILY) -> dict[str, np.ndarray]:
+    """Normalised frames, right-padded with zeros to the batch's longest: ``frames`` ``(B, D, T)``
+    and ``mask`` ``(B, T)``."""
+    frames = decode_each(raw, lambda item: normalised(checked_frames(item, coefficients, who)), "audio", "audio")
+    length = max(len(f) for f in frames)
+    values = np.zeros((len(frames), coefficients, length), dtype=np.float32)
+    mask = np.zeros((len(frames), length), dtype=bool)
+    for i, f in enumerate(frames):
+        values[i, :, : len(f)] = f.T
+        mask[i, : len(f)] = True
+    return {"frames": values, "mask": mask}
+
+
 class FrameBlock(nn.Module):
     """Conv1d (same length) -> BatchNorm -> ReLU, padded frames kept at 0."""
 
@@ -73,6 +95,7 @@ class FrameCNN(AudioBackbone):
     """``hs-speech``: see the module docstring."""
 
     takes = "frames"
+    front_end = FAMILY
     ragged_states = True
     lora_targets = ("conv",)
     learning_rates = {"finetune": 1e-3, "lora": 3e-3, "scratch": 3e-3}
@@ -93,26 +116,23 @@ class FrameCNN(AudioBackbone):
 
     def frames_of(self, item: Any) -> np.ndarray:
         """An item's ``(T, coefficients)`` frames: given, or the MFCCs of a waveform."""
-        frames = frames_of(item, self.config.coefficients)
-        if frames.shape[1] != self.config.coefficients or len(frames) == 0 or not np.isfinite(frames).all():
-            raise DataError(f"{self.name} reads finite frames of {self.config.coefficients} coefficients, "
-                            f"got an array of shape {frames.shape}")
-        return frames
+        return checked_frames(item, self.config.coefficients, self.name)
 
     def input_lengths(self, items: Sequence[Any]) -> np.ndarray:
         """Frames per item (a recording is decoded to count them; its MFCCs are not computed)."""
         return np.array([frame_count(item) for item in items])
 
-    def preprocess(self, raw: Sequence[Any]) -> FrameState:
-        """Normalised frames, right-padded with zeros to the batch's longest: ``(B, D, T)`` + mask."""
-        frames = decode_each(raw, lambda item: normalised(self.frames_of(item)), "audio", "audio")
-        length = max(len(f) for f in frames)
-        values = np.zeros((len(frames), self.config.coefficients, length), dtype=np.float32)
-        mask = np.zeros((len(frames), length), dtype=bool)
-        for i, f in enumerate(frames):
-            values[i, :, : len(f)] = f.T
-            mask[i, : len(f)] = True
-        return FrameState(torch.from_numpy(values), torch.from_numpy(mask))
+    def front_end_options(self) -> dict[str, Any]:
+        return {**super().front_end_options(), "coefficients": self.config.coefficients}
+
+    def graph_inputs(self, batch: FrameState) -> dict[str, Tensor]:
+        return {"frames": batch.h, "mask": batch.mask}
+
+    def graph_batch(self, inputs: Mapping[str, Tensor]) -> FrameState:
+        return FrameState(inputs["frames"], inputs["mask"])
+
+    def graph_axes(self) -> dict[str, dict[int, str]]:
+        return {"frames": {0: "batch", 2: "frames"}, "mask": {0: "batch", 1: "frames"}}
 
     def pool(self, state: FrameState) -> Tensor:
         """``[mean, max]`` over each utterance's frames."""

@@ -2,7 +2,7 @@
 
 A raw series item is a float array ``(T,)`` (univariate) or ``(C, T)`` (multivariate, C channels);
 ``NaN`` marks a missing point. ``prepare_inputs`` keeps the last ``context_length`` points of each
-row, scales them the family's way (``scaling``) and left-pads to ``context_length``::
+row, scales them the family's way (``scaling_name``) and left-pads to ``context_length``::
 
     batch = backbone.prepare_inputs(windows)            # SeriesBatch, values in scaled space
     q = backbone.forecast_head(h, pretrained=True)(backbone.forward_features(batch))  # (B, h, Q)
@@ -16,18 +16,36 @@ its channels' features, so a classifier sees ``(items, feature_dim)`` whatever C
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-from headstart.errors import DataError
+from headstart.errors import BackboneError, DataError
 from headstart.zoo.base import Backbone
 
 QUANTILES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+Scaling = Callable[[np.ndarray, np.ndarray], tuple[float, float]]
+SCALINGS: dict[str, Scaling] = {}  # name -> (context tail, observed) -> (loc, scale); an export's spec names one
+
+
+def register_scaling(name: str) -> Callable[[Scaling], Scaling]:
+    """Register a family's context scaling as ``name`` (its ``scaling_name``; an exported ``series`` spec names it too)."""
+    def register(scaling: Scaling) -> Scaling:
+        SCALINGS[name] = scaling
+        return scaling
+
+    return register
+
+
+def series_scaling(name: str) -> Scaling:
+    if name not in SCALINGS:
+        raise BackboneError(f"unknown series scaling {name!r}; known: {', '.join(sorted(SCALINGS))}")
+    return SCALINGS[name]
 
 
 @dataclass
@@ -86,11 +104,33 @@ def as_rows(items: Sequence[Any]) -> tuple[list[np.ndarray], int]:
     return rows, int(channels or 1)
 
 
+def context_windows(raw: Sequence[Any], length: int, scaling: Scaling, min_observed: int,
+                    who: str) -> tuple[dict[str, np.ndarray], int]:
+    """Each row's last ``length`` points scaled by ``scaling``, left-padded (unobserved): ``values``
+    (rows, L) float32, ``mask`` (rows, L), ``loc`` and ``scale`` (rows, 1) float64; and the channels."""
+    rows, channels = as_rows(raw)
+    values = np.zeros((len(rows), length), dtype=np.float32)
+    mask = np.zeros((len(rows), length), dtype=bool)
+    loc = np.zeros((len(rows), 1), dtype=np.float64)
+    scale = np.ones((len(rows), 1), dtype=np.float64)
+    for i, row in enumerate(rows):
+        tail = row[-length:]
+        observed = np.isfinite(tail)
+        if int(observed.sum()) < min_observed:
+            raise DataError(f"series {i // channels}: {who} needs at least {min_observed} "
+                            f"observed points in its last {length}, got {int(observed.sum())}")
+        loc[i, 0], scale[i, 0] = scaling(tail, observed)
+        values[i, length - len(tail):] = np.where(observed, (tail - loc[i]) / scale[i], np.float32(0.0)).astype(np.float32)
+        mask[i, length - len(tail):] = observed
+    return {"values": values, "mask": mask, "loc": loc, "scale": scale}, channels
+
+
 class SeriesBackbone(Backbone):
     """A backbone over numeric series whose first group takes a ``SeriesBatch``.
 
     A family sets ``context_length``, ``native_horizon`` (its pre-trained head's horizon, or
-    ``None``) and implements ``scaling``, ``forecast_head`` and the base's ``pool``.
+    ``None``) and ``scaling_name`` (its registered context scaling, which an exported ``series``
+    spec names too) and implements ``forecast_head`` and the base's ``pool``.
     """
 
     modality = "series"
@@ -99,6 +139,7 @@ class SeriesBackbone(Backbone):
     min_observed: ClassVar[int] = 2  # observed points a context window needs
     context_length: int
     native_horizon: int | None = None
+    scaling_name: ClassVar[str]  # the ``SCALINGS`` entry that scales its context windows
 
     @classmethod
     def as_inputs(cls, items: Iterable[Any]) -> list[Any]:
@@ -124,29 +165,27 @@ class SeriesBackbone(Backbone):
             return f"series [{shape}], no observed values"
         return f"series [{shape}] {np.nanmin(array):.4g} … {np.nanmax(array):.4g}, last {array.reshape(-1)[-1]:.4g}"
 
-    @abstractmethod
-    def scaling(self, tail: np.ndarray, observed: np.ndarray) -> tuple[float, float]:
-        """``(loc, scale)`` of one context row (float32, ``observed`` marks finite points)."""
-
     def preprocess(self, raw: Sequence[Any]) -> SeriesBatch:
-        """Each row's last ``context_length`` points scaled by ``scaling``, left-padded (unobserved)."""
-        rows, channels = as_rows(raw)
-        length = self.context_length
-        values = np.zeros((len(rows), length), dtype=np.float32)
-        mask = np.zeros((len(rows), length), dtype=bool)
-        loc = np.zeros((len(rows), 1), dtype=np.float64)
-        scale = np.ones((len(rows), 1), dtype=np.float64)
-        for i, row in enumerate(rows):
-            tail = row[-length:]
-            observed = np.isfinite(tail)
-            if int(observed.sum()) < self.min_observed:
-                raise DataError(f"series {i // channels}: {self.name} needs at least {self.min_observed} "
-                                f"observed points in its last {length}, got {int(observed.sum())}")
-            loc[i, 0], scale[i, 0] = self.scaling(tail, observed)
-            values[i, length - len(tail):] = np.where(observed, (tail - loc[i]) / scale[i], np.float32(0.0)).astype(np.float32)
-            mask[i, length - len(tail):] = observed
-        return SeriesBatch(torch.from_numpy(values), torch.from_numpy(mask), torch.from_numpy(loc),
-                           torch.from_numpy(scale), channels)
+        """Each row's last ``context_length`` points scaled by its scaling, left-padded (unobserved)."""
+        arrays, channels = context_windows(raw, self.context_length, series_scaling(self.scaling_name),
+                                           self.min_observed, self.name)
+        return SeriesBatch(*(torch.from_numpy(arrays[k]) for k in ("values", "mask", "loc", "scale")), channels)
+
+    def graph_inputs(self, batch: SeriesBatch) -> dict[str, Tensor]:
+        """``values`` and ``mask`` as ``(items, channels, L)`` (the channels are fixed by the trace)."""
+        shape = (len(batch), batch.channels, self.context_length)
+        return {"values": batch.values.reshape(shape), "mask": batch.mask.reshape(shape)}
+
+    def graph_batch(self, inputs: Mapping[str, Tensor]) -> SeriesBatch:
+        """The batch of ``graph_inputs`` (``loc`` 0, ``scale`` 1: features never read them)."""
+        values, mask = inputs["values"], inputs["mask"]
+        rows = values.flatten(0, 1)
+        return SeriesBatch(rows, mask.flatten(0, 1), torch.zeros_like(rows[:, :1]), torch.ones_like(rows[:, :1]),
+                           values.shape[1])
+
+    def export_preprocessing(self, folder: Path) -> dict[str, Any]:
+        return {"kind": "series", "context_length": self.context_length, "scaling": self.scaling_name,
+                "min_observed": self.min_observed, "name": self.name}
 
     @abstractmethod
     def forecast_head(self, horizon: int, pretrained: bool) -> nn.Module:
@@ -171,4 +210,5 @@ class SeriesBackbone(Backbone):
         return batch.denormalise(quantiles).numpy()
 
     def preprocessing_config(self) -> dict[str, Any]:
-        return {"context_length": self.context_length, "scaling": type(self).scaling.__qualname__}
+        # the scaling as cache keys and artifacts have always named it (``TCNBackbone.scaling``)
+        return {"context_length": self.context_length, "scaling": f"{type(self).__name__}.scaling"}

@@ -30,7 +30,7 @@ from torch import Tensor, nn
 from headstart.errors import BackboneError
 from headstart.zoo.own import load_own, save_own
 from headstart.zoo.registry import register_loader
-from headstart.zoo.series import QUANTILES, SeriesBackbone, SeriesBatch, average_channels
+from headstart.zoo.series import QUANTILES, SeriesBackbone, SeriesBatch, average_channels, register_scaling
 
 MODEL_TYPE = "headstart-series"
 FAMILY = "hs-tcn"
@@ -92,8 +92,17 @@ class QuantileHead(nn.Module):
         return self.proj(features).reshape(-1, self.steps, self.quantiles)[:, : self.horizon]
 
 
+@register_scaling("mean-abs")
+def mean_abs_scaling(tail: np.ndarray, observed: np.ndarray) -> tuple[float, float]:
+    """Location 0, scale the mean absolute observed value (1 for an all-zero context)."""
+    scale = float(np.mean(np.abs(tail[observed].astype(np.float64))))
+    return 0.0, scale if scale > 0 else 1.0
+
+
 class TCNBackbone(SeriesBackbone):
     """``hs-tcn``: see the module docstring."""
+
+    scaling_name = "mean-abs"
 
     lora_targets = ("groups.0.proj", "mix")
     learning_rates = {"finetune": 1e-3, "lora": 1e-3, "scratch": 3e-3}
@@ -109,11 +118,6 @@ class TCNBackbone(SeriesBackbone):
         ])
         self.pretrained_head = QuantileHead(nn.Linear(self.feature_dim, config.horizon * len(QUANTILES)),
                                  config.horizon, config.horizon, len(QUANTILES))
-
-    def scaling(self, tail: np.ndarray, observed: np.ndarray) -> tuple[float, float]:
-        """Location 0, scale the mean absolute observed value (1 for an all-zero context)."""
-        scale = float(np.mean(np.abs(tail[observed].astype(np.float64))))
-        return 0.0, scale if scale > 0 else 1.0
 
     def pool(self, state: TCNState) -> Tensor:
         weight = state.mask.to(state.h.dtype).unsqueeze(-1)

@@ -68,6 +68,7 @@ class TextBackbone(Backbone):
     baseline = "tfidf"
     length_option = "max_length"
     ragged_states = True
+    quantisation = "dynamic"
 
     @classmethod
     def as_inputs(cls, items: Iterable[Any]) -> list[Any]:
