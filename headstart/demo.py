@@ -8,7 +8,8 @@ trained too, starting from the probe's head). All train on the same K examples p
 validate on K more from the rest of the pool. The verdict compares the best transfer run with each
 control by a paired bootstrap over the test set (``headstart.significance``) and does not count a
 control that learnt nothing (one class predicted, or accuracy at the majority-class rate). The
-best run is saved as an artifact folder with its HTML report.
+best run is saved as an artifact folder with its HTML report. The backbone's groups that the
+fine-tune keeps frozen run once over every example, before the probe (``cache_prefix``).
 
 >>> result = run_demo("bbc_news", shots=8, quick=True, out="runs/demo")   # doctest: +SKIP
 >>> result.best, result.report                                          # doctest: +SKIP
@@ -151,6 +152,8 @@ def run_demo(
     runs = {}
     for step, method in enumerate(RUNS, 2):
         started = announce(step, method)
+        if method == "probe":
+            cache_prefix(backbone, budget.recipe("finetune", train.modality), [train, val, test], progress)
         fitted = headstart.fit(train, backbone=backbone, method=method, val=val, seed=seed, progress=progress,
                                **budget.recipe(method, train.modality))
         evaluation = evaluate_run(fitted, test, progress=progress)
@@ -171,6 +174,22 @@ def run_demo(
     title = f"{best} on {backbone}: {train.name}, {shots} examples per class"
     report = write_report(fitted, test, out, comparison=rows, title=title, evaluation=evaluation, note=sentence)
     return DemoResult(rows, best, out, report, sentence)
+
+
+def cache_prefix(backbone: str, finetune: dict[str, Any], datasets: list[Dataset | None], progress: bool) -> None:
+    """Run the groups that fine-tuning keeps frozen once over all the demo's examples (cached on
+    disk): the probe's features, the fine-tune's epochs and its evaluation then run only the top
+    groups on those states (``headstart.features``)."""
+    from headstart.features import extract_states
+    from headstart.methods import get_method
+    from headstart.recipe import Recipe
+    from headstart.zoo import load_backbone
+
+    recipe = Recipe.build(method="finetune", backbone=backbone, **finetune)
+    net = load_backbone(backbone, **recipe.backbone_options)
+    start = get_method("finetune")(recipe).first_trainable(net.num_groups)
+    if start > 0:
+        extract_states(net, [x for data in datasets if data is not None for x in data.inputs], start - 1, progress=progress)
 
 
 def compare(rows: list[dict[str, Any]], evaluations: dict[str, Any], seed: int = 0) -> dict[str, Difference]:

@@ -27,7 +27,7 @@ from headstart.artifacts import (
 from headstart.data import load_data, require_labels
 from headstart.data.dataset import Dataset
 from headstart.errors import BackboneError, DataError, HeadstartError
-from headstart.features import extract_features
+from headstart.features import cached_states, extract_features, features_from_states
 from headstart.heads import linear_head
 from headstart.methods import Method, get_method
 from headstart.model import TransferModel
@@ -190,9 +190,24 @@ class Transferred(PredictsFromFeatures):
     def describe(self) -> dict[str, Any]:
         return self.recipe.to_dict()
 
+    @property
+    def prefix_start(self) -> int | None:
+        """The lowest trained group of a run whose groups below it are the pre-trained ones and never
+        ran in training (its prefix was cached), else ``None``: their cached states are this model's too."""
+        if self.state != "method" or not self.method.trains or not self.info.get("prefix_cached"):
+            return None
+        groups = self.model.backbone.num_groups
+        start = self.method.first_trainable(groups)
+        return start if 0 < start < groups else None
+
     def features(self, inputs: Inputs, *, progress: bool = False) -> np.ndarray:
-        return extract_features(self.model.backbone, as_batch(inputs, self.modality), bf16=self.recipe.bf16,
-                                cache=self.pretrained_features, progress=progress)
+        """Pooled features: from the cache for the untouched backbone; for a run that trained only its
+        top groups, those groups run on the cached states of the rest where every input has them."""
+        net, batch, start = self.model.backbone, as_batch(inputs, self.modality), self.prefix_start
+        states = cached_states(net, batch, start - 1, bf16=self.recipe.bf16) if start else None
+        if states is not None:
+            return features_from_states(net, states, start, bf16=self.recipe.bf16)
+        return extract_features(net, batch, bf16=self.recipe.bf16, cache=self.pretrained_features, progress=progress)
 
     def outputs_from(self, features: np.ndarray) -> np.ndarray:
         with torch.inference_mode():

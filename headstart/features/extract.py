@@ -2,7 +2,9 @@
 
 Every function looks each input up in the on-disk cache by its content hash, runs the backbone
 only on inputs not found there (each distinct input once), streams the new rows into a new
-cache chunk, and returns results in the order of the inputs.
+cache chunk, and returns results in the order of the inputs. Final features of inputs whose
+frozen-prefix states are cached (``extract_states``) are computed from those states: only the
+groups above them run.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ import torch
 
 from headstart.data.dataset import Dataset, content_hash
 from headstart.errors import BackboneError, DataError
-from headstart.features.batching import run_batches
-from headstart.features.cache import ActivationStore, default_cache_root
+from headstart.features.batching import eval_mode, plan_batches, run_batches
+from headstart.features.cache import ActivationStore, default_cache_root, key_digest
 from headstart.features.chunk_writer import ChunkWriter
 from headstart.zoo.base import Backbone
 
@@ -43,11 +45,65 @@ def extract_features(
     to ``cache_dir`` (default ``$HEADSTART_CACHE/features`` or ``~/.cache/headstart/features``).
     """
     inputs = _inputs_of(data, backbone)
-    depth = backbone.num_groups - 1 if depth is None else backbone.check_depth(depth)
+    final = backbone.num_groups - 1
+    depth = final if depth is None else backbone.check_depth(depth)
+
+    def from_prefix(hashes: Sequence[str]) -> np.ndarray | None:
+        """The final features from the deepest cached prefix holding every one of ``hashes``."""
+        for prefix in range(final - 1, -1, -1) if depth == final else ():
+            states = _cached_states(backbone, hashes, prefix, bf16, cache_dir)
+            if states is not None:
+                return features_from_states(backbone, states, prefix + 1, batch_size=batch_size, bf16=bf16)
+        return None
+
     return _rows_per_input(
         backbone, inputs, "features", depth, lambda batch: backbone.features_at(batch, depth).float().numpy(),
-        batch_size=batch_size, bf16=bf16, cache=cache, cache_dir=cache_dir, progress=progress,
+        batch_size=batch_size, bf16=bf16, cache=cache, cache_dir=cache_dir, progress=progress, from_cache=from_prefix,
     )
+
+
+def features_from_states(backbone: Backbone, states: Sequence[torch.Tensor], start: int, *, batch_size: int = 64,
+                         bf16: bool = False) -> np.ndarray:
+    """Pooled final features ``(n, dim)`` of groups ``start …`` run on ``states``, the output of
+    groups ``0 … start-1`` (``extract_states``), in batches of similar length."""
+    lengths = np.array([len(s) for s in states]) if backbone.ragged_states else None
+    out: np.ndarray | None = None
+    with eval_mode(backbone), torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        for indices in plan_batches(len(states), batch_size, lengths):
+            batch = backbone.merge_states([states[i] for i in indices])
+            pooled = backbone.pool(backbone.forward_groups(batch, start)).float().numpy()
+            if out is None:
+                out = np.empty((len(states), pooled.shape[1]), dtype=np.float32)
+            out[indices] = pooled
+    if out is None:
+        raise DataError("no states to compute features from")
+    return out
+
+
+def cached_states(backbone: Backbone, data: Data, depth: int, *, bf16: bool = False,
+                  cache_dir: str | Path | None = None) -> list[torch.Tensor] | None:
+    """The cached output of groups ``0 … depth`` (``extract_states``) of every input of ``data``, or
+    ``None`` if any is missing; nothing is computed or written."""
+    inputs = _inputs_of(data, backbone)
+    return _cached_states(backbone, [content_hash(x) for x in inputs], backbone.check_depth(depth), bf16, cache_dir)
+
+
+def _cached_states(backbone: Backbone, hashes: Sequence[str], depth: int, bf16: bool,
+                   cache_dir: str | Path | None) -> list[torch.Tensor] | None:
+    key = _key(backbone, "states", depth, bf16)
+    root = Path(cache_dir) if cache_dir is not None else default_cache_root()
+    if not (root / key_digest(key)).is_dir():  # never create a store only to look into it
+        return None
+    store = ActivationStore(root, key)
+    spans = store.locate(hashes)
+    if any(span is None for span in spans):
+        return None
+    return _state_tensors(backbone, store.views(spans))  # type: ignore[arg-type]
+
+
+def _state_tensors(backbone: Backbone, views: Sequence[np.ndarray]) -> list[torch.Tensor]:
+    """Cached state rows as the per-example tensors ``merge_states`` takes."""
+    return [torch.from_numpy(v if backbone.ragged_states else v[0]) for v in views]
 
 
 def extract_source_logits(
@@ -83,8 +139,10 @@ def _rows_per_input(
     cache: bool,
     cache_dir: str | Path | None,
     progress: bool,
+    from_cache: Callable[[Sequence[str]], np.ndarray | None] | None = None,
 ) -> np.ndarray:
-    """One row per input, ``compute(batch) -> (batch, width)``, read from and added to the ``kind`` cache."""
+    """One row per input, ``compute(batch) -> (batch, width)``, read from and added to the ``kind``
+    cache; ``from_cache(hashes)`` may give the missing rows from other cached activations instead."""
 
     def batches(items: Sequence[Any]) -> Any:
         return run_batches(
@@ -102,9 +160,13 @@ def _rows_per_input(
     hashes = [content_hash(x) for x in inputs]
     with _filling([store], hashes) as missing:
         if missing:
+            found = from_cache([hashes[i] for i in missing]) if from_cache else None
             with ChunkWriter(store, len(missing)) as writer:
-                for positions, rows in batches([inputs[i] for i in missing]):
-                    writer.append([hashes[missing[p]] for p in positions], rows)
+                if found is not None:
+                    writer.append([hashes[i] for i in missing], found)
+                else:
+                    for positions, rows in batches([inputs[i] for i in missing]):
+                        writer.append([hashes[missing[p]] for p in positions], rows)
     return store.gather(store.locate(hashes))
 
 
@@ -218,8 +280,7 @@ def extract_states(
                         writer.append(batch_hashes, np.concatenate(rows), [len(r) for r in rows])
                     else:
                         writer.append(batch_hashes, np.stack(rows))
-    views = store.views(store.locate(hashes))
-    return [torch.from_numpy(v if ragged else v[0]) for v in views]
+    return _state_tensors(backbone, store.views(store.locate(hashes)))  # type: ignore[arg-type]
 
 
 def _inputs_of(data: Data, backbone: Backbone) -> Sequence[Any]:
@@ -233,9 +294,12 @@ def _inputs_of(data: Data, backbone: Backbone) -> Sequence[Any]:
     return backbone.as_inputs(data)
 
 
+def _key(backbone: Backbone, kind: str, depth: int, bf16: bool) -> dict[str, Any]:
+    return {"backbone": backbone.describe(), "kind": kind, "depth": depth, "precision": "bf16" if bf16 else "fp32"}
+
+
 def _store(backbone: Backbone, kind: str, depth: int, bf16: bool, cache_dir: str | Path | None) -> ActivationStore:
-    key = {"backbone": backbone.describe(), "kind": kind, "depth": depth, "precision": "bf16" if bf16 else "fp32"}
-    return ActivationStore(Path(cache_dir) if cache_dir is not None else default_cache_root(), key)
+    return ActivationStore(Path(cache_dir) if cache_dir is not None else default_cache_root(), _key(backbone, kind, depth, bf16))
 
 
 def _missing(stores: Sequence[ActivationStore], hashes: Sequence[str]) -> list[int]:

@@ -15,6 +15,7 @@ from headstart.data.catalogue import load_dataset
 from headstart.data.dataset import Dataset
 from headstart.errors import DataError
 from headstart.features import (
+    cached_states,
     default_cache_root,
     extract_features,
     extract_features_at_depths,
@@ -209,6 +210,22 @@ def test_states_continue_to_the_same_features(
     with torch.inference_mode():
         features = backbone.pool(backbone.forward_groups(backbone.merge_states(states), depth + 1))
     np.testing.assert_allclose(features.numpy(), direct_features(backbone, inputs), atol=1e-4)
+
+
+@pytest.mark.parametrize("counted", ["minilm"], indirect=True)
+def test_final_features_run_only_the_top_groups_on_cached_states(
+    counted: ExampleCounter, minilm: Backbone, texts: list[str], tmp_path: Path
+) -> None:
+    assert cached_states(minilm, texts, 3, cache_dir=tmp_path) is None  # looking writes nothing
+    assert not any(tmp_path.iterdir())
+    extract_states(minilm, texts[:16], 3, cache_dir=tmp_path, progress=False)
+    assert counted.examples == 16
+    assert cached_states(minilm, texts, 3, cache_dir=tmp_path) is None  # 8 of the texts have no states
+    features = extract_features(minilm, texts[:16], cache_dir=tmp_path, progress=False)
+    assert counted.examples == 16  # groups 4 and up ran on the cached states, the embeddings did not run again
+    extract_features(minilm, texts, cache_dir=tmp_path, progress=False)
+    assert counted.examples == 16 + 8  # the texts without states ran the whole way
+    np.testing.assert_allclose(features, direct_features(minilm, texts[:16]), atol=1e-5)
 
 
 def test_text_states_are_cut_to_each_text(minilm: Backbone, texts: list[str], tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from short_text import TEXT_OPTIONS
 
 import headstart
 from headstart.errors import HeadstartError
+from headstart.features import cached_states, extract_features
 from headstart.methods import get_method
 from headstart.methods.regularizers import L2SP, BatchSpectralShrinkage
 from headstart.model import TransferModel
@@ -73,6 +74,9 @@ def test_lora_on_the_top_groups_caches_the_frozen_prefix(bbc_train, tmp_path):
     reloaded = headstart.load(model.save(tmp_path / "lora2"))
     texts = bbc_train.inputs[:4]
     assert np.array_equal(reloaded.outputs(texts), model.outputs(texts))
+    assert model.prefix_start == 5 and cached_states(model.model.backbone, texts, 4) is not None  # cached in training
+    whole_way = extract_features(model.model.backbone, texts, cache=False, progress=False)  # every group runs
+    np.testing.assert_allclose(model.outputs(texts), model.outputs_from(whole_way), atol=1e-5)
     with pytest.raises(HeadstartError, match="lora_groups"):
         Recipe.build(method="lora", lora_groups=0)
 
