@@ -27,30 +27,15 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from headstart.errors import BackboneError, DataError
-from headstart.zoo.base import Backbone, decode_each
+from headstart.errors import DataError
+from headstart.zoo.base import Backbone, NamedFunctions, decode_each
 
 InputKind = Literal["waveform", "frames"]
 FrontEnd = Callable[..., dict[str, np.ndarray]]
 PREVIEW_HEIGHT = 64  # pixels of a spectrogram preview
-FRONT_ENDS: dict[str, FrontEnd] = {}  # name -> raw items (and options) -> a family's graph inputs
-
-
-def register_front_end(name: str) -> Callable[[FrontEnd], FrontEnd]:
-    """Register ``front_end(items, **options) -> {input name: array}`` as ``name``: what a family's
-    ``preprocess`` runs before its tensors, and what an exported model's ``audio`` spec runs."""
-    def register(front_end: FrontEnd) -> FrontEnd:
-        FRONT_ENDS[name] = front_end
-        return front_end
-
-    return register
-
-
-def audio_front_end(name: str) -> FrontEnd:
-    """The front end registered as ``name``."""
-    if name not in FRONT_ENDS:
-        raise BackboneError(f"unknown audio front end {name!r}; known: {', '.join(sorted(FRONT_ENDS))}")
-    return FRONT_ENDS[name]
+FRONT_ENDS = NamedFunctions[FrontEnd]("audio front end")  # raw items (and options) -> a family's graph inputs
+register_front_end = FRONT_ENDS.register  # what a family's ``preprocess`` runs before its tensors, and an exported ``audio`` spec
+audio_front_end = FRONT_ENDS.get
 
 
 def input_kind(item: Any) -> InputKind:

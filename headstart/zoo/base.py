@@ -24,13 +24,36 @@ import functools
 import hashlib
 from abc import abstractmethod
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Iterable, Mapping, NamedTuple, Sequence
+from typing import Any, Callable, ClassVar, Generic, Iterable, Mapping, NamedTuple, Sequence, TypeVar
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
 from headstart.errors import BackboneError, DataError
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class NamedFunctions(Generic[F]):
+    """A family's functions by name (what an exported spec names): ``register(name)`` decorates one,
+    ``get(name)`` finds it or says in one line which names exist."""
+
+    def __init__(self, what: str) -> None:
+        self.what, self.table = what, dict[str, F]()
+
+    def register(self, name: str) -> Callable[[F], F]:
+        def register(function: F) -> F:
+            self.table[name] = function
+            return function
+
+        return register
+
+    def get(self, name: str) -> F:
+        if name not in self.table:
+            raise BackboneError(f"unknown {self.what} {name!r}; known: {', '.join(sorted(self.table))}")
+        return self.table[name]
 
 
 class TextTower(NamedTuple):

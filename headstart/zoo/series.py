@@ -25,27 +25,14 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from headstart.errors import BackboneError, DataError
-from headstart.zoo.base import Backbone
+from headstart.errors import DataError
+from headstart.zoo.base import Backbone, NamedFunctions
 
 QUANTILES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 Scaling = Callable[[np.ndarray, np.ndarray], tuple[float, float]]
-SCALINGS: dict[str, Scaling] = {}  # name -> (context tail, observed) -> (loc, scale); an export's spec names one
-
-
-def register_scaling(name: str) -> Callable[[Scaling], Scaling]:
-    """Register a family's context scaling as ``name`` (its ``scaling_name``; an exported ``series`` spec names it too)."""
-    def register(scaling: Scaling) -> Scaling:
-        SCALINGS[name] = scaling
-        return scaling
-
-    return register
-
-
-def series_scaling(name: str) -> Scaling:
-    if name not in SCALINGS:
-        raise BackboneError(f"unknown series scaling {name!r}; known: {', '.join(sorted(SCALINGS))}")
-    return SCALINGS[name]
+SCALINGS = NamedFunctions[Scaling]("series scaling")  # (context tail, observed) -> (loc, scale): a family's ``scaling_name``
+register_scaling = SCALINGS.register  # an exported ``series`` spec names it too
+series_scaling = SCALINGS.get
 
 
 @dataclass
