@@ -18,7 +18,7 @@ def demo(
     backbone: Optional[str] = typer.Option(None, help="Backbone (default: minilm-l6 for text, efficientnet-lite0 for images)."),
     shots: int = typer.Option(8, help="Labelled training examples per class."),
     seed: int = typer.Option(0, help="Random seed (which examples are drawn, initial weights)."),
-    quick: bool = typer.Option(False, "--quick", help="Fewer epochs, shorter texts and a 100-example test subset: about 2 minutes."),
+    quick: bool = typer.Option(False, "--quick", help="Fewer epochs, shorter texts and a 100-example test subset: about a minute."),
     out: Path = typer.Option(Path("runs/demo"), "--out", "-o", help="Where the best run's artifact and report go."),
     text_col: str = typer.Option("text", help="Text column of your CSV/TSV/JSONL file."),
     label_col: str = typer.Option("label", help="Label column of your CSV/TSV/JSONL file."),
