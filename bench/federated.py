@@ -7,8 +7,8 @@ of local epochs (``rounds x epochs``) and is scored on every client's test examp
 worst client accuracy):
 
 - alone: each client trains on its own data only and is scored on its own test examples;
-- FedAvg / FedProx (mu 0.01): Flower's strategies over ``rounds`` rounds of ``epochs`` local epochs,
-  the global model scored on every client's test examples;
+- FedAvg / FedProx (mu 0.01) / FedAvgM (server momentum 0.9): Flower's strategies over ``rounds``
+  rounds of ``epochs`` local epochs, the global model scored on every client's test examples;
 - centralised: one model on the pooled training data of all clients (the upper bound).
 
 Methods: the head only (``probe``: the linear head trained by gradient on cached MiniLM features,
@@ -51,6 +51,7 @@ OUT = Path(__file__).parent / "results" / "federated.json"
 PRIVACY_OUT = OUT.with_name("federated_privacy.json")
 PRIVACY_CLIP, PRIVACY_NOISE = 1.0, (0.1, 0.3, 1.0, 3.0)
 CLIENTS = 5
+STRATEGIES = ["fedavg", "fedprox", "fedavgm"]
 SETUPS = {  # setup -> (dataset, sample size or None, recipe options, rounds, local epochs, partitions)
     "probe": ("bbc_news", None, {"head_lr": 1e-2}, 10, 1, ["iid", "dirichlet:1.0", "dirichlet:0.1"]),
     "lora": ("rotten_tomatoes", 1500, {"lora_groups": 2}, 10, 1, ["iid", "dirichlet:1.0", "dirichlet:0.1"]),
@@ -96,7 +97,9 @@ def record(name: str, accuracies: list[float], seconds: float, global_accuracy: 
     return row
 
 
-def bench(method: str, scheme: str, seed: int) -> list[dict[str, Any]]:
+def bench(method: str, scheme: str, seed: int, strategies: list[str] = STRATEGIES, controls: bool = True) -> list[dict[str, Any]]:
+    """The rows of one setup, partition and seed: each client alone and centralised (``controls``)
+    and the federated ``strategies``."""
     data, sample, options, rounds, epochs, _ = SETUPS[method]
     pool = load_data(data)
     if sample:
@@ -107,11 +110,12 @@ def bench(method: str, scheme: str, seed: int) -> list[dict[str, Any]]:
     budget = Recipe.build(method=method_of(method), seed=seed, epochs=rounds * epochs, **options)
     per_round = Recipe.build(method=method_of(method), seed=seed, epochs=epochs, **options)
     rows = []
-    start = time.perf_counter()
-    alone = [simulate([train], budget, rounds=1) for train in trains]
-    rows.append(record("alone", [scores(m, [t])[0] for m, t in zip(alone, tests)], time.perf_counter() - start, rounds=0,
-                       bytes_per_round=0, global_accuracy=[scores(m, [every])[0] for m in alone]))
-    for strategy in ("fedavg", "fedprox"):
+    if controls:
+        start = time.perf_counter()
+        alone = [simulate([train], budget, rounds=1) for train in trains]
+        rows.append(record("alone", [scores(m, [t])[0] for m, t in zip(alone, tests)], time.perf_counter() - start, rounds=0,
+                           bytes_per_round=0, global_accuracy=[scores(m, [every])[0] for m in alone]))
+    for strategy in strategies:
         start = time.perf_counter()
         model = simulate(trains, per_round, rounds=rounds, strategy=strategy, mu=0.01)
         fed = model.info["federated"]
@@ -119,10 +123,11 @@ def bench(method: str, scheme: str, seed: int) -> list[dict[str, Any]]:
         rows.append(record(strategy, scores(model, tests), time.perf_counter() - start, rounds=rounds, bytes_per_round=sent,
                            global_accuracy=scores(model, [every]),
                            model_bytes=fed["model_bytes"], trainable_share=fed["trainable_share"]))
-    start = time.perf_counter()
-    central = simulate([pooled(trains)], budget, rounds=1)
-    rows.append(record("centralised", scores(central, tests), time.perf_counter() - start, rounds=0, bytes_per_round=0,
-                       global_accuracy=scores(central, [every])))
+    if controls:
+        start = time.perf_counter()
+        central = simulate([pooled(trains)], budget, rounds=1)
+        rows.append(record("centralised", scores(central, tests), time.perf_counter() - start, rounds=0, bytes_per_round=0,
+                           global_accuracy=scores(central, [every])))
     meta = {"method": method, "data": data, "partition": scheme, "seed": seed, "clients": CLIENTS,
             "client_train_sizes": [len(t) for t in trains], "local_epochs": epochs}
     return [{**meta, **row} for row in rows]
@@ -132,7 +137,7 @@ def table(results: list[dict[str, Any]]) -> str:
     lines = ["| method | partition | setting | mean acc | worst acc | global acc | bytes/round (5 clients, both ways) | one update / model | seconds | seeds |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     keys = sorted({(r["method"], r["partition"], r["setting"]) for r in results},
-                  key=lambda k: (k[0], k[1], ["alone", "fedavg", "fedprox", "centralised"].index(k[2])))
+                  key=lambda k: (k[0], k[1], ["alone", *STRATEGIES, "centralised"].index(k[2])))
     for method, scheme, setting in keys:
         rows = [r for r in results if (r["method"], r["partition"], r["setting"]) == (method, scheme, setting)]
         mean = np.array([r["mean_accuracy"] for r in rows]) * 100
@@ -175,6 +180,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=OUT, help="results file (a run per seed in parallel: one file each, "
                         "then --merge)")
     parser.add_argument("--merge", type=Path, nargs="+", help="only merge these results files into --out and print the table")
+    parser.add_argument("--strategies", nargs="+", default=STRATEGIES, choices=STRATEGIES, help="federated strategies to run")
+    parser.add_argument("--no-controls", action="store_true", help="skip alone and centralised (already in a file to --merge)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     if args.privacy:
@@ -196,7 +203,7 @@ def main() -> None:
     jobs += [("probe-images", s, seed) for seed in args.image_seeds for s in SETUPS["probe-images"][5]]
     jobs = [job for job in jobs if args.only in (None, job[0])]
     for method, scheme, seed in jobs:
-        results += bench(method, scheme, seed)
+        results += bench(method, scheme, seed, args.strategies, controls=not args.no_controls)
         args.out.write_text(json.dumps({"machine": platform.processor() or platform.machine(), "torch_threads": 1,
                                    "total_seconds": round(time.perf_counter() - started), "results": results}, indent=1))
         print(f"{method} {scheme} seed {seed} done at {time.perf_counter() - started:.0f} s", flush=True)

@@ -49,7 +49,7 @@ def federate(
     """Split ``data`` over ``clients`` (``partition_by``: iid | dirichlet:ALPHA | quantity:ALPHA |
     by:COLUMN), federate ``method`` (probe: the head only; finetune: the last ``unfreeze`` groups;
     lora: the adapters; each with its head) for ``rounds`` rounds of Flower's ``strategy`` (fedavg
-    | fedprox with ``mu``), each sampled client training ``epochs`` (default 1) local epochs,
+    | fedprox with ``mu`` | fedavgm: server momentum), each sampled client training ``epochs`` (default 1) local epochs,
     and return the global model (saved to ``out`` when given, with a checkpoint after every round
     in ``out/federation`` that ``resume=True`` continues from). With ``personalise``, each client
     keeps ``PERSONAL_TEST`` of its examples out of training, fine-tunes the global model on the

@@ -11,7 +11,7 @@ import numpy as np
 from flwr.common import FitIns, FitRes, Parameters, Scalar, ndarrays_to_parameters, parameters_to_ndarrays
 from flwr.server.client_manager import ClientManager
 from flwr.server.client_proxy import ClientProxy
-from flwr.server.strategy import DifferentialPrivacyServerSideFixedClipping, FedAvg, FedProx
+from flwr.server.strategy import DifferentialPrivacyServerSideFixedClipping, FedAvg, FedAvgM, FedProx
 
 from headstart.errors import HeadstartError
 from headstart.federated.accounting import DELTA, gaussian_epsilon
@@ -129,12 +129,19 @@ def weighted_mean(metrics: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
     return {k: sum(n * m[k] for n, m in metrics) / total for k in metrics[0][1]} if metrics else {}
 
 
-STRATEGIES = {"fedavg": ScreenedFedAvg, "fedprox": ScreenedFedProx}
+class ScreenedFedAvgM(Screened, FedAvgM):
+    """FedAvg with server momentum (Hsu et al. 2019): the mean update ``Δ_t`` feeds a momentum
+    buffer ``v_t = β v_{t-1} + Δ_t`` and the global model moves by ``v_t`` (β = ``SERVER_MOMENTUM``),
+    so directions the clients agree on round after round accumulate. A resumed run's buffer starts at 0."""
+
+
+SERVER_MOMENTUM = 0.9
+STRATEGIES = {"fedavg": ScreenedFedAvg, "fedprox": ScreenedFedProx, "fedavgm": ScreenedFedAvgM}
 
 
 def make_strategy(name: str, initial: list[np.ndarray], *, clients: int, fraction: float = 1.0, mu: float = 0.01,
                   config: dict[str, Scalar] | None = None, min_clients: int | None = None) -> Screened:
-    """Flower's ``name`` strategy (fedavg | fedprox, ``mu`` its proximal strength) starting from
+    """Flower's ``name`` strategy (fedavg | fedprox, ``mu`` its proximal strength | fedavgm) starting from
     ``initial``, sampling ``fraction`` of the ``clients`` each round and sending them ``config``;
     no federated evaluation. The first round starts once all ``clients`` are connected, later ones
     once ``min_clients`` are (default: all), so with fewer a federation goes on when clients drop out."""
@@ -150,4 +157,6 @@ def make_strategy(name: str, initial: list[np.ndarray], *, clients: int, fractio
                                    fit_metrics_aggregation_fn=weighted_mean, on_fit_config_fn=lambda server_round: dict(config or {}))
     if name == "fedprox":
         options["proximal_mu"] = mu
+    if name == "fedavgm":
+        options["server_momentum"] = SERVER_MOMENTUM
     return STRATEGIES[name](shapes=[tuple(a.shape) for a in initial], later_clients=min_clients, **options)

@@ -204,3 +204,15 @@ def test_private_aggregation_weighs_every_client_the_same(articles):
     sizes = np.array([len(p) for p in parts], float)
     np.testing.assert_allclose(weighted, (sizes[0] * alone[0] + sizes[1] * alone[1]) / sizes.sum(), atol=1e-5)
     np.testing.assert_allclose(unweighted, (alone[0] + alone[1]) / 2, atol=1e-5)
+
+
+def test_server_momentum_adds_the_last_rounds_step(articles):
+    train, _ = articles
+    recipe = Recipe.build(method="probe", epochs=2, head_lr=1e-2)
+    parts = partition(train, 2, "iid")
+    start = Federation(recipe, train.classes, len(train.classes), 2).model.arrays()
+    first, second = (simulate(parts, recipe, rounds=r).model.head.weight.detach().numpy() for r in (1, 2))
+    momentum = simulate(parts, recipe, rounds=2, strategy="fedavgm").model.head.weight.detach().numpy()
+    weight0 = next(a for a in start if a.shape == first.shape)
+    # round 2 starts from the same model either way; momentum adds 0.9 x round 1's step to its mean update
+    np.testing.assert_allclose(momentum, second + 0.9 * (first - weight0), atol=1e-5)
