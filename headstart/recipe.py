@@ -20,7 +20,7 @@ class Recipe:
     """Typed hyper-parameters of one transfer run (defaults work on a new dataset).
 
     ``None`` means "choose from the data and the backbone" (see ``headstart.training``). The fields
-    from ``unfreeze`` to ``lora_targets`` are methods' settings, documented (with these same
+    from ``unfreeze`` to ``lora_groups`` are methods' settings, documented (with these same
     defaults) on each method's ``settings`` dataclass, e.g. ``headstart.methods.finetune.FineTuneSettings``.
     """
 

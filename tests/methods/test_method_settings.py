@@ -28,7 +28,8 @@ SHARED = ["backbone", "method", "task", "seed", "epochs", "batch_size", "lr", "h
 OWN = {
     "probe": (ProbeSettings, []),
     "finetune": (FineTuneSettings, ["unfreeze", "lr_decay", "gradual", "head_init", "batchnorm", "l2sp", "bss", "bss_k"]),
-    "lora": (LoRASettings, ["head_init", "l2sp", "bss", "bss_k", "lora_r", "lora_alpha", "lora_dropout", "lora_targets"]),
+    "lora": (LoRASettings, ["head_init", "l2sp", "bss", "bss_k", "lora_r", "lora_alpha", "lora_dropout", "lora_targets",
+             "lora_groups"]),
     "scratch": (ScratchSettings, ["lr_decay", "batchnorm", "bss", "bss_k", "architecture"]),
 }
 
