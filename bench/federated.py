@@ -182,6 +182,7 @@ def main() -> None:
     parser.add_argument("--merge", type=Path, nargs="+", help="only merge these results files into --out and print the table")
     parser.add_argument("--strategies", nargs="+", default=STRATEGIES, choices=STRATEGIES, help="federated strategies to run")
     parser.add_argument("--no-controls", action="store_true", help="skip alone and centralised (already in a file to --merge)")
+    parser.add_argument("--partitions", nargs="+", help="only these partitions (e.g. iid dirichlet:0.1)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     if args.privacy:
@@ -201,7 +202,7 @@ def main() -> None:
     jobs = [("probe", s, seed) for seed in args.seeds for s in SETUPS["probe"][5]]
     jobs += [("lora", s, seed) for seed in args.lora_seeds for s in SETUPS["lora"][5]]
     jobs += [("probe-images", s, seed) for seed in args.image_seeds for s in SETUPS["probe-images"][5]]
-    jobs = [job for job in jobs if args.only in (None, job[0])]
+    jobs = [job for job in jobs if args.only in (None, job[0]) and (not args.partitions or job[1] in args.partitions)]
     for method, scheme, seed in jobs:
         results += bench(method, scheme, seed, args.strategies, controls=not args.no_controls)
         args.out.write_text(json.dumps({"machine": platform.processor() or platform.machine(), "torch_threads": 1,
