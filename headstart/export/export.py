@@ -93,14 +93,14 @@ def accuracy(model: OnnxModel, labelled: Dataset | None) -> float | None:
     return float(model.evaluate(labelled)["accuracy"])
 
 
-def neural_graph(model: FittedModel, path: Path, items: list[Any]) -> tuple[list[Transferred], dict[str, Any]]:
-    """Write the graph of a transfer model traced on ``items``; return its single-task views and
-    its metadata entries (backbone, preprocessing, outputs, inputs)."""
-    net, heads, outputs, views = parts(model)
+def neural_graph(net: Backbone, heads: list[nn.Module], outputs: list[Output], path: Path,
+                 items: list[Any]) -> dict[str, Any]:
+    """Write the graph of a transfer model (its ``parts``) traced on ``items``; return its metadata
+    entries (backbone, preprocessing, outputs, inputs)."""
     example = trace_batch(net, items)
     meta = {"backbone": net.describe(), "preprocessing": net.export_preprocessing(path.parent),
             "outputs": [o.__dict__ for o in outputs], "inputs": export_graph(net, heads, outputs, example, path)}
-    return views, meta
+    return meta
 
 
 def export_onnx(model: FittedModel, path: str | Path, *, data: Dataset | str | Path | list[Any],
@@ -119,12 +119,14 @@ def export_onnx(model: FittedModel, path: str | Path, *, data: Dataset | str | P
     if int8 and isinstance(model, BaselineModel):
         raise HeadstartError("--int8 applies to neural graphs; the kept baseline's graph is one linear map already")
     path.parent.mkdir(parents=True, exist_ok=True)
-    int8_how = parts(model)[0].int8_quantisation() if int8 else None  # a family without int8 refuses before any work
+    neural = None if isinstance(model, BaselineModel) else parts(model)
+    int8_how = neural[0].int8_quantisation() if int8 and neural else None  # a family without int8 refuses before any work
     items, labelled = example_items(model, data)
-    if isinstance(model, BaselineModel):
+    if neural is None:
         views, graph_meta = [model], export_baseline(model, path)
     else:
-        views, graph_meta = neural_graph(model, path, items)
+        net, heads, outputs, views = neural
+        graph_meta = neural_graph(net, heads, outputs, path, items)
     meta = {"format": "headstart-onnx/1", "modality": model.modality, "describe": model.describe(), **graph_meta,
             "info": model.info}
     metadata_path(path).write_text(json.dumps(meta, indent=1, default=str))

@@ -51,7 +51,8 @@ def extract_features(
     def from_prefix(hashes: Sequence[str]) -> np.ndarray | None:
         """The final features from the deepest cached prefix holding every one of ``hashes``."""
         for prefix in range(final - 1, -1, -1) if depth == final else ():
-            states = _cached_states(backbone, hashes, prefix, bf16, cache_dir)
+            store = _existing_states_store(backbone, prefix, bf16, cache_dir)
+            states = _states_in(store, backbone, hashes) if store is not None else None
             if states is not None:
                 return features_from_states(backbone, states, prefix + 1, batch_size=batch_size, bf16=bf16)
         return None
@@ -84,17 +85,21 @@ def cached_states(backbone: Backbone, data: Data, depth: int, *, bf16: bool = Fa
                   cache_dir: str | Path | None = None) -> list[torch.Tensor] | None:
     """The cached output of groups ``0 … depth`` (``extract_states``) of every input of ``data``, or
     ``None`` if any is missing; nothing is computed or written."""
-    inputs = _inputs_of(data, backbone)
-    return _cached_states(backbone, [content_hash(x) for x in inputs], backbone.check_depth(depth), bf16, cache_dir)
+    store = _existing_states_store(backbone, backbone.check_depth(depth), bf16, cache_dir)
+    if store is None:  # nothing cached at this depth: the inputs are not even hashed
+        return None
+    return _states_in(store, backbone, [content_hash(x) for x in _inputs_of(data, backbone)])
 
 
-def _cached_states(backbone: Backbone, hashes: Sequence[str], depth: int, bf16: bool,
-                   cache_dir: str | Path | None) -> list[torch.Tensor] | None:
+def _existing_states_store(backbone: Backbone, depth: int, bf16: bool, cache_dir: str | Path | None) -> ActivationStore | None:
+    """The states store of ``depth`` if one was ever written (never created only to look into it)."""
     key = _key(backbone, "states", depth, bf16)
     root = Path(cache_dir) if cache_dir is not None else default_cache_root()
-    if not (root / key_digest(key)).is_dir():  # never create a store only to look into it
-        return None
-    store = ActivationStore(root, key)
+    return ActivationStore(root, key) if (root / key_digest(key)).is_dir() else None
+
+
+def _states_in(store: ActivationStore, backbone: Backbone, hashes: Sequence[str]) -> list[torch.Tensor] | None:
+    """The states of ``hashes`` in ``store``, or ``None`` if any is missing."""
     spans = store.locate(hashes)
     if any(span is None for span in spans):
         return None
