@@ -31,6 +31,8 @@ def serve(
 ) -> None:
     """Serve a model: POST /predict, GET /health, /metadata, /metrics, /docs.
 
+    POST /predict takes {"inputs": [...]}: texts, series (lists of numbers), base64 image or audio files.
+
     Example: headstart serve exported/bbc.onnx --port 8000
     """
     import uvicorn

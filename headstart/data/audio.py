@@ -10,12 +10,13 @@ A corrupt, empty, silent or too-short file, or one recorded below ``MIN_RATE``, 
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import Sequence
+from typing import BinaryIO, Sequence
 
 import numpy as np
 import soundfile as sf
@@ -51,12 +52,21 @@ def read_audio(path: Path | str, *, trim: bool = False) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such audio file")
+    return decode_audio(path, str(path), trim=trim)
+
+
+def read_audio_bytes(data: bytes, where: str, *, trim: bool = False) -> np.ndarray:
+    """The waveform of an audio file's bytes (e.g. an upload); ``where`` names it in errors."""
+    return decode_audio(io.BytesIO(data), where, trim=trim)
+
+
+def decode_audio(source: Path | BinaryIO, where: str, *, trim: bool = False) -> np.ndarray:
     try:
-        samples, rate = sf.read(path, dtype="float32", always_2d=True)
+        samples, rate = sf.read(source, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError, EOFError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DataError(f"{path}: not a readable audio file ({reason})") from None
-    return to_waveform(samples, rate, str(path), trim=trim)
+        raise DataError(f"{where}: not a readable audio file ({reason})") from None
+    return to_waveform(samples, rate, where, trim=trim)
 
 
 def load_audio(item: Path | str | np.ndarray, *, trim: bool = False) -> np.ndarray:

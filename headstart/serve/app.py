@@ -1,6 +1,7 @@
-"""The HTTP server: ``POST /predict`` (a batch of texts, or images as base64 strings or multipart
-uploads), ``GET /health``, ``GET /metadata``, ``GET /metrics`` (Prometheus) and the OpenAPI schema
-FastAPI serves at ``/docs`` and ``/openapi.json``; predictions go through a ``MicroBatcher``."""
+"""The HTTP server: ``POST /predict`` (a batch of texts, series as lists of numbers, or image and
+audio files as base64 strings or multipart uploads), ``GET /health``, ``GET /metadata``, ``GET
+/metrics`` (Prometheus) and the OpenAPI schema FastAPI serves at ``/docs`` and ``/openapi.json``;
+predictions go through a ``MicroBatcher``."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from fastapi.responses import JSONResponse, Response
 from PIL import Image, UnidentifiedImageError
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
-from headstart.errors import HeadstartError
+from headstart.data.audio import read_audio_bytes
+from headstart.errors import DataError, HeadstartError
 from headstart.fitted import FittedModel, Prediction
 from headstart.serve.batching import MicroBatcher, QueueFull
 
@@ -41,7 +43,7 @@ class ServeSettings:
     batching: bool = True
     max_items: int = 64  # inputs per request (413 above)
     max_bytes: int = 8 << 20  # request body (413 above)
-    max_chars: int = 20_000  # characters per text (422 above)
+    max_chars: int = 20_000  # characters per text, values per series (422 above)
     threads: int | None = None
     bf16: bool = False  # torch runtime: backbone under bf16 autocast
 
@@ -100,7 +102,40 @@ def text_item(value: Any, index: int, settings: ServeSettings) -> str:
     return value
 
 
-WIRE_DECODERS = {"text": text_item, "image": image_item}  # how each modality's inputs arrive over HTTP
+def audio_item(value: Any, index: int, settings: ServeSettings) -> np.ndarray:
+    """A base64 string or raw bytes of an audio file (WAV, FLAC, OGG, MP3) as the waveform audio
+    backbones read; ``RequestError(400)`` if it is not audio."""
+    try:
+        data = base64.b64decode(value, validate=True) if isinstance(value, str) else value
+    except (binascii.Error, ValueError):
+        data = None
+    if not isinstance(data, bytes):
+        raise RequestError(400, f"input {index}: this model reads audio; send base64-encoded audio file bytes")
+    try:
+        return read_audio_bytes(data, f"input {index}")
+    except DataError as exc:
+        raise RequestError(400, str(exc)) from None
+
+
+def series_item(value: Any, index: int, settings: ServeSettings) -> np.ndarray:
+    """A list of numbers (one channel) or of equally long lists (channels) as a float series."""
+    try:
+        series = np.asarray(value, dtype=np.float32)
+    except (TypeError, ValueError):
+        series = None
+    if series is None or series.ndim not in (1, 2) or series.size == 0:
+        raise RequestError(400, f"input {index}: this model reads series; send a list of numbers "
+                                "(or a list of equally long lists, one per channel)")
+    if series.size > settings.max_chars:
+        raise RequestError(422, f"input {index}: {series.size} values; the limit is {settings.max_chars}")
+    return series
+
+
+WIRE_DECODERS = {"text": text_item, "image": image_item, "audio": audio_item, "series": series_item}
+# how each modality's inputs arrive over HTTP
+
+
+SERVED_TASKS = ("classification", "multilabel", "regression")  # the tasks ``prediction_rows`` answers
 
 
 def prediction_rows(model: FittedModel, outputs: np.ndarray) -> list[dict[str, Any]]:
@@ -113,8 +148,12 @@ def prediction_rows(model: FittedModel, outputs: np.ndarray) -> list[dict[str, A
 def create_app(settings: ServeSettings, model: FittedModel | None = None) -> FastAPI:
     """The FastAPI app serving ``model`` (loaded from ``settings`` when not given)."""
     model = model or load_servable(settings)
-    if model.task == "multitask":
+    task = getattr(model, "task", None)
+    if task == "multitask":
         raise HeadstartError(f"{settings.run}: a multi-task model; choose the task to serve with --task")
+    if task not in SERVED_TASKS:
+        raise HeadstartError(f"{settings.run}: serving {task or type(model).__name__} models over HTTP is not "
+                             f"supported (served: {', '.join(SERVED_TASKS)} models); use its own `predict`")
     registry = CollectorRegistry()
     requests = Counter("headstart_requests", "Requests to /predict by status", ["status"], registry=registry)
     latency = Histogram("headstart_request_seconds", "Latency of /predict", registry=registry,
@@ -146,10 +185,11 @@ def create_app(settings: ServeSettings, model: FittedModel | None = None) -> Fas
             try:
                 body = json.loads(await request.body())
             except ValueError:
-                raise RequestError(400, "body must be JSON {\"inputs\": [...]} or multipart image uploads") from None
+                raise RequestError(400, "body must be JSON {\"inputs\": [...]} or multipart file uploads") from None
             raw = body.get("inputs") if isinstance(body, dict) else None
             if not isinstance(raw, list):
-                raise RequestError(422, "JSON body must be {\"inputs\": [...]} (a list of texts or base64 images)")
+                raise RequestError(422, "JSON body must be {\"inputs\": [...]} (texts, series, or base64 "
+                                        "image or audio files)")
         if not raw:
             raise RequestError(422, "no inputs")
         if len(raw) > settings.max_items:
@@ -159,7 +199,8 @@ def create_app(settings: ServeSettings, model: FittedModel | None = None) -> Fas
         return [WIRE_DECODERS[model.modality](value, i, settings) for i, value in enumerate(raw)]
 
     @app.post("/predict", summary="Predict a batch of inputs",
-              description="JSON `{\"inputs\": [texts or base64 images]}`, or multipart image files.")
+              description="JSON `{\"inputs\": [...]}`: texts, series (lists of numbers), or base64 "
+                          "image or audio files; or the files as multipart uploads.")
     async def predict(request: Request) -> Response:
         started = time.perf_counter()
         try:
