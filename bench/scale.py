@@ -24,6 +24,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -56,6 +57,31 @@ def repeated(kind: str, n: int):
     return from_arrays(out, mnist.labels[picks], mnist.classes, "image", name="mnist-repeated")
 
 
+class MemoryPeaks:
+    """Peaks of this process's anonymous and file-backed resident memory (``/proc/self/status``,
+    sampled every 50 ms): file-backed pages (libraries, the memory-mapped cache) are page cache that
+    the kernel can drop, anonymous ones are what the process holds."""
+
+    def __init__(self) -> None:
+        self.peaks = {"RssAnon": 0, "RssFile": 0, "VmRSS": 0}
+        threading.Thread(target=self._sample, daemon=True).start()
+
+    def _sample(self) -> None:
+        while True:
+            with open("/proc/self/status") as fh:
+                for line in fh:
+                    name, _, value = line.partition(":")
+                    if name in self.peaks:
+                        self.peaks[name] = max(self.peaks[name], int(value.split()[0]) // 1024)
+            time.sleep(0.05)
+
+    def take(self) -> dict[str, int]:
+        """The peaks so far (MB), then start again."""
+        time.sleep(0.1)
+        out, self.peaks = self.peaks, dict.fromkeys(self.peaks, 0)
+        return out
+
+
 def one(kind: str, n: int) -> dict:
     """Extract and probe ``n`` inputs of ``kind`` in this process (called in a fresh one)."""
     from headstart.features import extract_features
@@ -64,46 +90,60 @@ def one(kind: str, n: int) -> dict:
 
     data = repeated(kind, n)
     backbone = load_backbone(KINDS[kind][0])
+    memory = MemoryPeaks()
     started, cpu = time.perf_counter(), time.process_time()
     features = extract_features(backbone, data, progress=False)
     extract_s, extract_cpu = time.perf_counter() - started, time.process_time() - cpu
     extract_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    extract_peaks = memory.take()
     started, cpu = time.perf_counter(), time.process_time()
     fit_linear_head(features, data.labels, "classification", len(data.classes))
+    probe_peaks = memory.take()
     return {"kind": kind, "n": n, "extract_seconds": extract_s, "extract_cpu_seconds": extract_cpu,
             "extract_cpu_ms_per_example": 1000 * extract_cpu / n, "probe_fit_cpu_seconds": time.process_time() - cpu,
             "peak_rss_mb_after_extract": extract_rss, "probe_fit_seconds": time.perf_counter() - started,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "feature_matrix_mb": features.nbytes / 2**20}
+            "feature_matrix_mb": features.nbytes / 2**20,
+            "extract_peak_anon_mb": extract_peaks["RssAnon"], "extract_peak_file_mb": extract_peaks["RssFile"],
+            "probe_peak_anon_mb": probe_peaks["RssAnon"], "probe_peak_file_mb": probe_peaks["RssFile"]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--one", nargs=2, metavar=("KIND", "N"), help=argparse.SUPPRESS)
     parser.add_argument("--images", action="store_true", help="also the image sizes (long: 50k images at 224 px)")
+    parser.add_argument("--kinds", nargs="+", choices=list(KINDS), help="only these kinds (default: text, and image with --images)")
+    parser.add_argument("--sizes", nargs="+", type=int, help="these sizes instead of each kind's own")
     args = parser.parse_args()
     if args.one:
         print(json.dumps(one(args.one[0], int(args.one[1]))))
         return
+    kinds = args.kinds or (["text", "image"] if args.images else ["text"])
+    previous = json.loads(RESULTS.read_text())["runs"] if RESULTS.exists() else []
     results = {"created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                "machine": f"{platform.machine()}, {os.cpu_count()} cores shared with other jobs, "
-                          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}", "runs": []}
-    for kind in ("text", "image") if args.images else ("text",):
-        for n in KINDS[kind][1]:
+                          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}", "runs": previous}
+    for kind in kinds:
+        for n in args.sizes or KINDS[kind][1]:
             with tempfile.TemporaryDirectory() as cache:
                 out = subprocess.run([sys.executable, __file__, "--one", kind, str(n)], capture_output=True, text=True,
                                      env=os.environ | {"HEADSTART_CACHE": cache}, check=True).stdout
-            results["runs"].append(json.loads(out.strip().splitlines()[-1]))
-            print(json.dumps(results["runs"][-1]), flush=True)
+            row = json.loads(out.strip().splitlines()[-1]) | {"measured": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            results["runs"] = [r for r in results["runs"] if (r["kind"], r["n"]) != (kind, n)] + [row]
+            results["runs"].sort(key=lambda r: (r["kind"], r["n"]))
+            print(json.dumps(row), flush=True)
             RESULTS.write_text(json.dumps(results, indent=1))
-    for kind in {r["kind"] for r in results["runs"]}:
+    for kind in sorted({r["kind"] for r in results["runs"]}):
         rows = [r for r in results["runs"] if r["kind"] == kind]
+        if len(rows) < 2:
+            continue
         mid, big = rows[-2], rows[-1]
         results[f"{kind}_linearity"] = {"cpu_ms_per_example_mid": mid["extract_cpu_ms_per_example"],
                                         "cpu_ms_per_example_largest": big["extract_cpu_ms_per_example"],
                                         "change": big["extract_cpu_ms_per_example"] / mid["extract_cpu_ms_per_example"] - 1,
                                         "target": "within 15 %",
                                         "rss_growth_mb": big["peak_rss_mb_after_extract"] - rows[0]["peak_rss_mb_after_extract"],
+                                        "anon_growth_mb": big.get("extract_peak_anon_mb", 0) - rows[0].get("extract_peak_anon_mb", 0),
                                         "feature_matrix_growth_mb": big["feature_matrix_mb"] - rows[0]["feature_matrix_mb"],
                                         "probe_fit_seconds_largest": big["probe_fit_seconds"], "probe_target_seconds": 60}
     RESULTS.write_text(json.dumps(results, indent=1))

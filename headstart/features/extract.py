@@ -171,7 +171,7 @@ def _rows_per_input(
                     writer.append([hashes[i] for i in missing], found)
                 else:
                     for positions, rows in batches([inputs[i] for i in missing]):
-                        writer.append([hashes[missing[p]] for p in positions], rows)
+                        writer.append([hashes[missing[p]] for p in positions], rows, at=positions)
     return store.gather(store.locate(hashes))
 
 
@@ -230,7 +230,7 @@ def extract_features_at_depths(
                 for positions, blocks in batches([inputs[i] for i in missing]):
                     batch_hashes = [hashes[missing[p]] for p in positions]
                     for writer, block in zip(writers, blocks):
-                        writer.append(batch_hashes, block)
+                        writer.append(batch_hashes, block, at=positions)
     return {d: stores[d].gather(stores[d].locate(hashes)) for d in wanted}
 
 
