@@ -119,21 +119,27 @@ def main() -> None:
         print(json.dumps(one(args.one[0], int(args.one[1]))))
         return
     kinds = args.kinds or (["text", "image"] if args.images else ["text"])
-    previous = json.loads(RESULTS.read_text())["runs"] if RESULTS.exists() else []
-    results = {"created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-               "machine": f"{platform.machine()}, {os.cpu_count()} cores shared with other jobs, "
-                          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}", "runs": previous}
     for kind in kinds:
         for n in args.sizes or KINDS[kind][1]:
             with tempfile.TemporaryDirectory() as cache:
                 out = subprocess.run([sys.executable, __file__, "--one", kind, str(n)], capture_output=True, text=True,
                                      env=os.environ | {"HEADSTART_CACHE": cache}, check=True).stdout
             row = json.loads(out.strip().splitlines()[-1]) | {"measured": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-            results["runs"] = [r for r in results["runs"] if (r["kind"], r["n"]) != (kind, n)] + [row]
-            results["runs"].sort(key=lambda r: (r["kind"], r["n"]))
             print(json.dumps(row), flush=True)
-            RESULTS.write_text(json.dumps(results, indent=1))
-    for kind in sorted({r["kind"] for r in results["runs"]}):
+            record(row)
+    print(json.dumps({k: v for k, v in json.loads(RESULTS.read_text()).items() if k.endswith("linearity")}, indent=1))
+
+
+def record(row: dict) -> None:
+    """Merge ``row`` into the results file (read again each time: another size may be running) and
+    recompute each kind's linearity from its middle and largest sizes."""
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"runs": []}
+    results["created"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    results["machine"] = (f"{platform.machine()}, {os.cpu_count()} cores shared with other jobs, "
+                          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}")
+    runs = [r for r in results["runs"] if (r["kind"], r["n"]) != (row["kind"], row["n"])] + [row]
+    results["runs"] = sorted(runs, key=lambda r: (r["kind"], r["n"]))
+    for kind in sorted({r["kind"] for r in runs}):
         rows = [r for r in results["runs"] if r["kind"] == kind]
         if len(rows) < 2:
             continue
@@ -146,8 +152,9 @@ def main() -> None:
                                         "anon_growth_mb": big.get("extract_peak_anon_mb", 0) - rows[0].get("extract_peak_anon_mb", 0),
                                         "feature_matrix_growth_mb": big["feature_matrix_mb"] - rows[0]["feature_matrix_mb"],
                                         "probe_fit_seconds_largest": big["probe_fit_seconds"], "probe_target_seconds": 60}
-    RESULTS.write_text(json.dumps(results, indent=1))
-    print(json.dumps({k: v for k, v in results.items() if k.endswith("linearity")}, indent=1))
+    tmp = RESULTS.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(results, indent=1))
+    os.replace(tmp, RESULTS)
 
 
 if __name__ == "__main__":
