@@ -13,7 +13,7 @@ from headstart.training import data as training_data
 from headstart.training.data import Rows
 from headstart.zoo import load_backbone
 
-RUN = dict(backbone="minilm-l6", method="finetune", unfreeze=1, epochs=1, batch_size=4, val_fraction=0.0, head_init="random", seed=5, **TEXT_OPTIONS)
+RUN = dict(backbone="minilm-l6", method="finetune", unfreeze=1, epochs=1, batch_size=4, val_fraction=0.0, seed=5, **TEXT_OPTIONS)
 
 
 def mapped_files(pointers: list[int]) -> set[str]:
