@@ -3,8 +3,8 @@
 Rows stream into ``.<chunk>.tmp.npy`` with ``os.write`` (not a memory map: a full disk must fail
 with an error, never with a bus error), in the order they come, or, for one row per input, at each
 input's own row (``append(..., at=...)``), so that batches computed in length order still leave the
-rows in input order and the caller can use the memory-mapped chunk as it is. The space is checked (``shutil.disk_usage``) and then
-preallocated (``os.posix_fallocate``) before the first row, so a full disk fails up front. On a
+rows in input order and the caller can use the memory-mapped chunk as it is (the checksum is then
+taken over the file at commit). The space is checked (``shutil.disk_usage``) and then preallocated (``os.posix_fallocate``) before the first row, so a full disk fails up front. On a
 clean exit the file is synced, its index (hashes, offsets, checksum) written and synced under a
 temporary name, and both are renamed into place, index last. When the disk cannot take the rows
 they are kept in memory for this call (one warning: computed, not cached) and no partial file is
@@ -77,7 +77,7 @@ class ChunkWriter:
         self.hashes.extend(hashes)
 
     def _place(self, hashes: Sequence[str], rows: np.ndarray, at: np.ndarray) -> None:
-        """Write each row at its own place (the checksum is then taken over the file at commit)."""
+        """Write each row at its own place."""
         if self.placed is None:
             self.placed = np.full(self.num_rows, "", dtype=object)
             self.offsets = list(range(self.num_rows + 1))
