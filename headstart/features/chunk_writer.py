@@ -4,8 +4,9 @@ Rows stream into ``.<chunk>.tmp.npy`` with ``os.write`` (not a memory map: a ful
 with an error, never with a bus error), in the order they come, or, for one row per input, at each
 input's own row (``append(..., at=...)``), so that batches computed in length order still leave the
 rows in input order and the caller can use the memory-mapped chunk as it is (the checksum is then
-taken over the file at commit). The space is checked (``shutil.disk_usage``) and then preallocated (``os.posix_fallocate``) before the first row, so a full disk fails up front. On a
-clean exit the file is synced, its index (hashes, offsets, checksum) written and synced under a
+taken over the file at commit). The space is checked (``shutil.disk_usage``) and then preallocated
+(``os.posix_fallocate``) before the first row, so a full disk fails up front. On a clean exit the
+file is synced, its index (hashes, offsets, checksum) written and synced under a
 temporary name, and both are renamed into place, index last. When the disk cannot take the rows
 they are kept in memory for this call (one warning: computed, not cached) and no partial file is
 left; on an exception the temporary file is removed.
