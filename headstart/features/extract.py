@@ -43,6 +43,9 @@ def extract_features(
     ``depth=None`` gives the final features (``forward_features``), an integer the pooled
     output of that layer group (``features_at``). With ``cache`` rows are read from and added
     to ``cache_dir`` (default ``$HEADSTART_CACHE/features`` or ``~/.cache/headstart/features``).
+    Rows that one cached call computed together come back as the cache file's memory-mapped rows
+    (copy-on-write: writing to them changes only this process's copy), so that the features of
+    100k inputs are page cache, not memory the process holds.
     """
     inputs = _inputs_of(data, backbone)
     final = backbone.num_groups - 1
