@@ -35,6 +35,7 @@ import numpy as np
 from filelock import FileLock
 
 INDEX_SUFFIX = ".index.npz"
+GATHER_BLOCK = 4096  # rows copied at a time when gathering from several places
 log = logging.getLogger(__name__)
 _checked: set[tuple[str, int, int]] = set()  # (path, size, mtime) of chunk files found sound by this process
 
@@ -151,14 +152,22 @@ class ActivationStore:
         return [self.array(s.chunk)[s.start : s.stop] for s in spans]
 
     def gather(self, spans: Sequence[Span]) -> np.ndarray:
-        """First row of each span, stacked in memory: ``(len(spans), *row_shape)``."""
+        """First row of each span: ``(len(spans), *row_shape)``. When the spans are consecutive rows
+        of one chunk (a call that computed all its inputs wrote them so), the chunk's memory-mapped
+        rows themselves, not a copy; else stacked in memory, a block at a time."""
+        chunk, start = spans[0].chunk, spans[0].start
+        if all(s.chunk == chunk and s.start == start + i for i, s in enumerate(spans)):
+            return self.array(chunk)[start : start + len(spans)].view(np.ndarray)
         by_chunk: dict[str, list[int]] = {}
         for position, span in enumerate(spans):
             by_chunk.setdefault(span.chunk, []).append(position)
-        first = self.array(spans[0].chunk)
+        first = self.array(chunk)
         out = np.empty((len(spans), *first.shape[1:]), dtype=first.dtype)
-        for chunk, positions in by_chunk.items():
-            out[positions] = self.array(chunk)[[spans[p].start for p in positions]]
+        for name, positions in by_chunk.items():
+            rows = self.array(name)
+            for block in range(0, len(positions), GATHER_BLOCK):  # no temporary as large as the result
+                picked = positions[block : block + GATHER_BLOCK]
+                out[picked] = rows[[spans[p].start for p in picked]]
         return out
 
     @contextmanager

@@ -1,9 +1,12 @@
 """Writing one chunk of the feature cache: plain writes, preallocated, synced, renamed, indexed last.
 
 Rows stream into ``.<chunk>.tmp.npy`` with ``os.write`` (not a memory map: a full disk must fail
-with an error, never with a bus error). The space is checked (``shutil.disk_usage``) and then
-preallocated (``os.posix_fallocate``) before the first row, so a full disk fails up front. On a
-clean exit the file is synced, its index (hashes, offsets, checksum) written and synced under a
+with an error, never with a bus error), in the order they come, or, for one row per input, at each
+input's own row (``append(..., at=...)``), so that batches computed in length order still leave the
+rows in input order and the caller can use the memory-mapped chunk as it is (the checksum is then
+taken over the file at commit). The space is checked (``shutil.disk_usage``) and then preallocated
+(``os.posix_fallocate``) before the first row, so a full disk fails up front. On a clean exit the
+file is synced, its index (hashes, offsets, checksum) written and synced under a
 temporary name, and both are renamed into place, index last. When the disk cannot take the rows
 they are kept in memory for this call (one warning: computed, not cached) and no partial file is
 left; on an exception the temporary file is removed.
@@ -12,6 +15,7 @@ left; on an exception the temporary file is removed.
 from __future__ import annotations
 
 import errno
+import hashlib
 import io
 import logging
 import math
@@ -48,12 +52,18 @@ class ChunkWriter:
         self.digest = new_checksum()
         self.hashes: list[str] = []
         self.offsets = [0]
+        self.placed: np.ndarray | None = None  # the hash of each row, when rows are written ``at`` their place
 
-    def append(self, hashes: Sequence[str], rows: np.ndarray, lengths: Sequence[int] | None = None) -> None:
-        """Store ``rows``: input ``hashes[i]`` owns the next ``lengths[i]`` rows (default one each)."""
+    def append(
+        self, hashes: Sequence[str], rows: np.ndarray, lengths: Sequence[int] | None = None, at: Sequence[int] | None = None
+    ) -> None:
+        """Store ``rows``: input ``hashes[i]`` owns the next ``lengths[i]`` rows (default one each),
+        or, with ``at`` (one row per input, every call of the chunk), row ``at[i]`` of the chunk."""
         rows = np.ascontiguousarray(rows, dtype=np.float32)
         if self.fd is None and self.memory is None:
             self._open(rows.shape[1:])
+        if at is not None:
+            return self._place(hashes, rows, np.asarray(at, dtype=np.int64))
         start = self.offsets[-1]
         if self.fd is not None:
             try:
@@ -66,6 +76,22 @@ class ChunkWriter:
         for length in lengths if lengths is not None else [1] * len(hashes):
             self.offsets.append(self.offsets[-1] + int(length))
         self.hashes.extend(hashes)
+
+    def _place(self, hashes: Sequence[str], rows: np.ndarray, at: np.ndarray) -> None:
+        """Write each row at its own place."""
+        if self.placed is None:
+            self.placed = np.full(self.num_rows, "", dtype=object)
+            self.offsets = list(range(self.num_rows + 1))
+        if self.fd is not None:
+            row_bytes = rows[0].nbytes if len(rows) else 0
+            try:
+                for row, place in zip(rows, at):
+                    _write_all(self.fd, memoryview(row).cast("B"), len(self.header) + int(place) * row_bytes)
+            except OSError as error:
+                self._to_memory(self.num_rows, error)
+        if self.memory is not None:
+            self.memory[at] = rows
+        self.placed[at] = list(hashes)
 
     def _open(self, row_shape: tuple[int, ...]) -> None:
         self.shape = shape = (self.num_rows, *row_shape)
@@ -91,11 +117,11 @@ class ChunkWriter:
     def _to_memory(self, written: int, why: object) -> None:
         """Keep the rows in memory from now on: read back the ``written`` rows, remove the file."""
         self.memory = np.empty(self.shape, dtype=np.float32)
-        if written:
-            row_shape = self.shape[1:]
-            self.memory[:written] = np.fromfile(
-                self.data_tmp, dtype=np.float32, count=written * math.prod(row_shape), offset=len(self.header)
-            ).reshape(written, *row_shape)
+        if written:  # placed rows may lie anywhere in the file: read what it holds
+            row_size = math.prod(self.shape[1:])
+            held = np.fromfile(self.data_tmp, dtype=np.float32, count=written * row_size, offset=len(self.header))
+            written = len(held) // row_size
+            self.memory[:written] = held[: written * row_size].reshape(written, *self.shape[1:])
         self._discard()
         log.warning(
             "feature cache: could not write %s rows to %s (%s); features computed in memory, not cached",
@@ -123,7 +149,8 @@ class ChunkWriter:
             except OSError as error:
                 self._to_memory(self.offsets[-1], error)
         if self.memory is not None:
-            self.store.keep_in_memory(self.chunk, self.memory, self.hashes, self.offsets)
+            hashes = self.placed.tolist() if self.placed is not None else self.hashes
+            self.store.keep_in_memory(self.chunk, self.memory, hashes, self.offsets)
 
     def _commit(self) -> None:
         """Sync and rename the rows, then write the index (checksum included) last."""
@@ -131,6 +158,10 @@ class ChunkWriter:
         os.fsync(self.fd)
         os.close(self.fd)
         self.fd = None
+        if self.placed is not None:
+            self.hashes = self.placed.tolist()
+            with open(self.data_tmp, "rb") as fh:
+                self.digest = hashlib.file_digest(fh, new_checksum)
         directory = self.store.directory
         index_tmp = directory / f".{self.chunk}.index.tmp.npz"
         try:
@@ -152,10 +183,13 @@ class ChunkWriter:
         self.store.add_chunk(self.chunk)
 
 
-def _write_all(fd: int, payload: bytes | memoryview) -> None:
+def _write_all(fd: int, payload: bytes | memoryview, offset: int | None = None) -> None:
+    """Write all of ``payload`` at the file's position, or at ``offset``."""
     view = memoryview(payload)
     while view:
-        view = view[os.write(fd, view) :]
+        written = os.write(fd, view) if offset is None else os.pwrite(fd, view, offset)
+        view = view[written:]
+        offset = None if offset is None else offset + written
 
 
 def _size(num_bytes: int) -> str:

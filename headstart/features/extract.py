@@ -43,6 +43,9 @@ def extract_features(
     ``depth=None`` gives the final features (``forward_features``), an integer the pooled
     output of that layer group (``features_at``). With ``cache`` rows are read from and added
     to ``cache_dir`` (default ``$HEADSTART_CACHE/features`` or ``~/.cache/headstart/features``).
+    Rows that one cached call computed together come back as the cache file's memory-mapped rows
+    (copy-on-write: writing to them changes only this process's copy), so that the features of
+    100k inputs are page cache, not memory the process holds.
     """
     inputs = _inputs_of(data, backbone)
     final = backbone.num_groups - 1
@@ -171,7 +174,7 @@ def _rows_per_input(
                     writer.append([hashes[i] for i in missing], found)
                 else:
                     for positions, rows in batches([inputs[i] for i in missing]):
-                        writer.append([hashes[missing[p]] for p in positions], rows)
+                        writer.append([hashes[missing[p]] for p in positions], rows, at=positions)
     return store.gather(store.locate(hashes))
 
 
@@ -230,7 +233,7 @@ def extract_features_at_depths(
                 for positions, blocks in batches([inputs[i] for i in missing]):
                     batch_hashes = [hashes[missing[p]] for p in positions]
                     for writer, block in zip(writers, blocks):
-                        writer.append(batch_hashes, block)
+                        writer.append(batch_hashes, block, at=positions)
     return {d: stores[d].gather(stores[d].locate(hashes)) for d in wanted}
 
 

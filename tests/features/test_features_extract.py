@@ -96,6 +96,9 @@ def test_text_features_match_direct_forward_in_input_order(minilm: Backbone, tex
     features = extract_features(minilm, texts, batch_size=5, cache_dir=tmp_path, progress=False)
     assert features.shape == (TEXTS, minilm.feature_dim) and features.dtype == np.float32
     np.testing.assert_allclose(features, direct_features(minilm, texts), atol=2e-5)
+    (chunk,) = tmp_path.glob("*/[!.]*.npy")  # batches ran longest first, the rows landed in input order
+    np.testing.assert_array_equal(np.load(chunk), features)
+    assert isinstance(features.base, np.memmap)  # the cache's rows themselves: page cache, not a copy
 
 
 def test_image_features_from_arrays_paths_and_strings_agree(lite0: Backbone, digits: Dataset, tmp_path: Path) -> None:

@@ -290,17 +290,25 @@ def test_a_full_disk_during_the_write_keeps_the_features_and_leaves_no_partial_f
         monkeypatch.setattr(os, "posix_fallocate", enospc)
     elif where == "the final sync":
         monkeypatch.setattr(os, "fsync", enospc)
-    else:  # the header and first batch go through, the second batch finds the disk full
-        real_write, chunk_writes = os.write, []
+    else:  # the header and the first rows go through (in order or each at its row), then the disk is full
+        real_write, real_pwrite, chunk_writes = os.write, os.pwrite, []
 
-        def write(fd: int, data: Any) -> int:
+        def full_after_two(fd: int) -> None:
             if os.readlink(f"/proc/self/fd/{fd}").endswith(".tmp.npy"):
                 chunk_writes.append(fd)
                 if len(chunk_writes) > 2:
                     enospc()
+
+        def write(fd: int, data: Any) -> int:
+            full_after_two(fd)
             return real_write(fd, data)
 
+        def pwrite(fd: int, data: Any, offset: int) -> int:
+            full_after_two(fd)
+            return real_pwrite(fd, data, offset)
+
         monkeypatch.setattr(os, "write", write)
+        monkeypatch.setattr(os, "pwrite", pwrite)
     with caplog.at_level(logging.WARNING, logger=CACHE_LOG):
         features = extract(minilm, texts, tmp_path)
     np.testing.assert_array_equal(features, fresh)
