@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+import torch
 from torch import nn
 
 from headstart.data.dataset import Dataset
@@ -45,7 +46,7 @@ def prepare(
     *,
     trains: bool | None = None,
 ) -> Prepared:
-    """Load the recipe's backbone, check that it takes every dataset of ``data`` (by name in the
+    """Seed torch with the recipe's seed, load the recipe's backbone, check that it takes every dataset of ``data`` (by name in the
     message), put ``head(backbone)`` on it, warm-start the head and apply the method.
 
     With a pre-trained method ``warm_start(prepared, keep)`` runs before ``method.prepare``; ``keep``
@@ -53,6 +54,7 @@ def prepare(
     (``trains``, default ``method.trains``), else when ``recipe.head_init == "probe"`` (LP-FT).
     """
     started = time.perf_counter()
+    torch.manual_seed(recipe.seed)  # a random head (or a scratch backbone) depends on the seed alone
     method = get_method(recipe.method)(recipe)
     net = method.backbone_for(load_backbone(recipe.backbone, **recipe.backbone_options))
     for who, dataset in data.items():

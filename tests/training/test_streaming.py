@@ -48,3 +48,13 @@ def test_a_fine_tune_streams_its_rows_from_the_cache_and_trains_as_from_memory(r
     pretrained = load_backbone("minilm-l6", **TEXT_OPTIONS["backbone_options"]).state_dict()
     moved = [k for k in trained[0] if k.startswith("backbone.") and not torch.equal(trained[0][k], pretrained[k.removeprefix("backbone.")])]
     assert moved  # the top group did train
+
+
+def test_a_random_head_depends_on_the_seed_alone(reviews):
+    def head(seed: int) -> dict[str, torch.Tensor]:
+        model = fit(reviews, **(RUN | {"seed": seed, "head_init": "random"}))
+        return model.model.head.state_dict()
+
+    first, again, other = head(0), head(0), head(1)
+    assert all(torch.equal(first[k], again[k]) for k in first)
+    assert not torch.equal(first["weight"], other["weight"])
