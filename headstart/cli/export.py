@@ -28,7 +28,8 @@ def export(
                                               "(default: --data)."),
     task: Optional[str] = TASK,
 ) -> None:
-    """Export a fitted model (the kept baseline too) to ONNX, checking parity with it (fails above 1e-3).
+    """Export a fitted model (the kept baseline, a forecaster, an RL policy too) to ONNX, checking parity
+    with it (fails above 1e-3; a forecaster's quantiles relative to each series' scale).
 
     Example: headstart export runs/bbc --data bbc_news:test --out exported/bbc.onnx --int8
     """

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import onnx
 import torch
 from torch import Tensor, nn
 
@@ -75,3 +76,28 @@ def write_onnx(module: nn.Module, tensors: Sequence[Tensor], input_names: Sequen
         torch.onnx.export(module.eval(), tuple(tensors), str(path), input_names=list(input_names),
                           output_names=list(output_names), dynamic_axes={k: dict(v) for k, v in axes.items()},
                           opset_version=OPSET, dynamo=False)
+    shared_constants(path)
+
+
+def shared_constants(path: Path, at_least: int = 1 << 20) -> None:
+    """Rewrite ``path`` with each large ``Constant`` (``at_least`` bytes; e.g. the DFT matrices of
+    ``traceable_ops``, traced once per call site) held once, its copies' uses pointing at it."""
+    model = onnx.load(str(path))
+    first: dict[bytes, str] = {}
+    renamed: dict[str, str] = {}
+    for node in list(model.graph.node):
+        if node.op_type != "Constant" or not node.attribute[0].HasField("t"):
+            continue
+        data = node.attribute[0].t.raw_data
+        if len(data) < at_least:
+            continue
+        key = repr((list(node.attribute[0].t.dims), node.attribute[0].t.data_type)).encode() + data
+        if key in first:
+            renamed[node.output[0]] = first[key]
+            model.graph.node.remove(node)
+        else:
+            first[key] = node.output[0]
+    if renamed:
+        for node in model.graph.node:
+            node.input[:] = [renamed.get(name, name) for name in node.input]
+        onnx.save(model, str(path))
