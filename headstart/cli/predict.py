@@ -30,7 +30,7 @@ def predict(
     if run.suffix == ".onnx":  # an exported model runs through onnxruntime
         from headstart.cli.export import predict_onnx
 
-        return predict_onnx(run, inputs, text_col, json_out, task)
+        return predict_onnx(run, inputs, text_col, json_out, task, out_file, freq)
     import headstart
     from headstart.data.sources import read_inputs
     from headstart.fitted import data_columns

@@ -14,13 +14,19 @@ from torch import nn
 
 from headstart.data import load_data
 from headstart.data.dataset import Dataset
+from headstart.data.series import SeriesCollection
 from headstart.errors import HeadstartError
 from headstart.export.baseline import export_baseline
+from headstart.export.forecast import export_forecaster
 from headstart.export.graph import Output, export_graph
+from headstart.export.policy import export_policy
 from headstart.export.quantize import quantize
+from headstart.export.record import onnx_target, write_metadata, write_parity
 from headstart.export.runner import OnnxModel, metadata_path
 from headstart.fitted import FittedModel, Transferred, as_batch, data_columns
+from headstart.forecast.fitted import Forecaster
 from headstart.multitask.model import MultiTaskTransferred
+from headstart.rl.policy_io import Policy
 from headstart.select.baseline_model import BaselineModel
 from headstart.zoo import Backbone
 
@@ -40,7 +46,7 @@ def parts(model: FittedModel) -> tuple[Backbone, list[nn.Module], list[Output], 
     else:
         raise HeadstartError(
             f"{model.describe()['method']} cannot be exported to ONNX (exportable: transfer, adapted and multi-task "
-            "runs and the TF-IDF, pixel and MFCC baselines); serve it with `headstart serve RUN --runtime torch`")
+            "runs, forecasters, RL policies and the TF-IDF, pixel and MFCC baselines); serve it with `headstart serve RUN --runtime torch`")
     return views[0].model.backbone, [v.model.head for v in views], outputs, views
 
 
@@ -103,22 +109,39 @@ def neural_graph(net: Backbone, heads: list[nn.Module], outputs: list[Output], p
     return meta
 
 
-def export_onnx(model: FittedModel, path: str | Path, *, data: Dataset | str | Path | list[Any],
-                int8: bool = False, calibration: Dataset | str | Path | list[Any] | None = None,
+def export_onnx(model: FittedModel | Forecaster | Policy, path: str | Path, *,
+                data: Dataset | SeriesCollection | str | Path | list[Any] | None = None, int8: bool = False,
+                calibration: Dataset | str | Path | list[Any] | None = None,
                 tolerance: float = TOLERANCE) -> dict[str, Any]:
     """Write ``path`` (``model.onnx``), ``model.json`` (outputs, preprocessing spec, recipe, info),
-    the files the spec names (``tokenizer.json``) and ``model.parity.json``; with ``int8``, also
-    ``model.int8.onnx`` (+ its ``.json``), quantised and calibrated on ``calibration`` (default
-    ``data``; neural graphs only). The kept baseline's graph comes from ``export_baseline``. Parity
-    is measured on ``data`` (labelled: accuracy too); raises ``HeadstartError`` if any probability
-    differs from the model's own by more than ``tolerance``. Returns the parity report.
+    the files the spec names (``tokenizer.json``) and ``model.parity.json``; return the parity report.
+    Each kind of model has its module: transfer runs ``export_transfer``, the kept baseline
+    ``headstart.export.baseline``, forecasters ``headstart.export.forecast`` (parity relative to each
+    series' scale), RL policies ``headstart.export.policy`` (parity on rollouts of their dynamics;
+    ``data`` optional). ``int8`` applies to transfer runs only."""
+    path = onnx_target(path)
+    if isinstance(model, (Forecaster, Policy)):
+        if int8:
+            raise HeadstartError("--int8 applies to transfer runs; forecasters and RL policies export fp32 only (int8 "
+                                 "would move fracast-0's detected periods; a policy's small MLP gains no speed)")
+        if isinstance(model, Forecaster):
+            return export_forecaster(model, path, data, tolerance)
+        return export_policy(model, path, data, tolerance)
+    if data is None:
+        raise HeadstartError("exporting a fitted model needs --data: inputs to check the graph's outputs on")
+    return export_transfer(model, path, data=data, int8=int8, calibration=calibration, tolerance=tolerance)
+
+
+def export_transfer(model: FittedModel, path: Path, *, data: Dataset | str | Path | list[Any], int8: bool = False,
+                    calibration: Dataset | str | Path | list[Any] | None = None,
+                    tolerance: float = TOLERANCE) -> dict[str, Any]:
+    """``export_onnx`` of a transfer, adapted or multi-task run or the kept baseline; with ``int8``,
+    also ``model.int8.onnx`` (+ its ``.json``), quantised and calibrated on ``calibration`` (default
+    ``data``; neural graphs only). Parity is measured on ``data`` (labelled: accuracy too); raises
+    ``HeadstartError`` if any probability differs from the model's own by more than ``tolerance``.
     """
-    path = Path(path)
-    if path.suffix != ".onnx":
-        raise HeadstartError(f"{path}: the exported file must end in .onnx")
     if int8 and isinstance(model, BaselineModel):
         raise HeadstartError("--int8 applies to neural graphs; the kept baseline's graph is one linear map already")
-    path.parent.mkdir(parents=True, exist_ok=True)
     neural = None if isinstance(model, BaselineModel) else parts(model)
     int8_how = neural[0].int8_quantisation() if int8 and neural else None  # a family without int8 refuses before any work
     items, labelled = example_items(model, data)
@@ -127,9 +150,8 @@ def export_onnx(model: FittedModel, path: str | Path, *, data: Dataset | str | P
     else:
         net, heads, outputs, views = neural
         graph_meta = neural_graph(net, heads, outputs, path, items)
-    meta = {"format": "headstart-onnx/1", "modality": model.modality, "describe": model.describe(), **graph_meta,
-            "info": model.info}
-    metadata_path(path).write_text(json.dumps(meta, indent=1, default=str))
+    meta = write_metadata(path, {"modality": model.modality, "describe": model.describe(), **graph_meta,
+                                 "info": model.info})
     fp32 = OnnxModel(path)
     report: dict[str, Any] = {"model": path.name, "tolerance": tolerance, **parity(views, fp32, items)}
     report["accuracy"] = accuracy(fp32, labelled)
@@ -143,8 +165,4 @@ def export_onnx(model: FittedModel, path: str | Path, *, data: Dataset | str | P
         report["int8"] = {"model": target.name, "quantisation": how, **parity(views, quantised, items),
                           "accuracy": accuracy(quantised, labelled), "fp32_seconds": fp32_s, "int8_seconds": int8_s,
                           "speedup": fp32_s / int8_s}
-    path.with_name(f"{path.stem}.parity.json").write_text(json.dumps(report, indent=1))
-    if not report["max_abs_diff"] <= tolerance:
-        raise HeadstartError(f"{path}: export parity failed: max |Δprob| {report['max_abs_diff']:.2e} > {tolerance:.0e} "
-                             f"on {len(items)} examples (label agreement {report['label_agreement']:.3f})")
-    return report
+    return write_parity(path, report, "max_abs_diff", tolerance, "max |Δprob|")

@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import onnx
 import torch
 from torch import Tensor, nn
 
 from headstart import tasks
+from headstart.export.traceable import OPSET, traceable_ops
 from headstart.methods.lora import merged
 from headstart.zoo import Backbone
-
-OPSET = 17
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,40 @@ def export_graph(backbone: Backbone, heads: Sequence[nn.Module], outputs: Sequen
     axes = {n: dict(declared[n]) if n in declared else {0: "batch", 1: "length"} if t.dim() == 2 else {0: "batch"}
             for n, t in zip(input_names, tensors)}
     axes |= {o.name: {0: "batch"} for o in outputs}
-    with torch.inference_mode():
-        torch.onnx.export(graph, tensors, str(path), input_names=input_names, output_names=[o.name for o in outputs],
-                          dynamic_axes=axes, opset_version=OPSET, dynamo=False)
+    write_onnx(graph, tensors, input_names, [o.name for o in outputs], axes, path)
     return input_names
+
+
+def write_onnx(module: nn.Module, tensors: Sequence[Tensor], input_names: Sequence[str], output_names: Sequence[str],
+               axes: Mapping[str, Mapping[int, str]], path: Path) -> None:
+    """Trace ``module`` on ``tensors`` into ``path`` (TorchScript-based exporter, opset ``OPSET``,
+    with ``traceable_ops``)."""
+    with torch.inference_mode(), traceable_ops():
+        torch.onnx.export(module.eval(), tuple(tensors), str(path), input_names=list(input_names),
+                          output_names=list(output_names), dynamic_axes={k: dict(v) for k, v in axes.items()},
+                          opset_version=OPSET, dynamo=False)
+    shared_constants(path)
+
+
+def shared_constants(path: Path, at_least: int = 1 << 20) -> None:
+    """Rewrite ``path`` with each large ``Constant`` (``at_least`` bytes; e.g. the DFT matrices of
+    ``traceable_ops``, traced once per call site) held once, its copies' uses pointing at it."""
+    model = onnx.load(str(path))
+    first: dict[bytes, str] = {}
+    renamed: dict[str, str] = {}
+    for node in list(model.graph.node):
+        if node.op_type != "Constant" or not node.attribute[0].HasField("t"):
+            continue
+        data = node.attribute[0].t.raw_data
+        if len(data) < at_least:
+            continue
+        key = repr((list(node.attribute[0].t.dims), node.attribute[0].t.data_type)).encode() + data
+        if key in first:
+            renamed[node.output[0]] = first[key]
+            model.graph.node.remove(node)
+        else:
+            first[key] = node.output[0]
+    if renamed:
+        for node in model.graph.node:
+            node.input[:] = [renamed.get(name, name) for name in node.input]
+        onnx.save(model, str(path))

@@ -1,7 +1,8 @@
 """Run an exported model's preprocessing spec (written by ``Backbone.export_preprocessing``)
 without the backbone: ``tokenizer`` specs through the ``tokenizers`` library, ``image`` specs
 through PIL (decoded by ``headstart.data.images.load_image``, as headstart decodes every image);
-the kept baseline's ``text`` (strings), ``pixels`` and ``mfcc-stats`` specs (its own feature functions)."""
+the kept baseline's ``text`` (strings), ``pixels`` and ``mfcc-stats`` specs (its own feature functions);
+``series`` (context windows) and ``observations`` (an RL policy's)."""
 
 from __future__ import annotations
 
@@ -96,14 +97,16 @@ def audio_preprocessor(spec: dict[str, Any], folder: Path) -> Preprocessor:
 def series_preprocessor(spec: dict[str, Any], folder: Path) -> Preprocessor:
     """Series ``(T,)`` or ``(C, T)`` -> ``values`` and ``mask`` ``(B, C, context_length)``: the last
     points of each channel scaled and left-padded by ``headstart.zoo.series.context_windows`` with
-    the family's registered scaling, as the backbone preprocesses them."""
+    the family's registered scaling, as the backbone preprocesses them; with ``spec["inputs"]``
+    (a forecaster's) also ``loc`` and ``scale`` ``(B, C, 1)`` float64, the scaling to undo."""
     from headstart.zoo.series import context_windows, series_scaling
 
     scaling, length = series_scaling(spec["scaling"]), spec["context_length"]
+    names = spec.get("inputs", ("values", "mask"))
 
     def run(items: Sequence[Any]) -> dict[str, np.ndarray]:
         arrays, channels = context_windows(items, length, scaling, spec["min_observed"], spec["name"])
-        return {name: arrays[name].reshape(len(items), channels, length) for name in ("values", "mask")}
+        return {name: arrays[name].reshape(len(items), channels, -1) for name in names}
 
     return run
 
@@ -120,6 +123,19 @@ def baseline_features_preprocessor(spec: dict[str, Any], folder: Path) -> Prepro
     return lambda items: {"features": compute(items).astype(np.float32)}
 
 
+def observations_preprocessor(spec: dict[str, Any], folder: Path) -> Preprocessor:
+    """RL observations -> ``observations`` ``(B, *shape)`` float32, refusing other shapes in one line."""
+    shape = tuple(spec["shape"])
+
+    def run(items: Sequence[Any]) -> dict[str, np.ndarray]:
+        observations = np.asarray(items, dtype=np.float32)
+        if observations.shape[1:] != shape:
+            raise DataError(f"observations of shape {list(observations.shape[1:])}; the policy observes {list(shape)}")
+        return {"observations": observations}
+
+    return run
+
+
 PREPROCESSORS: dict[str, Callable[[dict[str, Any], Path], Preprocessor]] = {
     "tokenizer": tokenizer_preprocessor,
     "image": image_preprocessor,
@@ -128,6 +144,7 @@ PREPROCESSORS: dict[str, Callable[[dict[str, Any], Path], Preprocessor]] = {
     "mfcc-stats": baseline_features_preprocessor,
     "audio": audio_preprocessor,
     "series": series_preprocessor,
+    "observations": observations_preprocessor,
 }
 
 

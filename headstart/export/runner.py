@@ -1,5 +1,6 @@
 """``OnnxModel``: an exported model run by ``onnxruntime``, with the ``FittedModel`` calls that need
-no PyTorch (``predict``, ``outputs``, ``evaluate``, ``describe``)."""
+no PyTorch (``predict``, ``outputs``, ``evaluate``, ``describe``); ``OnnxForecaster`` and
+``OnnxPolicy`` over it for exported forecasters and RL policies; ``open_exported`` picks one."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from headstart.data.dataset import Dataset
 from headstart.errors import DataError, HeadstartError
 from headstart.export.preprocess import preprocessor
 from headstart.fitted import Inputs, Prediction, as_batch, evaluate_model
+from headstart.forecast.fitted import SeriesForecasts
 
 BATCH = 32  # inputs per onnxruntime call when predicting many
 
@@ -115,3 +118,65 @@ class OnnxModel:
 
     def save(self, path: str | Path) -> Path:
         raise HeadstartError("an exported model is already saved: copy its .onnx, .json and preprocessing files")
+
+
+class OnnxForecaster(SeriesForecasts):
+    """An exported forecaster: ``predict`` (the forecast table) and ``evaluate`` of series collections."""
+
+    task, modality, classes = "forecast", "series", None
+
+    def __init__(self, path: str | Path, *, threads: int | None = None) -> None:
+        self.model = OnnxModel(path, threads=threads)
+        self.horizon: int = self.model.output["horizon"]
+        self.info = self.model.info
+
+    def quantiles(self, contexts: list[np.ndarray]) -> np.ndarray:
+        return self.model.outputs(contexts)
+
+    def describe(self) -> dict[str, Any]:
+        return self.model.describe()
+
+
+class OnnxPolicy:
+    """An exported RL policy: ``predict(observations)``, the deterministic actions."""
+
+    task, modality = "policy", "observations"
+
+    def __init__(self, path: str | Path, *, threads: int | None = None) -> None:
+        self.model = OnnxModel(path, threads=threads)
+        self.info, self.env = self.model.info, self.model.meta["env"]
+        self.discrete: bool = self.model.output["discrete"]
+
+    def predict(self, observations: np.ndarray) -> np.ndarray:
+        """Actions for a batch ``(B, *obs_shape)`` (or one observation)."""
+        observations = np.asarray(observations, dtype=np.float32)
+        shape = tuple(self.model.meta["preprocessing"]["shape"])
+        single = observations.shape == shape
+        actions = self.model.run(list(observations.reshape(-1, *shape) if single else observations))["actions"]
+        return actions[0] if single else actions
+
+    def describe(self) -> dict[str, Any]:
+        return self.model.describe()
+
+
+def open_exported(path: str | Path, task: str | None = None) -> OnnxModel | OnnxForecaster | OnnxPolicy:
+    """The runner for ``path``'s kind of export."""
+    model = OnnxModel(path, task)
+    kind = {"forecast": OnnxForecaster, "policy": OnnxPolicy}.get(model.task)
+    return kind(path) if kind else model
+
+
+def read_observations(path: str | Path) -> np.ndarray:
+    """Observations ``(B, ...)`` float32 from a ``.npy`` file or a CSV of numbers (one row each, a header optional)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"no such file: {path}")
+    if path.suffix.lower() == ".npy":
+        return np.load(path, allow_pickle=False).astype(np.float32)
+    frame = pd.read_csv(path, header=None)
+    if pd.to_numeric(frame.iloc[0], errors="coerce").isna().any():  # a header row
+        frame = frame.iloc[1:]
+    try:
+        return frame.to_numpy(dtype=np.float32)
+    except ValueError:
+        raise DataError(f"{path}: expected rows of numbers (one observation a row)") from None

@@ -217,11 +217,6 @@ class FracastBackbone(SeriesBackbone):
             features = torch.cat([state.observed_mean, state.last], dim=-1)
         return average_channels(features, state.channels)
 
-    def export_preprocessing(self, folder: Path) -> dict[str, Any]:
-        raise BackboneError(f"{self.name} cannot be exported to ONNX: its periodogram features use torch.fft.rfft, "
-                            "which the ONNX exporter (opset 17) does not support; export a run on an hs-tcn encoder, "
-                            "or serve it with --runtime torch")
-
     def forecast_head(self, horizon: int, pretrained: bool) -> nn.Module:
         if not 1 <= horizon <= self.native_horizon:
             raise BackboneError(f"{self.name} forecasts 1 to {self.native_horizon} steps ahead, not {horizon}; "

@@ -108,7 +108,3 @@ def test_hs_tcn_series_export_parity_and_channels_refused(tmp_path):
     with pytest.raises(DataError, match="'values' has 2 along axis 1; the exported graph takes 1"):
         onnx.predict([np.stack([test.inputs[0], test.inputs[1]])])
 
-
-def test_fracast_refuses_export_in_one_line(tmp_path):
-    with pytest.raises(BackboneError, match="fracast-0 cannot be exported to ONNX: .*torch.fft.rfft"):
-        load_backbone("fracast-0").export_preprocessing(tmp_path)
