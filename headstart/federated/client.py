@@ -12,6 +12,7 @@ from flwr.common import Scalar
 from torch import Tensor
 
 from headstart.data.dataset import Dataset
+from headstart.errors import HeadstartError
 from headstart.federated.shared import SharedModel
 from headstart.fitted import Transferred
 from headstart.model import TransferModel
@@ -52,6 +53,9 @@ class HeadstartClient(NumPyClient):
         if recipe.task == "classification":
             self.train = self.train.encoded_as(classes)  # the server's class codes, or a one-line refusal
         shared = SharedModel.build(recipe, int(config["out_dim"]))
+        if shared.fixed_digest() != config["fixed"]:
+            raise HeadstartError("this client built other fixed tensors (LoRA's frozen A) than the server: "
+                                 "same headstart, torch and PEFT versions needed")
         method = shared.method
         setup = method.setup_penalties
 

@@ -27,7 +27,8 @@ CHECKPOINT_DIR = "federation"  # the checkpoint's folder inside a run folder
 class Federation:
     """One federated run's server: the global ``SharedModel`` built from ``recipe`` and Flower's
     ``strategy`` over ``clients`` clients, which sends every client the run's description
-    (``run_config``: the recipe, the classes, the head's width) with each round's parameters.
+    (``run_config``: the recipe, the classes, the head's width, the digest of the
+    tensors that stay as initialised and do not travel) with each round's parameters.
     With a ``checkpoint`` folder, the global trainable state and the rounds so far are written
     there (atomically, as an artifact) after every round; ``resume`` starts from it."""
 
@@ -83,7 +84,8 @@ class Federation:
         return left
 
     def run_config(self) -> dict[str, Scalar]:
-        return {"recipe": json.dumps(self.recipe.to_dict()), "classes": json.dumps(self.classes), "out_dim": self.out_dim}
+        return {"recipe": json.dumps(self.recipe.to_dict()), "classes": json.dumps(self.classes), "out_dim": self.out_dim,
+                "fixed": self.model.fixed_digest()}
 
     def server(self) -> Server:
         """Flower's server for the strategy, calling one client at a time when they share a process."""
