@@ -51,17 +51,19 @@ OUT = Path(__file__).parent / "results" / "federated.json"
 PRIVACY_OUT = OUT.with_name("federated_privacy.json")
 PRIVACY_CLIP, PRIVACY_NOISE = 1.0, (0.1, 0.3, 1.0, 3.0)
 CLIENTS = 5
-STRATEGIES = ["fedavg", "fedprox", "fedavgm"]
+STRATEGIES = ["fedavg", "fedprox", "fedavgm", "fedadam"]
+DEFAULT_STRATEGIES = STRATEGIES[:3]
 SETUPS = {  # setup -> (dataset, sample size or None, recipe options, rounds, local epochs, partitions)
     "probe": ("bbc_news", None, {"head_lr": 1e-2}, 10, 1, ["iid", "dirichlet:1.0", "dirichlet:0.1"]),
     "lora": ("rotten_tomatoes", 1500, {"lora_groups": 2}, 10, 1, ["iid", "dirichlet:1.0", "dirichlet:0.1"]),
+    "lora-ffa": ("rotten_tomatoes", 1500, {"lora_groups": 2, "lora_freeze_a": True}, 10, 1, ["dirichlet:1.0", "dirichlet:0.1"]),
     "probe-images": ("digits", None, {"head_lr": 1e-2, "backbone": "efficientnet-lite0"}, 10, 1,
                      ["iid", "dirichlet:1.0", "dirichlet:0.1"]),
 }
 
 
 def method_of(setup: str) -> str:
-    """The headstart method a setup trains (``probe-images``: the probe)."""
+    """The headstart method a setup trains (``probe-images``: the probe; ``lora-ffa``: LoRA with A frozen)."""
     return setup.split("-")[0]
 
 
@@ -97,7 +99,7 @@ def record(name: str, accuracies: list[float], seconds: float, global_accuracy: 
     return row
 
 
-def bench(method: str, scheme: str, seed: int, strategies: list[str] = STRATEGIES, controls: bool = True) -> list[dict[str, Any]]:
+def bench(method: str, scheme: str, seed: int, strategies: list[str] = DEFAULT_STRATEGIES, controls: bool = True) -> list[dict[str, Any]]:
     """The rows of one setup, partition and seed: each client alone and centralised (``controls``)
     and the federated ``strategies``."""
     data, sample, options, rounds, epochs, _ = SETUPS[method]
@@ -180,7 +182,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=OUT, help="results file (a run per seed in parallel: one file each, "
                         "then --merge)")
     parser.add_argument("--merge", type=Path, nargs="+", help="only merge these results files into --out and print the table")
-    parser.add_argument("--strategies", nargs="+", default=STRATEGIES, choices=STRATEGIES, help="federated strategies to run")
+    parser.add_argument("--strategies", nargs="+", default=DEFAULT_STRATEGIES, choices=STRATEGIES, help="federated strategies to run")
     parser.add_argument("--no-controls", action="store_true", help="skip alone and centralised (already in a file to --merge)")
     parser.add_argument("--partitions", nargs="+", help="only these partitions (e.g. iid dirichlet:0.1)")
     args = parser.parse_args()
@@ -201,6 +203,7 @@ def main() -> None:
     started = time.perf_counter()
     jobs = [("probe", s, seed) for seed in args.seeds for s in SETUPS["probe"][5]]
     jobs += [("lora", s, seed) for seed in args.lora_seeds for s in SETUPS["lora"][5]]
+    jobs += [("lora-ffa", s, seed) for seed in args.lora_seeds for s in SETUPS["lora-ffa"][5]]
     jobs += [("probe-images", s, seed) for seed in args.image_seeds for s in SETUPS["probe-images"][5]]
     jobs = [job for job in jobs if args.only in (None, job[0]) and (not args.partitions or job[1] in args.partitions)]
     for method, scheme, seed in jobs:

@@ -40,7 +40,8 @@ class HeadstartClient(NumPyClient):
     """Holds ``train`` (which never leaves). The first ``fit`` builds the model the server describes
     in its config (``Federation.run_config``: recipe, classes, head width); each ``fit`` loads the
     global trainable state, trains ``recipe.epochs`` local epochs through ``headstart.training.run``
-    (adding FedProx's term when the config sets ``proximal_mu``) and returns that state."""
+    (adding FedProx's term when the config sets ``proximal_mu``; with ``logit_adjust``, the
+    logit-adjusted loss of its own label prior, ``SingleTask``) and returns that state."""
 
     def __init__(self, train: Dataset) -> None:
         self.train = train
@@ -72,10 +73,17 @@ class HeadstartClient(NumPyClient):
         shared.load(parameters)
         self.mu = float(config.get("proximal_mu", 0.0))
         model, method, recipe = shared.model, shared.method, shared.method.recipe
-        result = run(model, method, SingleTask(recipe.task, shared.model.head.out_features),
+        out_dim = shared.model.head.out_features
+        prior = self.log_prior(out_dim) if config.get("logit_adjust") and recipe.task == "classification" else None
+        result = run(model, method, SingleTask(recipe.task, out_dim, prior),
                      lambda start: single_task(model, self.train, None, start, recipe, False))
         loss = result.history[-1].get("train_loss", math.nan) if result.history else math.nan
         return shared.arrays(), len(self.train), {"train_loss": float(loss)}
+
+    def log_prior(self, classes: int) -> Tensor:
+        """The log of this client's label frequencies (``-inf`` for a class it has no example of)."""
+        counts = torch.bincount(torch.as_tensor(self.train.labels, dtype=torch.long), minlength=classes).float()
+        return (counts / counts.sum()).log()
 
     def personalise(self, parameters: list[np.ndarray], config: dict[str, Scalar], test: Dataset) -> dict[str, float]:
         """Accuracy on this client's ``test`` of the global model (``parameters``) and of its own:
@@ -86,7 +94,7 @@ class HeadstartClient(NumPyClient):
         shared.load(parameters)
         shared.model.eval()
         before = fitted.evaluate(test)["accuracy"]
-        self.fit(parameters, {**config, "proximal_mu": 0.0})
+        self.fit(parameters, {**config, "proximal_mu": 0.0, "logit_adjust": False})  # its own prior is the one to fit
         shared.model.eval()
         return {"n_test": len(test), "global": before, "personalised": fitted.evaluate(test)["accuracy"]}
 

@@ -44,6 +44,7 @@ class Federation:
     min_clients: int | None = None  # clients a round waits for (default: all)
     dp_noise: float | None = None  # central differential privacy's noise multiplier (None: no DP)
     dp_clip: float = 1.0  # its clipping norm of every client's update (L2)
+    logit_adjust: bool = False  # clients train with the logit-adjusted loss of their own label prior
     started: float = field(default_factory=time.perf_counter)
 
     def __post_init__(self) -> None:
@@ -85,7 +86,7 @@ class Federation:
 
     def run_config(self) -> dict[str, Scalar]:
         return {"recipe": json.dumps(self.recipe.to_dict()), "classes": json.dumps(self.classes), "out_dim": self.out_dim,
-                "fixed": self.model.fixed_digest()}
+                "fixed": self.model.fixed_digest(), "logit_adjust": self.logit_adjust}
 
     def server(self) -> Server:
         """Flower's server for the strategy, calling one client at a time when they share a process."""
@@ -105,6 +106,7 @@ class Federation:
             "train_seconds": time.perf_counter() - self.started,
             "federated": {
                 "strategy": self.strategy_name, "proximal_mu": self.mu if self.strategy_name == "fedprox" else 0.0,
+                "logit_adjust": self.logit_adjust,
                 "clients": self.clients, "client_sizes": [sizes[c] for c in sorted(sizes)], "local_epochs": self.recipe.epochs,
                 "rounds": self.strategy.rounds, "trainable_bytes": travels, "model_bytes": whole, "trainable_share": travels / whole,
                 "privacy": self.privacy.describe() if self.privacy else None,
