@@ -41,7 +41,8 @@ class HeadstartClient(NumPyClient):
     in its config (``Federation.run_config``: recipe, classes, head width); each ``fit`` loads the
     global trainable state, trains ``recipe.epochs`` local epochs through ``headstart.training.run``
     (adding FedProx's term when the config sets ``proximal_mu``; with ``logit_adjust``, the
-    logit-adjusted loss of its own label prior, ``SingleTask``) and returns that state."""
+    logit-adjusted loss of its own label prior, ``SingleTask``; given the ``round`` and the
+    ``rounds`` in all, the stretch of one schedule over all rounds) and returns that state."""
 
     def __init__(self, train: Dataset) -> None:
         self.train = train
@@ -75,8 +76,9 @@ class HeadstartClient(NumPyClient):
         model, method, recipe = shared.model, shared.method, shared.method.recipe
         out_dim = shared.model.head.out_features
         prior = self.log_prior(out_dim) if config.get("logit_adjust") and recipe.task == "classification" else None
+        part = (int(config["round"]) - 1, int(config["rounds"])) if "rounds" in config else (0, 1)
         result = run(model, method, SingleTask(recipe.task, out_dim, prior),
-                     lambda start: single_task(model, self.train, None, start, recipe, False))
+                     lambda start: single_task(model, self.train, None, start, recipe, False), part=part)
         loss = result.history[-1].get("train_loss", math.nan) if result.history else math.nan
         return shared.arrays(), len(self.train), {"train_loss": float(loss)}
 

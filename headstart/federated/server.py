@@ -45,6 +45,7 @@ class Federation:
     dp_noise: float | None = None  # central differential privacy's noise multiplier (None: no DP)
     dp_clip: float = 1.0  # its clipping norm of every client's update (L2)
     logit_adjust: bool = False  # clients train with the logit-adjusted loss of their own label prior
+    global_schedule: bool = False  # the clients' learning-rate schedule spans all rounds, not each one
     started: float = field(default_factory=time.perf_counter)
 
     def __post_init__(self) -> None:
@@ -79,6 +80,7 @@ class Federation:
 
     def remaining(self, rounds: int) -> int:
         """Rounds still to run for ``rounds`` in all (after a resumed run's done ones)."""
+        self.strategy.schedule_rounds = rounds if self.global_schedule else 0
         left = rounds - self.strategy.done
         if left < 1:
             raise HeadstartError(f"--resume: the checkpoint has {self.strategy.done} rounds done already, --rounds is {rounds}")
@@ -106,7 +108,7 @@ class Federation:
             "train_seconds": time.perf_counter() - self.started,
             "federated": {
                 "strategy": self.strategy_name, "proximal_mu": self.mu if self.strategy_name == "fedprox" else 0.0,
-                "logit_adjust": self.logit_adjust,
+                "logit_adjust": self.logit_adjust, "global_schedule": self.global_schedule,
                 "clients": self.clients, "client_sizes": [sizes[c] for c in sorted(sizes)], "local_epochs": self.recipe.epochs,
                 "rounds": self.strategy.rounds, "trainable_bytes": travels, "model_bytes": whole, "trainable_share": travels / whole,
                 "privacy": self.privacy.describe() if self.privacy else None,

@@ -27,6 +27,7 @@ class Screened:
     nothing back: disconnected or past the round's timeout). Rounds are numbered after the
     ``done`` ones of a resumed run; ``on_round(round, parameters)`` sees each round's result.
     The first round waits for every client; later ones for ``later_clients`` (default: all again).
+    With ``schedule_rounds``, every round's config has the round's number and that total.
     With ``uniform`` every kept update weighs the same in the mean, whatever its client's size."""
 
     def __init__(self, *args: Any, shapes: list[tuple[int, ...]], later_clients: int | None = None, **kwargs: Any) -> None:
@@ -36,12 +37,16 @@ class Screened:
         self.rounds: list[dict[str, Any]] = []
         self.done = 0
         self.on_round: Callable[[int, Parameters], None] | None = None
+        self.schedule_rounds = 0  # > 0: each round's config tells the clients the round and this total
 
     def configure_fit(self, server_round: int, parameters: Parameters, client_manager: ClientManager) -> list[tuple[ClientProxy, FitIns]]:
         if server_round > 1 and self.later_clients is not None:  # Flower's FedAvg reads these two before sampling
             self.min_available_clients = self.later_clients
             self.min_fit_clients = min(self.min_fit_clients, self.later_clients)
         instructions = super().configure_fit(server_round, parameters, client_manager)  # type: ignore[misc]
+        if self.schedule_rounds:
+            for _, ins in instructions:
+                ins.config = {**ins.config, "round": self.done + server_round, "rounds": self.schedule_rounds}
         size = sum(len(t) for t in parameters.tensors)
         self.rounds.append({"round": self.done + server_round, "clients": len(instructions), "bytes_sent": size * len(instructions),
                             "bytes_received": 0, "rejected": [], "examples": {}})

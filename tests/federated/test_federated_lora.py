@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import torch
 import pytest
 
 pytest.importorskip("flwr")
@@ -72,3 +73,31 @@ def test_fedadam_moves_every_coordinate_by_the_bias_corrected_server_step(parts)
     delta = mean - start  # round 1: m = 0.1 delta, v = 0.01 delta^2 (Flower's betas 0.9, 0.99)
     step = SERVER_LR * np.sqrt(1 - 0.99**2) / (1 - 0.9**2)
     np.testing.assert_allclose(adam, start + step * 0.1 * delta / (np.sqrt(0.01 * delta**2) + SERVER_TAU), atol=1e-6)
+
+
+def test_a_logit_adjusted_client_leaves_the_classes_it_has_no_example_of_alone(parts):
+    recipe = Recipe.build(method="probe", epochs=3, head_lr=1e-2)
+    two = parts[0].subset(np.flatnonzero(parts[0].labels < 2))  # a client with 2 of the 5 topics
+    config = Federation(recipe, two.classes, 5, 1, logit_adjust=True).run_config()
+    start = SharedModel.build(recipe, 5).arrays()
+    rows = {}
+    for adjust in (True, False):
+        client = HeadstartClient(two)
+        arrays, _, _ = client.fit(start, {**config, "logit_adjust": adjust})
+        rows[adjust] = [(a[2:] - s[2:]) / np.abs(s[2:]).max() for a, s in zip(arrays, start)]  # head weight and bias, absent classes
+    assert max(np.abs(r).max() for r in rows[True]) < 1e-3  # only weight decay (lr x 0.01 a step) moved them
+    assert min(np.abs(r).max() for r in rows[False]) > 1e-2  # plain cross-entropy pushes their logits down
+
+
+def test_a_round_of_a_global_schedule_starts_where_the_rounds_before_it_left_the_learning_rate():
+    from headstart.training.module import TransferModule, schedule
+    from headstart.training.objective import SingleTask
+
+    recipe = Recipe.build(method="probe", epochs=1, head_lr=1e-2)
+    shared = SharedModel.build(recipe, 5)
+    round_two = TransferModule(shared.model, shared.method, SingleTask("classification", 5), 0, 30, first_step=10)
+    optimizer = round_two.configure_optimizers()["lr_scheduler"]["scheduler"].optimizer
+    whole = schedule(torch.optim.AdamW([torch.zeros(1, requires_grad=True)], lr=1e-2), recipe, 30)
+    for _ in range(10):
+        whole.step()
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(whole.get_last_lr()[0]) and 0 < whole.get_last_lr()[0] < 1e-2
