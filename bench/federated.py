@@ -53,13 +53,16 @@ PRIVACY_CLIP, PRIVACY_NOISE = 1.0, (0.1, 0.3, 1.0, 3.0)
 CLIENTS = 5
 STRATEGIES = ["fedavg", "fedprox", "fedavgm", "fedadam"]
 DEFAULT_STRATEGIES = STRATEGIES[:3]
-SETUPS = {  # setup -> (dataset, sample size or None, recipe options, rounds, local epochs, partitions)
-    "probe": ("bbc_news", None, {"head_lr": 1e-2}, 10, 1, ["iid", "dirichlet:1.0", "dirichlet:0.1"]),
-    "lora": ("rotten_tomatoes", 1500, {"lora_groups": 2}, 10, 1, ["iid", "dirichlet:1.0", "dirichlet:0.1"]),
-    "lora-ffa": ("rotten_tomatoes", 1500, {"lora_groups": 2, "lora_freeze_a": True}, 10, 1, ["dirichlet:1.0", "dirichlet:0.1"]),
-    "probe-images": ("digits", None, {"head_lr": 1e-2, "backbone": "efficientnet-lite0"}, 10, 1,
-                     ["iid", "dirichlet:1.0", "dirichlet:0.1"]),
+ALL = ["iid", "dirichlet:1.0", "dirichlet:0.1"]
+SKEWED = ALL[1:]
+SETUPS = {  # setup -> (dataset, sample size or None, recipe options, rounds, local epochs, partitions, federation options)
+    "probe": ("bbc_news", None, {"head_lr": 1e-2}, 10, 1, ALL, {}),
+    "lora": ("rotten_tomatoes", 1500, {"lora_groups": 2}, 10, 1, ALL, {}),
+    "lora-ffa": ("rotten_tomatoes", 1500, {"lora_groups": 2, "lora_freeze_a": True}, 10, 1, SKEWED, {}),
+    "lora-la": ("rotten_tomatoes", 1500, {"lora_groups": 2}, 10, 1, SKEWED, {"logit_adjust": True}),
+    "probe-images": ("digits", None, {"head_lr": 1e-2, "backbone": "efficientnet-lite0"}, 10, 1, ALL, {}),
 }
+VARIANTS = ["lora-ffa", "lora-la"]  # LoRA's federation variants: their federated rows only (--lora-seeds), against lora's controls
 
 
 def method_of(setup: str) -> str:
@@ -102,7 +105,7 @@ def record(name: str, accuracies: list[float], seconds: float, global_accuracy: 
 def bench(method: str, scheme: str, seed: int, strategies: list[str] = DEFAULT_STRATEGIES, controls: bool = True) -> list[dict[str, Any]]:
     """The rows of one setup, partition and seed: each client alone and centralised (``controls``)
     and the federated ``strategies``."""
-    data, sample, options, rounds, epochs, _ = SETUPS[method]
+    data, sample, options, rounds, epochs, _, federation = SETUPS[method]
     pool = load_data(data)
     if sample:
         pool = pool.subset(np.sort(np.random.default_rng(0).permutation(len(pool))[:sample]), name=data)
@@ -119,7 +122,7 @@ def bench(method: str, scheme: str, seed: int, strategies: list[str] = DEFAULT_S
                            bytes_per_round=0, global_accuracy=[scores(m, [every])[0] for m in alone]))
     for strategy in strategies:
         start = time.perf_counter()
-        model = simulate(trains, per_round, rounds=rounds, strategy=strategy, mu=0.01)
+        model = simulate(trains, per_round, rounds=rounds, strategy=strategy, mu=0.01, **federation)
         fed = model.info["federated"]
         sent = fed["rounds"][-1]["bytes_sent"] + fed["rounds"][-1]["bytes_received"]
         rows.append(record(strategy, scores(model, tests), time.perf_counter() - start, rounds=rounds, bytes_per_round=sent,
@@ -155,7 +158,7 @@ def table(results: list[dict[str, Any]]) -> str:
 
 def privacy(seeds: list[int]) -> None:
     """Accuracy of head-only FedAvg against the noise multiplier of central DP (``--privacy``)."""
-    data, _, options, rounds, epochs, _ = SETUPS["probe"]
+    data, _, options, rounds, epochs, _, _ = SETUPS["probe"]
     pool = load_data(data)
     rows = []
     for seed in seeds:
@@ -203,11 +206,11 @@ def main() -> None:
     started = time.perf_counter()
     jobs = [("probe", s, seed) for seed in args.seeds for s in SETUPS["probe"][5]]
     jobs += [("lora", s, seed) for seed in args.lora_seeds for s in SETUPS["lora"][5]]
-    jobs += [("lora-ffa", s, seed) for seed in args.lora_seeds for s in SETUPS["lora-ffa"][5]]
+    jobs += [(v, s, seed) for v in VARIANTS if args.only == v for seed in args.lora_seeds for s in SETUPS[v][5]]
     jobs += [("probe-images", s, seed) for seed in args.image_seeds for s in SETUPS["probe-images"][5]]
     jobs = [job for job in jobs if args.only in (None, job[0]) and (not args.partitions or job[1] in args.partitions)]
     for method, scheme, seed in jobs:
-        results += bench(method, scheme, seed, args.strategies, controls=not args.no_controls)
+        results += bench(method, scheme, seed, args.strategies, controls=not args.no_controls and method not in VARIANTS)
         args.out.write_text(json.dumps({"machine": platform.processor() or platform.machine(), "torch_threads": 1,
                                    "total_seconds": round(time.perf_counter() - started), "results": results}, indent=1))
         print(f"{method} {scheme} seed {seed} done at {time.perf_counter() - started:.0f} s", flush=True)
