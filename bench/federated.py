@@ -17,6 +17,13 @@ short texts, so that backward passes through MiniLM fit the CPU budget), and the
 images (``probe-images``: EfficientNet-Lite0 features of scikit-learn's digits, 10 classes). Bytes are those Flower
 serialised per round (to and from the clients) against the whole model's size.
 
+LoRA's federation variants (``--only lora-la`` / ``--only lora-ffa``, with ``--lora-seeds``): the
+federated rows only, on the same data, partitions and seeds as ``lora`` (whose alone and
+centralised rows they are compared with): ``lora-la`` has the clients train with the
+logit-adjusted loss of their own label prior and one learning-rate schedule over all rounds
+(``logit_adjust``, ``global_schedule``) and LoRA's A frozen (``lora_freeze_a``: FFA-LoRA);
+``lora-ffa`` freezes A only. ``--strategies fedadam`` adds Flower's FedAdam.
+
     OMP_NUM_THREADS=1 .venv/bin/python bench/federated.py [--seeds 0 1 2] [--lora-seeds 0]
     OMP_NUM_THREADS=1 .venv/bin/python bench/federated.py --privacy   # -> bench/results/federated_privacy.json
 
