@@ -66,7 +66,8 @@ SETUPS = {  # setup -> (dataset, sample size or None, recipe options, rounds, lo
     "probe": ("bbc_news", None, {"head_lr": 1e-2}, 10, 1, ALL, {}),
     "lora": ("rotten_tomatoes", 1500, {"lora_groups": 2}, 10, 1, ALL, {}),
     "lora-ffa": ("rotten_tomatoes", 1500, {"lora_groups": 2, "lora_freeze_a": True}, 10, 1, SKEWED, {}),
-    "lora-la": ("rotten_tomatoes", 1500, {"lora_groups": 2}, 10, 1, SKEWED, {"logit_adjust": True}),
+    "lora-la": ("rotten_tomatoes", 1500, {"lora_groups": 2, "lora_freeze_a": True}, 10, 1, SKEWED,
+                {"logit_adjust": True, "global_schedule": True}),
     "probe-images": ("digits", None, {"head_lr": 1e-2, "backbone": "efficientnet-lite0"}, 10, 1, ALL, {}),
 }
 VARIANTS = ["lora-ffa", "lora-la"]  # LoRA's federation variants: their federated rows only (--lora-seeds), against lora's controls
