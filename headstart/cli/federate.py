@@ -22,6 +22,8 @@ STRATEGY = typer.Option("fedavg", help="Flower strategy: fedavg | fedprox | feda
                         "fedadam (server-side Adam, step 1e-2).")
 LOGIT_ADJUST = typer.Option(False, help="Label skew: every client trains with the logit-adjusted loss of its own class "
                             "frequencies, so all fit the same class-balanced model.")
+GLOBAL_SCHEDULE = typer.Option(False, help="One learning-rate schedule (the recipe's warm-up and decay) over all rounds, "
+                               "each round a stretch of it, instead of a whole schedule every round.")
 DP_CLIP = typer.Option(1.0, "--dp-clip", help="With --dp-noise: every client's update is clipped to this L2 norm.")
 
 
@@ -63,6 +65,7 @@ def federate(
     dp_noise: Optional[float] = DP_NOISE,
     dp_clip: float = DP_CLIP,
     logit_adjust: bool = LOGIT_ADJUST,
+    global_schedule: bool = GLOBAL_SCHEDULE,
     progress: bool = PROGRESS,
 ) -> None:
     """Simulate N clients on this machine (the default: `headstart federate DATA ...`).
@@ -79,7 +82,7 @@ def federate(
     model = run_federation(data, clients=clients, partition_by=partition, rounds=rounds, method=method, backbone=backbone,
                            strategy=strategy, mu=mu, fraction=fraction, seed=seed, out=out, resume=resume,
                            personalise=personalise, dp_noise=dp_noise, dp_clip=dp_clip, logit_adjust=logit_adjust,
-                           progress=progress, text_col=text_col, label_col=label_col, epochs=epochs, **options)
+                           global_schedule=global_schedule, progress=progress, text_col=text_col, label_col=label_col, epochs=epochs, **options)
     summarise(model, out)
 
 
@@ -106,6 +109,7 @@ def server(
     dp_noise: Optional[float] = DP_NOISE,
     dp_clip: float = DP_CLIP,
     logit_adjust: bool = LOGIT_ADJUST,
+    global_schedule: bool = GLOBAL_SCHEDULE,
     progress: bool = PROGRESS,
 ) -> None:
     """Run the federation's server: clients (`headstart federate client DATA`) connect, train, send their updates.
@@ -123,7 +127,7 @@ def server(
         options["unfreeze"] = unfreeze
     recipe = run_recipe(method, backbone, seed, epochs=epochs, **options)
     model = serve(address, Federation(recipe, names, len(names), clients, strategy, mu, fraction,
-                                         out / CHECKPOINT_DIR, resume, min_clients, dp_noise, dp_clip, logit_adjust), rounds,
+                                         out / CHECKPOINT_DIR, resume, min_clients, dp_noise, dp_clip, logit_adjust, global_schedule), rounds,
                   round_timeout=round_timeout, progress=progress)
     model.save(out)
     summarise(model, out)

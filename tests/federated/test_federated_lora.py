@@ -47,8 +47,11 @@ def test_with_a_frozen_a_only_b_travels_and_the_global_adapter_is_the_mean_of_th
     assert not any("lora_A" in k for k in start.keys) and any("lora_A" in k for k in both.keys)
     head = 5 * 384 + 5
     assert 2 * (nbytes(start.arrays()) - 4 * head) == nbytes(both.arrays()) - 4 * head  # half: B is 384 x r, A r x 384
-    alone = [adapters(simulate([p], FROZEN_A, rounds=1).model) for p in parts]
-    federated = adapters(simulate(parts, FROZEN_A, rounds=1).model)
+    options = {"rounds": 1, "logit_adjust": True, "global_schedule": True}  # each client trains as alone, whatever the options
+    alone = [adapters(simulate([p], FROZEN_A, **options).model) for p in parts]
+    run = simulate(parts, FROZEN_A, **options)
+    assert run.info["federated"]["logit_adjust"] and run.info["federated"]["global_schedule"]
+    federated = adapters(run.model)
     sizes = np.array([len(p) for p in parts], float) / sum(len(p) for p in parts)
     for module, ab in adapters(start.model).items():
         assert all(np.array_equal(a[module]["A"], ab["A"]) for a in (federated, *alone))  # A never moved
