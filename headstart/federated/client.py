@@ -83,9 +83,11 @@ class HeadstartClient(NumPyClient):
         return shared.arrays(), len(self.train), {"train_loss": float(loss)}
 
     def log_prior(self, classes: int) -> Tensor:
-        """The log of this client's label frequencies (``-inf`` for a class it has no example of)."""
+        """The log of this client's class prior, estimated by Laplace's rule ``(n_c + 1) / (n + C)``:
+        a class it has no example of is unlikely, not impossible, so a single-class client still
+        trains (with the empirical prior, ``log 0``, its loss would be 0 whatever the model)."""
         counts = torch.bincount(torch.as_tensor(self.train.labels, dtype=torch.long), minlength=classes).float()
-        return (counts / counts.sum()).log()
+        return ((counts + 1) / (counts.sum() + classes)).log()
 
     def personalise(self, parameters: list[np.ndarray], config: dict[str, Scalar], test: Dataset) -> dict[str, float]:
         """Accuracy on this client's ``test`` of the global model (``parameters``) and of its own:

@@ -61,8 +61,7 @@ class SingleTask(Objective):
     loss is the logit-adjusted cross-entropy (Menon et al., "Long-tail learning via logit
     adjustment", 2021) :math:`-\log \mathrm{softmax}(f(x) + \log \pi)_y`: the model's own logits
     :math:`f` then fit the class-balanced posterior (:math:`p(x \mid y)` up to a constant)
-    whatever the prior :math:`\pi` of the data it trains on; a class absent from it
-    (:math:`\log 0`) gets no gradient. Validation scores the model's own logits."""
+    whatever the prior :math:`\pi` of the data it trains on. Validation scores the model's own logits."""
 
     def __init__(self, task: str, out_dim: int, log_prior: Tensor | None = None) -> None:
         super().__init__()
