@@ -17,6 +17,13 @@ short texts, so that backward passes through MiniLM fit the CPU budget), and the
 images (``probe-images``: EfficientNet-Lite0 features of scikit-learn's digits, 10 classes). Bytes are those Flower
 serialised per round (to and from the clients) against the whole model's size.
 
+LoRA's federation variants (``--only lora-la`` / ``--only lora-ffa``, with ``--lora-seeds``): the
+federated rows only, on the same data, partitions and seeds as ``lora`` (whose alone and
+centralised rows they are compared with): ``lora-la`` has the clients train with the
+logit-adjusted loss of their own label prior and one learning-rate schedule over all rounds
+(``logit_adjust``, ``global_schedule``) and LoRA's A frozen (``lora_freeze_a``: FFA-LoRA);
+``lora-ffa`` freezes A only. ``--strategies fedadam`` adds Flower's FedAdam.
+
     OMP_NUM_THREADS=1 .venv/bin/python bench/federated.py [--seeds 0 1 2] [--lora-seeds 0]
     OMP_NUM_THREADS=1 .venv/bin/python bench/federated.py --privacy   # -> bench/results/federated_privacy.json
 
@@ -51,17 +58,23 @@ OUT = Path(__file__).parent / "results" / "federated.json"
 PRIVACY_OUT = OUT.with_name("federated_privacy.json")
 PRIVACY_CLIP, PRIVACY_NOISE = 1.0, (0.1, 0.3, 1.0, 3.0)
 CLIENTS = 5
-STRATEGIES = ["fedavg", "fedprox", "fedavgm"]
-SETUPS = {  # setup -> (dataset, sample size or None, recipe options, rounds, local epochs, partitions)
-    "probe": ("bbc_news", None, {"head_lr": 1e-2}, 10, 1, ["iid", "dirichlet:1.0", "dirichlet:0.1"]),
-    "lora": ("rotten_tomatoes", 1500, {"lora_groups": 2}, 10, 1, ["iid", "dirichlet:1.0", "dirichlet:0.1"]),
-    "probe-images": ("digits", None, {"head_lr": 1e-2, "backbone": "efficientnet-lite0"}, 10, 1,
-                     ["iid", "dirichlet:1.0", "dirichlet:0.1"]),
+STRATEGIES = ["fedavg", "fedprox", "fedavgm", "fedadam"]
+DEFAULT_STRATEGIES = STRATEGIES[:3]
+ALL = ["iid", "dirichlet:1.0", "dirichlet:0.1"]
+SKEWED = ALL[1:]
+SETUPS = {  # setup -> (dataset, sample size or None, recipe options, rounds, local epochs, partitions, federation options)
+    "probe": ("bbc_news", None, {"head_lr": 1e-2}, 10, 1, ALL, {}),
+    "lora": ("rotten_tomatoes", 1500, {"lora_groups": 2}, 10, 1, ALL, {}),
+    "lora-ffa": ("rotten_tomatoes", 1500, {"lora_groups": 2, "lora_freeze_a": True}, 10, 1, SKEWED, {}),
+    "lora-la": ("rotten_tomatoes", 1500, {"lora_groups": 2, "lora_freeze_a": True}, 10, 1, SKEWED,
+                {"logit_adjust": True, "global_schedule": True}),
+    "probe-images": ("digits", None, {"head_lr": 1e-2, "backbone": "efficientnet-lite0"}, 10, 1, ALL, {}),
 }
+VARIANTS = ["lora-ffa", "lora-la"]  # LoRA's federation variants: their federated rows only (--lora-seeds), against lora's controls
 
 
 def method_of(setup: str) -> str:
-    """The headstart method a setup trains (``probe-images``: the probe)."""
+    """The headstart method a setup trains (``probe-images``: the probe; ``lora-ffa``: LoRA with A frozen)."""
     return setup.split("-")[0]
 
 
@@ -97,10 +110,10 @@ def record(name: str, accuracies: list[float], seconds: float, global_accuracy: 
     return row
 
 
-def bench(method: str, scheme: str, seed: int, strategies: list[str] = STRATEGIES, controls: bool = True) -> list[dict[str, Any]]:
+def bench(method: str, scheme: str, seed: int, strategies: list[str] = DEFAULT_STRATEGIES, controls: bool = True) -> list[dict[str, Any]]:
     """The rows of one setup, partition and seed: each client alone and centralised (``controls``)
     and the federated ``strategies``."""
-    data, sample, options, rounds, epochs, _ = SETUPS[method]
+    data, sample, options, rounds, epochs, _, federation = SETUPS[method]
     pool = load_data(data)
     if sample:
         pool = pool.subset(np.sort(np.random.default_rng(0).permutation(len(pool))[:sample]), name=data)
@@ -117,7 +130,7 @@ def bench(method: str, scheme: str, seed: int, strategies: list[str] = STRATEGIE
                            bytes_per_round=0, global_accuracy=[scores(m, [every])[0] for m in alone]))
     for strategy in strategies:
         start = time.perf_counter()
-        model = simulate(trains, per_round, rounds=rounds, strategy=strategy, mu=0.01)
+        model = simulate(trains, per_round, rounds=rounds, strategy=strategy, mu=0.01, **federation)
         fed = model.info["federated"]
         sent = fed["rounds"][-1]["bytes_sent"] + fed["rounds"][-1]["bytes_received"]
         rows.append(record(strategy, scores(model, tests), time.perf_counter() - start, rounds=rounds, bytes_per_round=sent,
@@ -153,7 +166,7 @@ def table(results: list[dict[str, Any]]) -> str:
 
 def privacy(seeds: list[int]) -> None:
     """Accuracy of head-only FedAvg against the noise multiplier of central DP (``--privacy``)."""
-    data, _, options, rounds, epochs, _ = SETUPS["probe"]
+    data, _, options, rounds, epochs, _, _ = SETUPS["probe"]
     pool = load_data(data)
     rows = []
     for seed in seeds:
@@ -180,7 +193,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=OUT, help="results file (a run per seed in parallel: one file each, "
                         "then --merge)")
     parser.add_argument("--merge", type=Path, nargs="+", help="only merge these results files into --out and print the table")
-    parser.add_argument("--strategies", nargs="+", default=STRATEGIES, choices=STRATEGIES, help="federated strategies to run")
+    parser.add_argument("--strategies", nargs="+", default=DEFAULT_STRATEGIES, choices=STRATEGIES, help="federated strategies to run")
     parser.add_argument("--no-controls", action="store_true", help="skip alone and centralised (already in a file to --merge)")
     parser.add_argument("--partitions", nargs="+", help="only these partitions (e.g. iid dirichlet:0.1)")
     args = parser.parse_args()
@@ -201,10 +214,11 @@ def main() -> None:
     started = time.perf_counter()
     jobs = [("probe", s, seed) for seed in args.seeds for s in SETUPS["probe"][5]]
     jobs += [("lora", s, seed) for seed in args.lora_seeds for s in SETUPS["lora"][5]]
+    jobs += [(v, s, seed) for v in VARIANTS if args.only == v for seed in args.lora_seeds for s in SETUPS[v][5]]
     jobs += [("probe-images", s, seed) for seed in args.image_seeds for s in SETUPS["probe-images"][5]]
     jobs = [job for job in jobs if args.only in (None, job[0]) and (not args.partitions or job[1] in args.partitions)]
     for method, scheme, seed in jobs:
-        results += bench(method, scheme, seed, args.strategies, controls=not args.no_controls)
+        results += bench(method, scheme, seed, args.strategies, controls=not args.no_controls and method not in VARIANTS)
         args.out.write_text(json.dumps({"machine": platform.processor() or platform.machine(), "torch_threads": 1,
                                    "total_seconds": round(time.perf_counter() - started), "results": results}, indent=1))
         print(f"{method} {scheme} seed {seed} done at {time.perf_counter() - started:.0f} s", flush=True)

@@ -20,7 +20,7 @@ class Recipe:
     """Typed hyper-parameters of one transfer run (defaults work on a new dataset).
 
     ``None`` means "choose from the data and the backbone" (see ``headstart.training``). The fields
-    from ``unfreeze`` to ``lora_groups`` are methods' settings, documented (with these same
+    from ``unfreeze`` to ``lora_freeze_a`` are methods' settings, documented (with these same
     defaults) on each method's ``settings`` dataclass, e.g. ``headstart.methods.finetune.FineTuneSettings``.
     """
 
@@ -51,6 +51,7 @@ class Recipe:
     lora_dropout: float = 0.1
     lora_targets: list[str] | None = None
     lora_groups: int | None = None
+    lora_freeze_a: bool = False
     # data and training
     augment: bool = False  # images: flip, crop, colour jitter (turns off frozen-prefix caching)
     val_fraction: float | None = None  # None: 0.2 when every class has >= 10 examples, else 0

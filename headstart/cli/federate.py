@@ -18,6 +18,12 @@ if TYPE_CHECKING:
 ADDRESS = typer.Option("127.0.0.1:8080", help="The server's host:port (gRPC).")
 DP_NOISE = typer.Option(None, "--dp-noise", help="Central differential privacy (Flower's server-side clipping): the noise "
                         "multiplier z; Gaussian noise of std z * CLIP / sampled clients is added to every aggregate.")
+STRATEGY = typer.Option("fedavg", help="Flower strategy: fedavg | fedprox | fedavgm (server momentum 0.9) | "
+                        "fedadam (server-side Adam, step 1e-2).")
+LOGIT_ADJUST = typer.Option(False, help="Label skew: every client trains with the logit-adjusted loss of its own class "
+                            "frequencies, so all fit the same class-balanced model.")
+GLOBAL_SCHEDULE = typer.Option(False, help="One learning-rate schedule (the recipe's warm-up and decay) over all rounds, "
+                               "each round a stretch of it, instead of a whole schedule every round.")
 DP_CLIP = typer.Option(1.0, "--dp-clip", help="With --dp-noise: every client's update is clipped to this L2 norm.")
 
 
@@ -45,19 +51,21 @@ def federate(
     method: str = typer.Option("probe", help="probe (the head only) | finetune (--unfreeze K groups) | lora (adapters): only that part travels."),
     backbone: Optional[str] = typer.Option(None, help="Registered backbone; default minilm-l6 for text, efficientnet-lite0 for images."),
     unfreeze: Optional[str] = typer.Option(None, help="finetune: train (and send) the last K layer groups."),
-    strategy: str = typer.Option("fedavg", help="Flower strategy: fedavg | fedprox | fedavgm (server momentum 0.9)."),
+    strategy: str = STRATEGY,
     mu: float = typer.Option(0.01, help="fedprox: strength of the pull towards the global model."),
     fraction: float = typer.Option(1.0, help="Share of the clients sampled each round."),
     epochs: int = typer.Option(1, help="Local epochs per client and round."),
     text_col: str = TEXT_COL,
     label_col: str = LABEL_COL,
     seed: int = SEED,
-    set_: list[str] = typer.Option([], "--set", help="Any other recipe option as key=value, e.g. --set lr=1e-4."),
+    set_: list[str] = typer.Option([], "--set", help="Any other recipe option as key=value, e.g. --set lr=1e-4; with lora, --set lora_freeze_a=true trains and sends B only (FFA-LoRA: exact averaging, half the bytes)."),
     resume: bool = typer.Option(False, help="Continue from the checkpoint of the last round done in OUT/federation."),
     personalise: bool = typer.Option(False, help="Each client holds a quarter of its data out, fine-tunes the global model "
                                      "on the rest, and the run compares both on the held-out part."),
     dp_noise: Optional[float] = DP_NOISE,
     dp_clip: float = DP_CLIP,
+    logit_adjust: bool = LOGIT_ADJUST,
+    global_schedule: bool = GLOBAL_SCHEDULE,
     progress: bool = PROGRESS,
 ) -> None:
     """Simulate N clients on this machine (the default: `headstart federate DATA ...`).
@@ -73,8 +81,8 @@ def federate(
         options["unfreeze"] = unfreeze
     model = run_federation(data, clients=clients, partition_by=partition, rounds=rounds, method=method, backbone=backbone,
                            strategy=strategy, mu=mu, fraction=fraction, seed=seed, out=out, resume=resume,
-                           personalise=personalise, dp_noise=dp_noise, dp_clip=dp_clip, progress=progress,
-                           text_col=text_col, label_col=label_col, epochs=epochs, **options)
+                           personalise=personalise, dp_noise=dp_noise, dp_clip=dp_clip, logit_adjust=logit_adjust,
+                           global_schedule=global_schedule, progress=progress, text_col=text_col, label_col=label_col, epochs=epochs, **options)
     summarise(model, out)
 
 
@@ -87,7 +95,7 @@ def server(
     method: str = typer.Option("probe", help="probe | finetune | lora."),
     backbone: str = typer.Option("minilm-l6", help="Registered backbone every client starts from."),
     unfreeze: Optional[str] = typer.Option(None, help="finetune: train (and send) the last K layer groups."),
-    strategy: str = typer.Option("fedavg", help="Flower strategy: fedavg | fedprox | fedavgm (server momentum 0.9)."),
+    strategy: str = STRATEGY,
     mu: float = typer.Option(0.01, help="fedprox: strength of the pull towards the global model."),
     fraction: float = typer.Option(1.0, help="Share of the clients sampled each round."),
     epochs: int = typer.Option(1, help="Local epochs per client and round."),
@@ -100,6 +108,8 @@ def server(
     resume: bool = typer.Option(False, help="Continue from the checkpoint of the last round done in OUT/federation."),
     dp_noise: Optional[float] = DP_NOISE,
     dp_clip: float = DP_CLIP,
+    logit_adjust: bool = LOGIT_ADJUST,
+    global_schedule: bool = GLOBAL_SCHEDULE,
     progress: bool = PROGRESS,
 ) -> None:
     """Run the federation's server: clients (`headstart federate client DATA`) connect, train, send their updates.
@@ -117,7 +127,7 @@ def server(
         options["unfreeze"] = unfreeze
     recipe = run_recipe(method, backbone, seed, epochs=epochs, **options)
     model = serve(address, Federation(recipe, names, len(names), clients, strategy, mu, fraction,
-                                         out / CHECKPOINT_DIR, resume, min_clients, dp_noise, dp_clip), rounds,
+                                         out / CHECKPOINT_DIR, resume, min_clients, dp_noise, dp_clip, logit_adjust, global_schedule), rounds,
                   round_timeout=round_timeout, progress=progress)
     model.save(out)
     summarise(model, out)

@@ -41,6 +41,8 @@ def federate(
     personalise: bool = False,
     dp_noise: float | None = None,
     dp_clip: float = 1.0,
+    logit_adjust: bool = False,
+    global_schedule: bool = False,
     progress: bool = False,
     text_col: str = "text",
     label_col: str = "label",
@@ -56,7 +58,11 @@ def federate(
     rest afterwards, and ``info["federated"]["personalised"]`` has both accuracies on that split.
     ``dp_noise=z`` adds central differential privacy (Flower's server-side fixed clipping: every
     update clipped to L2 norm ``dp_clip``, Gaussian noise ``z * dp_clip / clients`` on the
-    aggregate); ``info["federated"]["privacy"]`` reports the parameters.
+    aggregate); ``info["federated"]["privacy"]`` reports the parameters. ``logit_adjust`` has every
+    client train with the logit-adjusted loss of its own label prior (classification), so that
+    clients with different class mixes fit the same class-balanced model (``SingleTask``);
+    ``global_schedule`` makes the recipe's learning-rate schedule span all rounds (each round a
+    stretch of it: warm-up in the first, decay to 0 by the last) instead of restarting every round.
 
     >>> model = federate("bbc_news:train", clients=3, partition_by="dirichlet:0.5", rounds=3)  # doctest: +SKIP
     >>> model.info["federated"]["trainable_share"] < 0.001  # doctest: +SKIP
@@ -77,7 +83,8 @@ def federate(
         parts, tests = map(list, zip(*(hold_out(part, PERSONAL_TEST, seed) for part in parts), strict=True))
     checkpoint = None if out is None else Path(out) / CHECKPOINT_DIR
     model = simulate(parts, recipe, rounds=rounds, strategy=strategy, mu=mu, fraction=fraction, checkpoint=checkpoint, resume=resume,
-                     tests=tests, progress=progress, dp_noise=dp_noise, dp_clip=dp_clip)
+                     tests=tests, progress=progress, dp_noise=dp_noise, dp_clip=dp_clip, logit_adjust=logit_adjust,
+                     global_schedule=global_schedule)
     model.info["federated"]["partition"] = partition_by
     model.info[COLUMNS_KEY] = {"text_col": text_col, "label_col": label_col}
     if out is not None:

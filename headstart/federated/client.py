@@ -12,6 +12,7 @@ from flwr.common import Scalar
 from torch import Tensor
 
 from headstart.data.dataset import Dataset
+from headstart.errors import HeadstartError
 from headstart.federated.shared import SharedModel
 from headstart.fitted import Transferred
 from headstart.model import TransferModel
@@ -39,7 +40,9 @@ class HeadstartClient(NumPyClient):
     """Holds ``train`` (which never leaves). The first ``fit`` builds the model the server describes
     in its config (``Federation.run_config``: recipe, classes, head width); each ``fit`` loads the
     global trainable state, trains ``recipe.epochs`` local epochs through ``headstart.training.run``
-    (adding FedProx's term when the config sets ``proximal_mu``) and returns that state."""
+    (adding FedProx's term when the config sets ``proximal_mu``; with ``logit_adjust``, the
+    logit-adjusted loss of its own label prior, ``SingleTask``; given the ``round`` and the
+    ``rounds`` in all, the stretch of one schedule over all rounds) and returns that state."""
 
     def __init__(self, train: Dataset) -> None:
         self.train = train
@@ -52,6 +55,9 @@ class HeadstartClient(NumPyClient):
         if recipe.task == "classification":
             self.train = self.train.encoded_as(classes)  # the server's class codes, or a one-line refusal
         shared = SharedModel.build(recipe, int(config["out_dim"]))
+        if shared.fixed_digest() != config["fixed"]:
+            raise HeadstartError("this client built other fixed tensors (LoRA's frozen A) than the server: "
+                                 "same headstart, torch and PEFT versions needed")
         method = shared.method
         setup = method.setup_penalties
 
@@ -68,10 +74,20 @@ class HeadstartClient(NumPyClient):
         shared.load(parameters)
         self.mu = float(config.get("proximal_mu", 0.0))
         model, method, recipe = shared.model, shared.method, shared.method.recipe
-        result = run(model, method, SingleTask(recipe.task, shared.model.head.out_features),
-                     lambda start: single_task(model, self.train, None, start, recipe, False))
+        out_dim = shared.model.head.out_features
+        prior = self.log_prior(out_dim) if config.get("logit_adjust") and recipe.task == "classification" else None
+        part = (int(config["round"]) - 1, int(config["rounds"])) if "rounds" in config else (0, 1)
+        result = run(model, method, SingleTask(recipe.task, out_dim, prior),
+                     lambda start: single_task(model, self.train, None, start, recipe, False), part=part)
         loss = result.history[-1].get("train_loss", math.nan) if result.history else math.nan
         return shared.arrays(), len(self.train), {"train_loss": float(loss)}
+
+    def log_prior(self, classes: int) -> Tensor:
+        """The log of this client's class prior, estimated by Laplace's rule ``(n_c + 1) / (n + C)``:
+        a class it has no example of is unlikely, not impossible, so a single-class client still
+        trains (with the empirical prior, ``log 0``, its loss would be 0 whatever the model)."""
+        counts = torch.bincount(torch.as_tensor(self.train.labels, dtype=torch.long), minlength=classes).float()
+        return ((counts + 1) / (counts.sum() + classes)).log()
 
     def personalise(self, parameters: list[np.ndarray], config: dict[str, Scalar], test: Dataset) -> dict[str, float]:
         """Accuracy on this client's ``test`` of the global model (``parameters``) and of its own:
@@ -82,7 +98,7 @@ class HeadstartClient(NumPyClient):
         shared.load(parameters)
         shared.model.eval()
         before = fitted.evaluate(test)["accuracy"]
-        self.fit(parameters, {**config, "proximal_mu": 0.0})
+        self.fit(parameters, {**config, "proximal_mu": 0.0, "logit_adjust": False})  # its own prior is the one to fit
         shared.model.eval()
         return {"n_test": len(test), "global": before, "personalised": fitted.evaluate(test)["accuracy"]}
 

@@ -27,7 +27,8 @@ CHECKPOINT_DIR = "federation"  # the checkpoint's folder inside a run folder
 class Federation:
     """One federated run's server: the global ``SharedModel`` built from ``recipe`` and Flower's
     ``strategy`` over ``clients`` clients, which sends every client the run's description
-    (``run_config``: the recipe, the classes, the head's width) with each round's parameters.
+    (``run_config``: the recipe, the classes, the head's width, the digest of the
+    tensors that stay as initialised and do not travel) with each round's parameters.
     With a ``checkpoint`` folder, the global trainable state and the rounds so far are written
     there (atomically, as an artifact) after every round; ``resume`` starts from it."""
 
@@ -43,6 +44,8 @@ class Federation:
     min_clients: int | None = None  # clients a round waits for (default: all)
     dp_noise: float | None = None  # central differential privacy's noise multiplier (None: no DP)
     dp_clip: float = 1.0  # its clipping norm of every client's update (L2)
+    logit_adjust: bool = False  # clients train with the logit-adjusted loss of their own label prior
+    global_schedule: bool = False  # the clients' learning-rate schedule spans all rounds, not each one
     started: float = field(default_factory=time.perf_counter)
 
     def __post_init__(self) -> None:
@@ -77,13 +80,15 @@ class Federation:
 
     def remaining(self, rounds: int) -> int:
         """Rounds still to run for ``rounds`` in all (after a resumed run's done ones)."""
+        self.strategy.schedule_rounds = rounds if self.global_schedule else 0
         left = rounds - self.strategy.done
         if left < 1:
             raise HeadstartError(f"--resume: the checkpoint has {self.strategy.done} rounds done already, --rounds is {rounds}")
         return left
 
     def run_config(self) -> dict[str, Scalar]:
-        return {"recipe": json.dumps(self.recipe.to_dict()), "classes": json.dumps(self.classes), "out_dim": self.out_dim}
+        return {"recipe": json.dumps(self.recipe.to_dict()), "classes": json.dumps(self.classes), "out_dim": self.out_dim,
+                "fixed": self.model.fixed_digest(), "logit_adjust": self.logit_adjust}
 
     def server(self) -> Server:
         """Flower's server for the strategy, calling one client at a time when they share a process."""
@@ -103,6 +108,7 @@ class Federation:
             "train_seconds": time.perf_counter() - self.started,
             "federated": {
                 "strategy": self.strategy_name, "proximal_mu": self.mu if self.strategy_name == "fedprox" else 0.0,
+                "logit_adjust": self.logit_adjust, "global_schedule": self.global_schedule,
                 "clients": self.clients, "client_sizes": [sizes[c] for c in sorted(sizes)], "local_epochs": self.recipe.epochs,
                 "rounds": self.strategy.rounds, "trainable_bytes": travels, "model_bytes": whole, "trainable_share": travels / whole,
                 "privacy": self.privacy.describe() if self.privacy else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,8 @@ from headstart.training.prepare import prepare
 @dataclass
 class SharedModel:
     """A model and its method; ``arrays``/``load`` read and write what the method trains
-    (``Method.changed_state``: head, unfrozen groups or adapters), the rest never leaves."""
+    (``Method.changed_state``: head, unfrozen groups or adapters, less its ``fixed_state``, which
+    every party builds the same from the seed), the rest never leaves."""
 
     model: TransferModel
     method: Method
@@ -31,7 +33,7 @@ class SharedModel:
         prepared = prepare(recipe, {}, lambda net: linear_head(net.feature_dim, out_dim), lambda prepared, keep: None)
         model, method = prepared.model, prepared.method
         method.configure_trainable(model, method.first_trainable(model.backbone.num_groups))
-        return cls(model, method, sorted(method.changed_state(model)))
+        return cls(model, method, sorted(set(method.changed_state(model)) - set(method.fixed_state(model))))
 
     def arrays(self) -> list[np.ndarray]:
         state = self.method.changed_state(self.model)
@@ -40,7 +42,14 @@ class SharedModel:
     def load(self, arrays: list[np.ndarray]) -> None:
         state = self.method.changed_state(self.model)
         tensors = {k: torch.as_tensor(np.asarray(a)).to(state[k].dtype) for k, a in zip(self.keys, arrays, strict=True)}
-        self.method.load_changed_state(self.model, tensors)
+        self.method.load_changed_state(self.model, state | tensors)
+
+    def fixed_digest(self) -> str:
+        """SHA-256 of the fixed tensors (``Method.fixed_state``), which every party must build alike."""
+        state, digest = self.method.changed_state(self.model), hashlib.sha256()
+        for k in sorted(self.method.fixed_state(self.model)):
+            digest.update(k.encode() + state[k].detach().cpu().contiguous().numpy().tobytes())
+        return digest.hexdigest()
 
     def shapes(self) -> list[tuple[int, ...]]:
         return [tuple(a.shape) for a in self.arrays()]

@@ -59,18 +59,21 @@ class InProcessProxy(ClientProxy):
 def simulate(parts: Sequence[Dataset], recipe: Recipe, *, rounds: int, strategy: str = "fedavg", mu: float = 0.01,
              fraction: float = 1.0, clients: Sequence[Client] | None = None, checkpoint: Path | None = None, resume: bool = False,
              tests: Sequence[Dataset] | None = None, progress: bool = False, dp_noise: float | None = None,
-             dp_clip: float = 1.0) -> Transferred:
+             dp_clip: float = 1.0, logit_adjust: bool = False, global_schedule: bool = False) -> Transferred:
     """Federate ``recipe`` over the datasets ``parts`` (one per client, coded with the same
     classes) for ``rounds`` rounds of Flower's ``strategy`` and return the global model, its
     ``info["federated"]`` holding the bytes and rejections of every round. ``clients`` replaces
     the headstart clients (e.g. a faulty one, in tests); ``checkpoint``/``resume`` as in ``Federation``.
     With ``tests`` (one per client), each client then personalises the global model on its own
     data and ``info["federated"]["personalised"]`` compares the two on its test split. ``dp_noise``
-    (with ``dp_clip``) adds Flower's central differential privacy (``strategy.CentralPrivacy``)."""
+    (with ``dp_clip``) adds Flower's central differential privacy (``strategy.CentralPrivacy``);
+    ``logit_adjust`` has the clients train with the logit-adjusted loss of their own label prior;
+    ``global_schedule``: their learning-rate schedule spans all rounds (each round a stretch of it)."""
     logging.getLogger("flwr").setLevel(logging.INFO if progress else logging.WARNING)
     first = parts[0]
     federation = Federation(recipe, first.classes, tasks.output_dim(recipe.task, first.classes, first.labels), len(clients or parts),
-                            strategy, mu, fraction, checkpoint, resume, dp_noise=dp_noise, dp_clip=dp_clip)
+                            strategy, mu, fraction, checkpoint, resume, dp_noise=dp_noise, dp_clip=dp_clip,
+                            logit_adjust=logit_adjust, global_schedule=global_schedule)
     server = federation.server()
     own = [HeadstartClient(part) for part in parts]
     for i, client in enumerate(clients or [local.to_client() for local in own]):

@@ -1,4 +1,4 @@
-"""Flower's FedAvg and FedProx, screening client updates and counting the bytes of every round."""
+"""Flower's FedAvg, FedProx, FedAvgM and FedAdam, screening client updates and counting the bytes of every round."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 from flwr.common import FitIns, FitRes, Parameters, Scalar, ndarrays_to_parameters, parameters_to_ndarrays
 from flwr.server.client_manager import ClientManager
 from flwr.server.client_proxy import ClientProxy
-from flwr.server.strategy import DifferentialPrivacyServerSideFixedClipping, FedAvg, FedAvgM, FedProx
+from flwr.server.strategy import DifferentialPrivacyServerSideFixedClipping, FedAdam, FedAvg, FedAvgM, FedProx
 
 from headstart.errors import HeadstartError
 from headstart.federated.accounting import DELTA, gaussian_epsilon
@@ -27,6 +27,7 @@ class Screened:
     nothing back: disconnected or past the round's timeout). Rounds are numbered after the
     ``done`` ones of a resumed run; ``on_round(round, parameters)`` sees each round's result.
     The first round waits for every client; later ones for ``later_clients`` (default: all again).
+    With ``schedule_rounds``, every round's config has the round's number and that total.
     With ``uniform`` every kept update weighs the same in the mean, whatever its client's size."""
 
     def __init__(self, *args: Any, shapes: list[tuple[int, ...]], later_clients: int | None = None, **kwargs: Any) -> None:
@@ -36,12 +37,16 @@ class Screened:
         self.rounds: list[dict[str, Any]] = []
         self.done = 0
         self.on_round: Callable[[int, Parameters], None] | None = None
+        self.schedule_rounds = 0  # > 0: each round's config tells the clients the round and this total
 
     def configure_fit(self, server_round: int, parameters: Parameters, client_manager: ClientManager) -> list[tuple[ClientProxy, FitIns]]:
         if server_round > 1 and self.later_clients is not None:  # Flower's FedAvg reads these two before sampling
             self.min_available_clients = self.later_clients
             self.min_fit_clients = min(self.min_fit_clients, self.later_clients)
         instructions = super().configure_fit(server_round, parameters, client_manager)  # type: ignore[misc]
+        if self.schedule_rounds:
+            for _, ins in instructions:
+                ins.config = {**ins.config, "round": self.done + server_round, "rounds": self.schedule_rounds}
         size = sum(len(t) for t in parameters.tensors)
         self.rounds.append({"round": self.done + server_round, "clients": len(instructions), "bytes_sent": size * len(instructions),
                             "bytes_received": 0, "rejected": [], "examples": {}})
@@ -135,13 +140,22 @@ class ScreenedFedAvgM(Screened, FedAvgM):
     so directions the clients agree on round after round accumulate. A resumed run's buffer starts at 0."""
 
 
+class ScreenedFedAdam(Screened, FedAdam):
+    """FedAdam (Reddi et al., "Adaptive federated optimization", 2021): the mean update ``Δ_t`` is
+    the server's pseudo-gradient for Adam, ``m_t = β1 m + (1-β1) Δ_t``, ``v_t = β2 v + (1-β2) Δ_t²``,
+    and every coordinate moves by ``η m_t / (√v_t + τ)`` (bias-corrected; Flower's β 0.9, 0.99),
+    so coordinates the clients move little still move about ``η`` a round once they agree
+    (η = ``SERVER_LR``, τ = ``SERVER_TAU``). A resumed run's moments start at 0."""
+
+
 SERVER_MOMENTUM = 0.9
-STRATEGIES = {"fedavg": ScreenedFedAvg, "fedprox": ScreenedFedProx, "fedavgm": ScreenedFedAvgM}
+SERVER_LR, SERVER_TAU = 1e-2, 1e-3  # FedAdam's server step and adaptivity (Reddi et al.'s tau)
+STRATEGIES = {"fedavg": ScreenedFedAvg, "fedprox": ScreenedFedProx, "fedavgm": ScreenedFedAvgM, "fedadam": ScreenedFedAdam}
 
 
 def make_strategy(name: str, initial: list[np.ndarray], *, clients: int, fraction: float = 1.0, mu: float = 0.01,
                   config: dict[str, Scalar] | None = None, min_clients: int | None = None) -> Screened:
-    """Flower's ``name`` strategy (fedavg | fedprox, ``mu`` its proximal strength | fedavgm) starting from
+    """Flower's ``name`` strategy (fedavg | fedprox, ``mu`` its proximal strength | fedavgm | fedadam) starting from
     ``initial``, sampling ``fraction`` of the ``clients`` each round and sending them ``config``;
     no federated evaluation. The first round starts once all ``clients`` are connected, later ones
     once ``min_clients`` are (default: all), so with fewer a federation goes on when clients drop out."""
@@ -159,4 +173,6 @@ def make_strategy(name: str, initial: list[np.ndarray], *, clients: int, fractio
         options["proximal_mu"] = mu
     if name == "fedavgm":
         options["server_momentum"] = SERVER_MOMENTUM
+    if name == "fedadam":
+        options |= {"eta": SERVER_LR, "tau": SERVER_TAU}
     return STRATEGIES[name](shapes=[tuple(a.shape) for a in initial], later_clients=min_clients, **options)

@@ -172,6 +172,11 @@ class Method:
         keep = tuple(f"backbone.groups.{i}." for i in range(self.first_trainable(n), n)) + ("head.",)
         return {k: v for k, v in model.state_dict().items() if k.startswith(keep)}
 
+    def fixed_state(self, model: TransferModel) -> list[str]:
+        """Keys of ``changed_state`` that training leaves at their seeded initialisation (the same
+        for every party building the model from the recipe), which a federation need not send."""
+        return []
+
     def load_changed_state(self, model: TransferModel, tensors: dict[str, Tensor]) -> None:
         """Put tensors of the form ``changed_state`` returns back into ``model``."""
         model.load_state_dict(tensors, strict=False)

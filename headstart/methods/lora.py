@@ -33,6 +33,8 @@ class LoRASettings(HeadInitSetting, L2SPSetting, BSSSettings):
     lora_targets: list[str] | None = setting(None, "names of the adapted modules (None: the backbone family's default)", (list,))
     lora_groups: int | None = setting(None, "adapt only the top k layer groups (None: all); the groups below are frozen "
                                             "and their activations cached, as for finetune --unfreeze k", (int,))
+    lora_freeze_a: bool = setting(False, "train B only: A keeps its seeded initialisation (FFA-LoRA), so averaging "
+                                         "the B of several runs averages their updates B A exactly")
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -50,6 +52,11 @@ class LoRA(Method):
     Each adapted weight becomes :math:`W + \frac{\alpha}{r} B A` with :math:`A \in R^{r \times k}`,
     :math:`B \in R^{d \times r}`, ``B = 0`` at the start (Hu et al., "LoRA", 2021). The adapted
     modules are the recipe's ``lora_targets``, else those the backbone declares (``lora_targets``).
+
+    With ``lora_freeze_a``, A stays at its random initialisation and only B (and the head) trains
+    (FFA-LoRA: Sun et al., "Improving LoRA in privacy-preserving federated learning", 2024):
+    clients sharing A then average the updates exactly, :math:`\frac{1}{n}\sum_i B_i A = \bar B A`,
+    where averaging A and B separately gives :math:`\bar B \bar A \ne \frac{1}{n}\sum_i B_i A_i`.
     """
 
     lr_kind = "lora"
@@ -73,13 +80,22 @@ class LoRA(Method):
 
     def configure_trainable(self, model: TransferModel, first_group: int) -> None:
         model.set_trainable(model.backbone.num_groups)
+        fixed = self.fixed_names()
         for name, p in model.backbone.named_parameters():
-            p.requires_grad_("lora_" in name)
+            p.requires_grad_("lora_" in name and not any(f in name for f in fixed))
+
+    def fixed_names(self) -> tuple[str, ...]:
+        """Name parts of the adapter tensors that stay as initialised (``lora_freeze_a``: A's)."""
+        return ("lora_A.",) if self.recipe.lora_freeze_a else ()
+
+    def fixed_state(self, model: TransferModel) -> list[str]:
+        fixed = self.fixed_names()
+        return [k for k in self.changed_state(model) if any(f in k for f in fixed)]
 
     def parameter_groups(self, model: TransferModel) -> list[dict[str, Any]]:
         r = self.recipe
         lr = self.learning_rate(model.backbone)
-        adapters = [p for n, p in model.backbone.named_parameters() if "lora_" in n]
+        adapters = [p for n, p in model.backbone.named_parameters() if "lora_" in n and p.requires_grad]
         head_lr = r.head_lr if r.head_lr is not None else 10 * lr
         return [{"params": adapters, "lr": lr, "name": "adapters"}, {"params": list(model.head.parameters()), "lr": head_lr, "name": "head"}]
 

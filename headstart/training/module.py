@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import lightning as L
@@ -27,11 +28,12 @@ class TransferModule(L.LightningModule):
     objective's own, AdamW without decay on vectors) and the learning-rate schedule.
     """
 
-    def __init__(self, model: TransferModel, method: Method, objective: Objective, start: int, total_steps: int) -> None:
+    def __init__(self, model: TransferModel, method: Method, objective: Objective, start: int, total_steps: int,
+                 first_step: int = 0) -> None:
         super().__init__()
         self.model, self.method, self.objective, self.start = model, method, objective, start
         self.recipe: Recipe = method.recipe
-        self.total_steps = total_steps
+        self.total_steps, self.first_step = total_steps, first_step  # the schedule's length, and where this run starts on it
         self.first_trainable = model.backbone.num_groups  # set by the freeze schedule every epoch
         self.validation_metrics: dict[str, float] = {}
 
@@ -59,7 +61,7 @@ class TransferModule(L.LightningModule):
 
     def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
         """Dropout masks depend only on (seed, step), so a resumed run draws the same ones."""
-        torch.manual_seed(self.recipe.seed * 1_000_003 + self.global_step)
+        torch.manual_seed(self.recipe.seed * 1_000_003 + self.first_step + self.global_step)
 
     def training_step(self, batch: Any, batch_idx: int) -> Tensor:
         loss, features = self.objective.loss(self, batch)
@@ -97,7 +99,12 @@ class TransferModule(L.LightningModule):
             vectors = [p for p in g["params"] if p.ndim <= 1]  # biases and norms: no decay
             groups += [{"params": matrices, "lr": g["lr"], "weight_decay": decay}, {"params": vectors, "lr": g["lr"], "weight_decay": 0.0}]
         optimizer = torch.optim.AdamW([g for g in groups if g["params"]])
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule(optimizer, r, self.total_steps), "interval": "step"}}
+        scheduler = schedule(optimizer, r, self.total_steps)
+        with warnings.catch_warnings():  # moving the schedule on before any optimiser step is the point here
+            warnings.simplefilter("ignore", UserWarning)
+            for _ in range(self.first_step):
+                scheduler.step()
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
 
 def schedule(optimizer: torch.optim.Optimizer, recipe: Recipe, total_steps: int) -> torch.optim.lr_scheduler.LRScheduler:

@@ -55,18 +55,26 @@ def accuracy_metric(num_classes: int) -> MulticlassAccuracy:
 
 
 class SingleTask(Objective):
-    """One task's loss on ``(x, y)`` batches; validation loss (and accuracy for classification)."""
+    r"""One task's loss on ``(x, y)`` batches; validation loss (and accuracy for classification).
 
-    def __init__(self, task: str, out_dim: int) -> None:
+    With ``log_prior`` (classification: the log of the training labels' frequencies), the training
+    loss is the logit-adjusted cross-entropy (Menon et al., "Long-tail learning via logit
+    adjustment", 2021) :math:`-\log \mathrm{softmax}(f(x) + \log \pi)_y`: the model's own logits
+    :math:`f` then fit the class-balanced posterior (:math:`p(x \mid y)` up to a constant)
+    whatever the prior :math:`\pi` of the data it trains on. Validation scores the model's own logits."""
+
+    def __init__(self, task: str, out_dim: int, log_prior: Tensor | None = None) -> None:
         super().__init__()
         self.task = task
         self.val_loss = mean_metric()
         self.val_accuracy = accuracy_metric(out_dim) if task == "classification" else None
+        self.register_buffer("log_prior", log_prior, persistent=False)
 
     def loss(self, module: TransferModule, batch: tuple[Any, Tensor]) -> tuple[Tensor, Tensor]:
         x, y = batch
         features = module.features(x)
-        loss = tasks.loss(self.task, module.model.head(features), y)
+        logits = module.model.head(features)
+        loss = tasks.loss(self.task, logits if self.log_prior is None else logits + self.log_prior, y)
         module.log_epoch("train_loss", loss, len(y), prog_bar=True)
         return loss, features
 

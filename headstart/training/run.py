@@ -71,6 +71,7 @@ def run(
     run_dir: Path | None = None,
     resume: Path | None = None,
     progress: bool = False,
+    part: tuple[int, int] = (0, 1),
 ) -> RunResult:
     """Train ``model`` with ``method`` towards ``objective`` on ``data(start)`` (the rows of a model
     run from group ``start``) and return it at its best epoch, with the run's history.
@@ -79,10 +80,14 @@ def run(
     watches the same metric with the recipe's patience. With ``run_dir`` the checkpoints
     (``checkpoints/last.ckpt``, written every epoch) and logs go there (else to a temporary
     folder, removed afterwards); ``resume`` (a checkpoint, or a run folder: its latest checkpoint)
-    continues from there, and the run's metrics log keeps the epochs before it.
+    continues from there, and the run's metrics log keeps the epochs before it. ``part=(i, n)``
+    makes this run the ``i``-th (from 0) of ``n`` alike that together make one (a federated
+    client's rounds): the learning-rate schedule spans all ``n`` and this run follows its ``i``-th
+    stretch, and the data order and dropout masks move on with ``i``.
     """
     r = method.recipe
-    L.seed_everything(r.seed, workers=True, verbose=False)
+    index, parts = part
+    L.seed_everything(r.seed + index, workers=True, verbose=False)
     lowest = method.first_trainable(model.backbone.num_groups)
     method.configure_trainable(model, lowest)
     method.setup_penalties(model)
@@ -90,7 +95,8 @@ def run(
     rows = data(start)
     epochs = r.epochs or auto_epochs(rows.n_train, r.batch_size)
     world = r.devices * r.num_nodes
-    module = TransferModule(model, method, objective, start, epochs * rows.steps_per_epoch(world))
+    steps = epochs * rows.steps_per_epoch(world)
+    module = TransferModule(model, method, objective, start, parts * steps, first_step=index * steps)
     keep = KeepBest(objective.monitor, objective.mode)
     history = History()
     callbacks: list[Callback] = [FreezeSchedule(method), keep, history]

@@ -29,7 +29,7 @@ OWN = {
     "probe": (ProbeSettings, []),
     "finetune": (FineTuneSettings, ["unfreeze", "lr_decay", "gradual", "head_init", "batchnorm", "l2sp", "bss", "bss_k"]),
     "lora": (LoRASettings, ["head_init", "l2sp", "bss", "bss_k", "lora_r", "lora_alpha", "lora_dropout", "lora_targets",
-             "lora_groups"]),
+             "lora_groups", "lora_freeze_a"]),
     "scratch": (ScratchSettings, ["lr_decay", "batchnorm", "bss", "bss_k", "architecture"]),
 }
 
