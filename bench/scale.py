@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 RESULTS = Path(__file__).parent / "results" / "scale.json"
+PLOT = Path(__file__).parent.parent / "docs" / "scale.png"
 KINDS = {"text": ("minilm-l6", (1_000, 10_000, 100_000)), "image": ("efficientnet-lite0", (1_000, 5_000, 50_000)),
          "finetune": ("minilm-l6", (1_000, 8_000))}
 
@@ -138,7 +139,10 @@ def main() -> None:
     parser.add_argument("--images", action="store_true", help="also the image sizes (long: 50k images at 224 px)")
     parser.add_argument("--kinds", nargs="+", choices=list(KINDS), help="only these kinds (default: text, and image with --images)")
     parser.add_argument("--sizes", nargs="+", type=int, help="these sizes instead of each kind's own")
+    parser.add_argument("--plot", action="store_true", help="only draw docs/scale.png from the results file")
     args = parser.parse_args()
+    if args.plot:
+        return plot()
     if args.one:
         print(json.dumps(one(args.one[0], int(args.one[1]))))
         return
@@ -152,6 +156,37 @@ def main() -> None:
             print(json.dumps(row), flush=True)
             record(row)
     print(json.dumps({k: v for k, v in json.loads(RESULTS.read_text()).items() if k.endswith("linearity")}, indent=1))
+    plot()
+
+
+def plot() -> None:
+    """``docs/scale.png``: CPU time per example and the anonymous memory peak against the number of
+    examples, one line per kind (log x axis)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = json.loads(RESULTS.read_text())["runs"]
+    fig, (time_ax, memory_ax) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for kind in sorted({r["kind"] for r in runs}):
+        rows = [r for r in runs if r["kind"] == kind]
+        n = [r["n"] for r in rows]
+        per = [r.get("extract_cpu_ms_per_example", r.get("cpu_ms_per_example")) for r in rows]
+        anon = [r.get("extract_peak_anon_mb", r.get("peak_anon_mb")) for r in rows]
+        label = f"{kind} ({KINDS[kind][0]})" if kind != "finetune" else f"fine-tune ({KINDS[kind][0]}, top group)"
+        time_ax.plot(n, per, "o-", label=label)
+        memory_ax.plot(n, anon, "o-", label=label)
+    for ax, title in ((time_ax, "CPU ms per example (extraction; fine-tune: the whole fit)"),
+                      (memory_ax, "peak anonymous memory, MB")):
+        ax.set_xscale("log")
+        ax.set_xlabel("examples")
+        ax.set_title(title, fontsize=10)
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+    time_ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(PLOT, dpi=110)
 
 
 def record(row: dict) -> None:
