@@ -51,7 +51,7 @@ def run_batches(
     inputs: Sequence[Any],
     compute: Callable[[Any], Any],
     *,
-    batch_size: int,
+    batch_size: int | None,
     bf16: bool,
     progress: bool,
     description: str,
@@ -60,14 +60,15 @@ def run_batches(
     """Yield ``(indices, compute(batch))`` over batches of ``inputs``, sorted by length if they vary.
 
     ``compute`` should return one numpy array per batch (a row per input) or a list of one array
-    per input; ``lengths`` are ``backbone.input_lengths(inputs)`` if already known. The whole loop,
+    per input; ``lengths`` are ``backbone.input_lengths(inputs)`` if already known, ``batch_size``
+    ``None`` the backbone's ``inference_batch_size``. The whole loop,
     the caller's loop body included, runs in eval mode under ``torch.inference_mode`` (and bf16
     autocast if asked). A batch with NaN or infinite outputs is computed once more; if they remain,
     a ``HeadstartError`` names the backbone and how many inputs.
     """
     if lengths is None:
         lengths = backbone.input_lengths(inputs)
-    batches = plan_batches(len(inputs), batch_size, lengths)
+    batches = plan_batches(len(inputs), batch_size or backbone.inference_batch_size, lengths)
     show = progress and len(batches) >= MIN_BATCHES_FOR_PROGRESS
     autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16)
     with eval_mode(backbone), torch.inference_mode(), autocast:

@@ -32,7 +32,7 @@ def extract_features(
     data: Data,
     depth: int | None = None,
     *,
-    batch_size: int = 64,
+    batch_size: int | None = None,
     bf16: bool = False,
     cache: bool = True,
     cache_dir: str | Path | None = None,
@@ -66,14 +66,14 @@ def extract_features(
     )
 
 
-def features_from_states(backbone: Backbone, states: Sequence[torch.Tensor], start: int, *, batch_size: int = 64,
+def features_from_states(backbone: Backbone, states: Sequence[torch.Tensor], start: int, *, batch_size: int | None = None,
                          bf16: bool = False) -> np.ndarray:
     """Pooled final features ``(n, dim)`` of groups ``start …`` run on ``states``, the output of
     groups ``0 … start-1`` (``extract_states``), in batches of similar length."""
     lengths = np.array([len(s) for s in states]) if backbone.ragged_states else None
     out: np.ndarray | None = None
     with eval_mode(backbone), torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-        for indices in plan_batches(len(states), batch_size, lengths):
+        for indices in plan_batches(len(states), batch_size or backbone.inference_batch_size, lengths):
             batch = backbone.merge_states([states[i] for i in indices])
             pooled = backbone.pool(backbone.forward_groups(batch, start)).float().numpy()
             if out is None:
@@ -118,7 +118,7 @@ def extract_source_logits(
     backbone: Backbone,
     data: Data,
     *,
-    batch_size: int = 64,
+    batch_size: int | None = None,
     bf16: bool = False,
     cache: bool = True,
     cache_dir: str | Path | None = None,
@@ -142,7 +142,7 @@ def _rows_per_input(
     depth: int,
     compute: Callable[[Any], np.ndarray],
     *,
-    batch_size: int,
+    batch_size: int | None,
     bf16: bool,
     cache: bool,
     cache_dir: str | Path | None,
@@ -183,7 +183,7 @@ def extract_features_at_depths(
     data: Data,
     depths: Sequence[int] | None = None,
     *,
-    batch_size: int = 64,
+    batch_size: int | None = None,
     bf16: bool = False,
     cache: bool = True,
     cache_dir: str | Path | None = None,
@@ -242,7 +242,7 @@ def extract_states(
     data: Data,
     depth: int,
     *,
-    batch_size: int = 64,
+    batch_size: int | None = None,
     bf16: bool = False,
     cache: bool = True,
     cache_dir: str | Path | None = None,

@@ -80,6 +80,7 @@ class Backbone(nn.Module):
     length_option: ClassVar[str | None] = None  # the builder keyword that caps an input's length
     ragged_states: ClassVar[bool] = False  # do ``split_state`` rows vary in length (tokens)?
     quantisation: ClassVar[str] = "static"  # how an int8 export is quantised (``headstart.export.quantize``)
+    inference_batch_size: ClassVar[int] = 64  # inputs per batch when extracting features or states
     name: str
     feature_dim: int
     groups: nn.ModuleList
