@@ -23,7 +23,7 @@ AlignmentLoss = Callable[[int, int, int], nn.Module]  # (feature_dim, num_classe
 class AlignmentSettings:
     """Settings of the aligning algorithms (DANN, CDAN, MMD, CORAL)."""
 
-    weights: list[float] | None = None  # alignment weights to choose from by the selection criterion; None: the algorithm's grid
+    weights: list[float] | None = None  # alignment weights to choose from by the selection criterion; None: the algorithm's default
 
     def __post_init__(self) -> None:
         if self.weights is not None:
@@ -54,7 +54,7 @@ class NoSettings:
 class Algorithm:
     """An adaptation algorithm, registered once: the base methods it works with and, when it
     aligns the domains, its loss (built by ``loss(feature_dim, num_classes, seed)``), whether that
-    loss also sees the classifier's logits, and its default grid of alignment weights.
+    loss also sees the classifier's logits, and its default alignment weight(s).
     Procedures (``headstart.adapt.procedures``) consult these declarations."""
 
     name: str
@@ -62,7 +62,7 @@ class Algorithm:
     bases: tuple[str, ...]
     default_base: str
     loss: AlignmentLoss | None = None
-    weights: tuple[float, ...] = ()  # default grid of alignment weights
+    weights: tuple[float, ...] = ()  # default alignment weights (one: a grid costs a run per weight)
     needs_logits: bool = False
     settings: type = NoSettings  # the algorithm's own settings dataclass
 
@@ -74,20 +74,20 @@ class Algorithm:
         return [f.name for f in fields(self.settings)]
 
 
-# Weight grids are set a priori from each loss's scale, never from target labels: DANN, CDAN and
-# MMD losses are O(0.1-1) like the cross-entropy; CORAL's depends on the features' scale (measured
-# 1e-4 on EfficientNet-Lite0 features of MNIST vs digits, 1e-9 for a freshly initialised CNN),
-# hence a grid over four orders of magnitude.
+# One alignment weight by default, set a priori from each loss's scale, never from target labels
+# (a grid, chosen by the selection criterion, on request: one training run per weight). DANN, CDAN
+# and MMD losses are O(0.1-1) like the cross-entropy; 0.3 for the adversarial ones, whose larger
+# weights unsettled training from scratch in bench/adapt.py. CORAL is scale-free (``CoralLoss``).
 _ALGORITHMS = [
     Algorithm("source_only", "No adaptation: train on the source alone (the baseline).", (*TRAINED_BASES, "probe"), "finetune"),
     Algorithm("dann", "DANN: domain discriminator behind gradient reversal.", TRAINED_BASES, "finetune",
-              lambda dim, classes, seed: DomainAdversarialLoss(dim), (0.3, 1.0), settings=AlignmentSettings),
+              lambda dim, classes, seed: DomainAdversarialLoss(dim), (0.3,), settings=AlignmentSettings),
     Algorithm("cdan", "CDAN+E: discriminator on features x predictions, entropy-weighted.", TRAINED_BASES, "finetune",
-              lambda dim, classes, seed: ConditionalDomainAdversarialLoss(dim, classes, seed=seed), (0.3, 1.0), needs_logits=True, settings=AlignmentSettings),
+              lambda dim, classes, seed: ConditionalDomainAdversarialLoss(dim, classes, seed=seed), (0.3,), needs_logits=True, settings=AlignmentSettings),
     Algorithm("mmd", "DAN: multi-kernel maximum mean discrepancy of the features.", TRAINED_BASES, "finetune",
-              lambda dim, classes, seed: MultipleKernelMMD(), (0.3, 1.0), settings=AlignmentSettings),
+              lambda dim, classes, seed: MultipleKernelMMD(), (1.0,), settings=AlignmentSettings),
     Algorithm("coral", "Deep CORAL: match the features' covariances.", TRAINED_BASES, "finetune",
-              lambda dim, classes, seed: CoralLoss(), (1.0, 1e2, 1e4), settings=AlignmentSettings),
+              lambda dim, classes, seed: CoralLoss(), (1.0,), settings=AlignmentSettings),
     Algorithm("self_training", "Iterated, class-balanced, confidence-thresholded pseudo-labels.", (*TRAINED_BASES, "probe"), "finetune",
               settings=SelfTrainingSettings),
     Algorithm("adabn", "AdaBN: each domain's own BatchNorm statistics.", ("probe", "finetune", "scratch"), "probe"),

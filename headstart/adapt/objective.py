@@ -1,9 +1,10 @@
 r"""Adaptation on the shared training path: every step sees labelled source rows and target rows.
 
-A batch (``PairedBatches``) holds ``B`` source rows, then (when some target rows carry labels:
-few-shot labels or self-training's pseudo-labels) up to ``B`` labelled target rows, then (when an
-alignment loss is trained) ``B`` target rows, all through one forward pass, so BatchNorm layers in
-training mode see both domains. The ``Adaptation`` objective's loss is
+A batch (``PairedBatches``) of ``B`` rows holds source rows, then (when some target rows carry
+labels: few-shot labels or self-training's pseudo-labels) labelled target rows, then (when an
+alignment loss is trained) target rows, ``B`` split evenly between the parts, all through one
+forward pass, so BatchNorm layers in training mode see both domains and a step costs what a
+fine-tuning step costs. The ``Adaptation`` objective's loss is
 
 .. math:: \mathcal L = \operatorname{CE}(\text{labelled rows}) + w\,L_{\text{align}}(f_s, f_t)
           \;[+\ \text{the base method's penalties}]
@@ -141,10 +142,22 @@ class Adaptation(Objective):
         return [{"params": extra, "lr": lr, "name": "objective"}] if extra else []
 
 
+def batch_shares(batch_size: int, n_source: int, n_labelled: int, align: bool) -> tuple[int, int, int]:
+    """Rows of one step from the source, the labelled target rows and the target: ``batch_size`` in
+    all, split evenly between the parts present (the source takes the remainder), so that an
+    adaptation step costs what a fine-tuning step of the same batch size costs."""
+    parts = 1 + (n_labelled > 0) + align
+    share = max(1, batch_size // parts)
+    source = max(1, min(batch_size - share * (parts - 1), n_source))
+    return source, min(share, n_labelled), share if align else 0
+
+
 def paired_domains(rows: DomainRows, labelled: Labelled | None, start: int, *, align: bool, recipe: Recipe) -> RunData:
     """Training on ``PairedBatches`` of ``[source | target]`` rows (``targets[:, 0]`` the label, -1:
-    none, ``targets[:, 1]`` the domain); validation on the source's held-out rows and the target's
-    selection subset. ``rows`` must have been built for a model run from group ``start``."""
+    none, ``targets[:, 1]`` the domain), ``recipe.batch_size`` rows a step (``batch_shares``); an
+    epoch covers the source once, and the automatic epoch count is sized to the rows it passes (the
+    rule of fine-tuning). Validation on the source's held-out rows and the target's selection
+    subset. ``rows`` must have been built for a model run from group ``start``."""
     if start != rows.start:
         raise HeadstartError(f"internal: rows built from group {rows.start} for a run from group {start}")
     n_source, n_target = len(rows.source), len(rows.target)
@@ -152,15 +165,16 @@ def paired_domains(rows: DomainRows, labelled: Labelled | None, start: int, *, a
     if labelled is not None:
         labels[n_source + labelled.indices] = labelled.labels
     domains = np.r_[np.full(n_source, SOURCE), np.full(n_target, TARGET)]
-    batch = min(recipe.batch_size, n_source)
     chosen = labelled.indices if labelled is not None else np.zeros(0, dtype=int)
-    batches = sharded(lambda: PairedBatches(n_source, n_target, batch, batch if align else 0, chosen, recipe.seed))
+    source_batch, labelled_batch, target_batch = batch_shares(recipe.batch_size, n_source, len(chosen), align)
+    batches = sharded(lambda: PairedBatches(n_source, n_target, source_batch, target_batch, chosen, labelled_batch, recipe.seed))
+    passed = max(1, n_source // source_batch) * (source_batch + labelled_batch + target_batch)
     selected = rows.target.subset(rows.selection)
     val = [
         (LabelledRows(rows.val, _targets(rows.val_labels, SOURCE)), sequential_batches(len(rows.val))),
         (LabelledRows(selected, _targets(np.full(len(selected), UNLABELLED), TARGET)), sequential_batches(len(selected))),
     ]
-    return RunData(LabelledRows(rows.source.join(rows.target), _targets(labels, domains)), batches, val, n_source)
+    return RunData(LabelledRows(rows.source.join(rows.target), _targets(labels, domains)), batches, val, passed)
 
 
 def _targets(labels: np.ndarray, domains: np.ndarray | int) -> Tensor:

@@ -1,7 +1,7 @@
 """The adaptation procedures, one per kind of algorithm, each turning a ``Problem`` into an ``Outcome``.
 
-- alignment (dann, cdan, mmd, coral): train with the alignment loss once per weight of the grid,
-  keep the run the selection criterion prefers;
+- alignment (dann, cdan, mmd, coral): train with the alignment loss once per weight (one by
+  default, a grid on request), keep the run the selection criterion prefers;
 - source_only: the same training without a target batch (the baseline);
 - self_training: source training, then rounds of pseudo-labelling and training again, keeping the
   round the criterion prefers (round 0 is the source-only model);
@@ -125,12 +125,12 @@ class Problem:
 
     def train(
         self, model: TransferModel, rows: DomainRows, tag: str, *, alignment: FeatureAlignment | None = None,
-        labelled: Labelled | None = None,
+        labelled: Labelled | None = None, budget: float = 1.0,
     ) -> RunResult:
         """Train ``model`` on the source (and ``labelled`` target rows), with ``alignment`` if given, and
         return it at its best epoch by the selection criterion (``RunResult.best``). With ``log_dir``
         the run's logs and checkpoints go to ``log_dir/<tag>/`` (``checkpoints/last.ckpt``, which
-        ``resume`` continues from)."""
+        ``resume`` continues from). ``budget``: the share of the epoch count this run gets."""
         recipe = self.method.recipe
         if recipe.augment:
             raise HeadstartError("adaptation runs without augmentation: set augment=False")
@@ -138,7 +138,8 @@ class Problem:
         last = run_dir / "checkpoints" / "last.ckpt" if run_dir is not None else None
         resume = last if self.resume and last is not None and last.exists() else None
         data = partial(paired_domains, rows, labelled, align=alignment is not None, recipe=recipe)  # data(start)
-        return run(model, self.method, Adaptation(alignment), data, run_dir=run_dir, resume=resume, progress=self.progress)
+        return run(model, self.method, Adaptation(alignment), data, run_dir=run_dir, resume=resume, progress=self.progress,
+                   budget=budget)
 
     def features(self, data: Dataset) -> np.ndarray:
         """Pooled features, cached under the backbone's ``weights_hash`` (see ``state_identity``)."""
@@ -168,7 +169,7 @@ def run_procedure(problem: Problem) -> Outcome:
 
 
 def align(problem: Problem) -> Outcome:
-    """Train with the alignment loss at every weight of the grid; keep the criterion's favourite."""
+    """Train with the alignment loss at every weight asked for; keep the criterion's favourite."""
     config, rows = problem.config, problem.rows()
     runs: list[tuple[float, RunResult]] = []
     for weight in config.weights:
@@ -191,7 +192,8 @@ def source_only(problem: Problem) -> Outcome:
 
 
 def self_training(problem: Problem) -> Outcome:
-    """Source training, then ``rounds`` of class-balanced pseudo-labelling and training again."""
+    """Source training, then ``rounds`` of class-balanced pseudo-labelling and training again: each
+    round continues from the last, and together they get the epochs of one run (a round at least one)."""
     config = problem.config
     fractions = round_fractions(config.rounds, config.max_fraction)
     if not problem.method.trains:
@@ -204,7 +206,7 @@ def self_training(problem: Problem) -> Outcome:
     for r, fraction in enumerate(fractions, 1):
         _, probabilities = encode(model, rows.target, rows.start)
         labelled = pseudo_labelled(probabilities, config, fraction, problem.shots)
-        result = problem.train(model, rows, f"round{r}", labelled=labelled)
+        result = problem.train(model, rows, f"round{r}", labelled=labelled, budget=1 / len(fractions))
         candidates.append({"round": r, "pseudo_labels": len(labelled.indices), **result.best})
         history += [{**h, "round": r} for h in result.history]
         if result.best["selection_score"] > best[0]["selection_score"]:

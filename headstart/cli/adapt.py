@@ -29,7 +29,7 @@ def adapt(
         None, help="Registered backbone (see `headstart backbones`); default minilm-l6 for text, efficientnet-lite0 for images."),
     method: str = typer.Option("dann", help="dann | cdan | mmd | coral | self_training | adabn | source_only"),
     base: Optional[str] = typer.Option(None, help="What trains: finetune | lora | scratch | probe (default per method)."),
-    weight: list[float] = typer.Option([], "--weight", help="Alignment weight to try (repeat for a grid; default: the method's grid)."),
+    weight: list[float] = typer.Option([], "--weight", help="Alignment weight (repeat for a grid, one training run per weight, the selection criterion picks; default: the method's one weight)."),
     target_shots: Optional[int] = typer.Option(None, help="Train with K labelled target examples per class (semi-supervised)."),
     target_label_col: str = typer.Option("label", help="Label column of a target table (used for reporting only, if present)."),
     text_col: str = typer.Option("text", help="Text column of CSV/TSV/JSONL files."),

@@ -143,14 +143,15 @@ class PairedBatches:
     """Index batches over rows ``[source | target]``, the source reshuffled on every pass.
 
     Each batch: ``batch`` source rows (``len(self)`` batches cover the source once, dropping the
-    remainder), ``min(batch, len(labelled))`` rows drawn from ``labelled`` (indices into the
-    target) and ``target_batch`` target rows, both cycling through fresh permutations. A pass
-    draws from ``(seed, epoch)``; the epoch advances after each pass unless set.
+    remainder), ``labelled_batch`` rows drawn from ``labelled`` (indices into the target) and
+    ``target_batch`` target rows, both cycling through fresh permutations. A pass draws from
+    ``(seed, epoch)``; the epoch advances after each pass unless set.
     """
 
-    def __init__(self, n_source: int, n_target: int, batch: int, target_batch: int, labelled: np.ndarray, seed: int) -> None:
+    def __init__(self, n_source: int, n_target: int, batch: int, target_batch: int, labelled: np.ndarray, labelled_batch: int,
+                 seed: int) -> None:
         self.n_source, self.n_target, self.batch, self.target_batch = n_source, n_target, batch, target_batch
-        self.labelled, self.seed, self.epoch = labelled, seed, 0
+        self.labelled, self.labelled_batch, self.seed, self.epoch = labelled, min(labelled_batch, len(labelled)), seed, 0
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -162,13 +163,12 @@ class PairedBatches:
         rng, n = np.random.default_rng([self.seed, self.epoch]), len(self)
         self.epoch += 1
         source = rng.permutation(self.n_source)
-        labelled_batch = min(self.batch, len(self.labelled))
-        labelled = self.labelled[_cycle(rng, len(self.labelled), n * labelled_batch)]
+        labelled = self.labelled[_cycle(rng, len(self.labelled), n * self.labelled_batch)]
         target = _cycle(rng, self.n_target, n * self.target_batch)
         for b in range(n):
             rows = [
                 source[b * self.batch : (b + 1) * self.batch],
-                self.n_source + labelled[b * labelled_batch : (b + 1) * labelled_batch],
+                self.n_source + labelled[b * self.labelled_batch : (b + 1) * self.labelled_batch],
                 self.n_source + target[b * self.target_batch : (b + 1) * self.target_batch],
             ]
             yield np.concatenate(rows).tolist()

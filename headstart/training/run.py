@@ -72,6 +72,7 @@ def run(
     resume: Path | None = None,
     progress: bool = False,
     part: tuple[int, int] = (0, 1),
+    budget: float = 1.0,
 ) -> RunResult:
     """Train ``model`` with ``method`` towards ``objective`` on ``data(start)`` (the rows of a model
     run from group ``start``) and return it at its best epoch, with the run's history.
@@ -83,7 +84,8 @@ def run(
     continues from there, and the run's metrics log keeps the epochs before it. ``part=(i, n)``
     makes this run the ``i``-th (from 0) of ``n`` alike that together make one (a federated
     client's rounds): the learning-rate schedule spans all ``n`` and this run follows its ``i``-th
-    stretch, and the data order and dropout masks move on with ``i``.
+    stretch, and the data order and dropout masks move on with ``i``. ``budget`` scales the epoch
+    count (the recipe's, or the automatic one; at least one epoch): self-training's rounds share one.
     """
     r = method.recipe
     index, parts = part
@@ -93,7 +95,7 @@ def run(
     method.setup_penalties(model)
     start = lowest if (lowest > 0 and not r.augment) else 0
     rows = data(start)
-    epochs = r.epochs or auto_epochs(rows.n_train, r.batch_size)
+    epochs = max(1, math.ceil(budget * (r.epochs or auto_epochs(rows.n_train, r.batch_size))))
     world = r.devices * r.num_nodes
     steps = epochs * rows.steps_per_epoch(world)
     module = TransferModule(model, method, objective, start, parts * steps, first_step=index * steps)

@@ -7,6 +7,7 @@ import torch
 from headstart.adapt.algorithms import AdaptConfig, FeatureAlignment, build_alignment
 from headstart.adapt.cdan import ConditionalDomainAdversarialLoss
 from headstart.adapt.coral import CoralLoss
+from headstart.adapt.objective import batch_shares
 from headstart.adapt.dann import DomainAdversarialLoss
 from headstart.errors import HeadstartError
 from headstart.training.data import PairedBatches
@@ -14,7 +15,7 @@ from headstart.training.data import PairedBatches
 
 def test_config_fills_the_algorithms_defaults():
     dann = AdaptConfig.build("dann")
-    assert dann.base == "finetune" and dann.weights == [0.3, 1.0]
+    assert dann.base == "finetune" and dann.weights == [0.3]  # one run by default
     adabn = AdaptConfig.build("adabn")
     assert adabn.base == "probe" and adabn.weights == []
     assert AdaptConfig.build("coral", weights=[5]).weights == [5.0]
@@ -77,7 +78,7 @@ def test_the_reversed_gradient_grows_with_the_weight():
 
 
 def test_paired_batches_mix_source_labelled_target_and_target_rows():
-    sampler = PairedBatches(n_source=10, n_target=7, batch=4, target_batch=4, labelled=np.array([2, 5]), seed=0)
+    sampler = PairedBatches(n_source=10, n_target=7, batch=4, target_batch=4, labelled=np.array([2, 5]), labelled_batch=4, seed=0)
     batches = list(sampler)
     assert len(batches) == len(sampler) == 2  # 10 // 4: the remainder is dropped
     for batch in batches:
@@ -90,7 +91,19 @@ def test_paired_batches_mix_source_labelled_target_and_target_rows():
 
 
 def test_source_only_batches_hold_no_target_rows():
-    sampler = PairedBatches(n_source=6, n_target=50, batch=8, target_batch=0, labelled=np.zeros(0, dtype=int), seed=0)
+    sampler = PairedBatches(n_source=6, n_target=50, batch=8, target_batch=0, labelled=np.zeros(0, dtype=int), labelled_batch=0, seed=0)
     assert len(sampler) == 1
     (batch,) = list(sampler)
     assert sorted(batch) == list(range(6))
+
+
+@pytest.mark.parametrize("n_labelled, align, shares", [
+    (0, False, (16, 0, 0)),  # source only: the whole batch
+    (0, True, (8, 0, 8)),  # alignment: half source, half target
+    (30, False, (8, 8, 0)),  # self-training's pseudo-labels
+    (30, True, (6, 5, 5)),  # few-shot labels and alignment
+    (3, True, (6, 3, 5)),  # fewer labelled rows than their share
+])
+def test_a_step_holds_batch_size_rows_split_between_the_parts(n_labelled, align, shares):
+    assert batch_shares(16, 480, n_labelled, align) == shares
+    assert batch_shares(16, 4, 0, True) == (4, 0, 8)  # a source smaller than its share

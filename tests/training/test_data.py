@@ -27,7 +27,7 @@ def test_shuffled_batches_split_each_epoch_between_processes():
 
 
 @pytest.mark.parametrize("make", [
-    lambda: PairedBatches(n_source=20, n_target=9, batch=4, target_batch=4, labelled=np.array([1, 3]), seed=0),
+    lambda: PairedBatches(n_source=20, n_target=9, batch=4, target_batch=4, labelled=np.array([1, 3]), labelled_batch=4, seed=0),
     lambda: TaskBatchSampler([10, 7], 4, np.array([0.5, 0.5]), num_batches=5, seed=3),
 ])
 def test_shards_deal_out_one_sequence_of_batches(make):
