@@ -29,7 +29,7 @@ from headstart.adapt.algorithms import FeatureAlignment
 from headstart.adapt.selection import selection_score
 from headstart.data.dataset import Dataset
 from headstart.errors import HeadstartError
-from headstart.features.batching import eval_mode, plan_batches
+from headstart.features.batching import eval_mode
 from headstart.model import TransferModel
 from headstart.recipe import Recipe
 from headstart.training.data import (
@@ -37,7 +37,7 @@ from headstart.training.data import (
     PairedBatches,
     Rows,
     RunData,
-    sequential_batches,
+    eval_batches,
     sharded,
 )
 from headstart.training.objective import Objective
@@ -171,8 +171,8 @@ def paired_domains(rows: DomainRows, labelled: Labelled | None, start: int, *, a
     passed = max(1, n_source // source_batch) * (source_batch + labelled_batch + target_batch)
     selected = rows.target.subset(rows.selection)
     val = [
-        (LabelledRows(rows.val, _targets(rows.val_labels, SOURCE)), sequential_batches(len(rows.val))),
-        (LabelledRows(selected, _targets(np.full(len(selected), UNLABELLED), TARGET)), sequential_batches(len(selected))),
+        (LabelledRows(rows.val, _targets(rows.val_labels, SOURCE)), eval_batches(rows.val)),
+        (LabelledRows(selected, _targets(np.full(len(selected), UNLABELLED), TARGET)), eval_batches(selected)),
     ]
     return RunData(LabelledRows(rows.source.join(rows.target), _targets(labels, domains)), batches, val, passed)
 
@@ -183,12 +183,14 @@ def _targets(labels: np.ndarray, domains: np.ndarray | int) -> Tensor:
 
 def encode(model: TransferModel, rows: Rows, start: int, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
     """Pooled features ``(n, d)`` and class probabilities ``(n, C)`` of ``model`` on ``rows``
-    (run from group ``start``), in eval mode."""
+    (run from group ``start``), in eval mode, in batches of rows of similar length."""
+    batches = eval_batches(rows, batch_size)
     features, probabilities = [], []
     with eval_mode(model.backbone), torch.inference_mode():
-        for indices in plan_batches(len(rows), batch_size):
+        for indices in batches:
             x = rows.take(indices)
             f = x if rows.kind == "features" else model.features(x, start)
             features.append(f.float().numpy())
             probabilities.append(model.head(f).float().softmax(-1).numpy())
-    return np.concatenate(features), np.concatenate(probabilities)
+    order = np.argsort(np.concatenate(batches))  # back to the rows' order
+    return np.concatenate(features)[order], np.concatenate(probabilities)[order]

@@ -26,6 +26,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 from headstart import tasks
 from headstart.data.dataset import Dataset
 from headstart.features import extract_features, extract_states
+from headstart.features.batching import plan_batches
 from headstart.model import TransferModel
 from headstart.recipe import Recipe
 
@@ -53,6 +54,10 @@ class Rows:
 
     def __len__(self) -> int:
         return len(self.items)
+
+    def lengths(self) -> np.ndarray | None:
+        """Each row's length when the rows are states that vary in length (tokens), else ``None``."""
+        return np.array([len(x) for x in self.items]) if self.kind == "states" and self.backbone.ragged_states else None
 
     def take(self, indices: Sequence[int]) -> Any:
         """The model's input batch for rows ``indices``."""
@@ -185,6 +190,12 @@ def sequential_batches(n: int, batch_size: int = EVAL_BATCH_SIZE) -> list[list[i
     return [list(range(start, min(start + batch_size, n))) for start in range(0, n, batch_size)]
 
 
+def eval_batches(rows: Rows, batch_size: int = EVAL_BATCH_SIZE) -> list[list[int]]:
+    """Index batches over ``rows`` for evaluation: longest first when their lengths vary, so that
+    each batch is padded only to its own longest row (``plan_batches``), else in order."""
+    return [b.tolist() for b in plan_batches(len(rows), batch_size, rows.lengths())]
+
+
 class _Batches(torch.utils.data.Dataset):
     """``dataset[indices]`` is the batch of those examples (the sampler yields index lists)."""
 
@@ -233,7 +244,8 @@ def sharded(make: Callable[[], BatchSampler]) -> Callable[[int, int], BatchSampl
 def single_task(model: TransferModel, train: Dataset, val: Dataset | None, start: int, recipe: Recipe, progress: bool) -> RunData:
     """Shuffled batches of one task's examples (``DistributedSampler`` shares under DDP); validation on ``val``."""
     rows = labelled_rows(model, train, recipe.task, start, recipe, progress, augment=recipe.augment)
-    held_out = [(labelled_rows(model, val, recipe.task, start, recipe, progress), sequential_batches(len(val)))] if val else []
+    held_out_rows = labelled_rows(model, val, recipe.task, start, recipe, progress) if val else None
+    held_out = [(held_out_rows, eval_batches(held_out_rows.rows))] if held_out_rows is not None else []
     return RunData(
         rows, lambda rank, world: ShuffledBatches(len(train), recipe.batch_size, recipe.seed, rank, world), held_out, len(train)
     )

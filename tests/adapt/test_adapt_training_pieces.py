@@ -7,8 +7,9 @@ import torch
 from headstart.adapt.algorithms import AdaptConfig, FeatureAlignment, build_alignment
 from headstart.adapt.cdan import ConditionalDomainAdversarialLoss
 from headstart.adapt.coral import CoralLoss
-from headstart.adapt.objective import batch_shares
 from headstart.adapt.dann import DomainAdversarialLoss
+from headstart.adapt.objective import batch_shares
+from headstart.data.dataset import Dataset
 from headstart.errors import HeadstartError
 from headstart.training.data import PairedBatches
 
@@ -107,3 +108,28 @@ def test_source_only_batches_hold_no_target_rows():
 def test_a_step_holds_batch_size_rows_split_between_the_parts(n_labelled, align, shares):
     assert batch_shares(16, 480, n_labelled, align) == shares
     assert batch_shares(16, 4, 0, True) == (4, 0, 8)  # a source smaller than its share
+
+
+def test_encode_batches_states_by_length_and_returns_them_in_order(tmp_path, monkeypatch):
+    """Rows of cached prefix states of texts of very different lengths: encoded in length-sorted
+    batches, each row's features and probabilities equal those of the row encoded alone."""
+    from headstart.adapt.objective import encode
+    from headstart.heads import linear_head
+    from headstart.model import TransferModel
+    from headstart.recipe import Recipe
+    from headstart.training.data import Rows, eval_batches
+    from headstart.zoo import load_backbone
+
+    monkeypatch.setenv("HEADSTART_CACHE", str(tmp_path))
+    backbone = load_backbone("minilm-l6")
+    torch.manual_seed(0)
+    model = TransferModel(backbone, linear_head(backbone.feature_dim, 3))
+    texts = ["short", "a much longer review that goes on and on about the film " * 4, "medium length text here", "ok", "fine " * 20]
+    start = backbone.num_groups - 1
+    rows = Rows.of(model, Dataset(texts, None, None, "text"), start, Recipe(), progress=False)
+    batches = eval_batches(rows, batch_size=2)
+    assert [len(texts[b[0]]) for b in batches] == sorted((len(texts[b[0]]) for b in batches), reverse=True)
+    features, probabilities = encode(model, rows, start, batch_size=2)
+    for i in range(len(texts)):
+        alone_f, alone_p = encode(model, rows.subset([i]), start)
+        assert np.allclose(features[i], alone_f[0], atol=1e-5) and np.allclose(probabilities[i], alone_p[0], atol=1e-6)
