@@ -30,6 +30,11 @@ def plan_batches(num_inputs: int, batch_size: int, lengths: np.ndarray | None = 
     return [order[start : start + batch_size] for start in range(0, num_inputs, batch_size)]
 
 
+def state_lengths(backbone: Backbone, states: Sequence[Any]) -> np.ndarray | None:
+    """Each state's length (its rows: tokens) when the backbone's states vary in length, else ``None``."""
+    return np.array([len(s) for s in states]) if backbone.ragged_states else None
+
+
 def prepare_batch(backbone: Backbone, items: Sequence[Any]) -> Any:
     """The backbone's input batch for raw ``items`` (decoded by the backbone, not augmented)."""
     return backbone.prepare_inputs(items)

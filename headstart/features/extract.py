@@ -19,7 +19,7 @@ import torch
 
 from headstart.data.dataset import Dataset, content_hash
 from headstart.errors import BackboneError, DataError
-from headstart.features.batching import eval_mode, plan_batches, run_batches
+from headstart.features.batching import eval_mode, plan_batches, run_batches, state_lengths
 from headstart.features.cache import ActivationStore, default_cache_root, key_digest
 from headstart.features.chunk_writer import ChunkWriter
 from headstart.zoo.base import Backbone
@@ -70,7 +70,7 @@ def features_from_states(backbone: Backbone, states: Sequence[torch.Tensor], sta
                          bf16: bool = False) -> np.ndarray:
     """Pooled final features ``(n, dim)`` of groups ``start …`` run on ``states``, the output of
     groups ``0 … start-1`` (``extract_states``), in batches of similar length."""
-    lengths = np.array([len(s) for s in states]) if backbone.ragged_states else None
+    lengths = state_lengths(backbone, states)
     out: np.ndarray | None = None
     with eval_mode(backbone), torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
         for indices in plan_batches(len(states), batch_size or backbone.inference_batch_size, lengths):

@@ -26,7 +26,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 from headstart import tasks
 from headstart.data.dataset import Dataset
 from headstart.features import extract_features, extract_states
-from headstart.features.batching import plan_batches
+from headstart.features.batching import plan_batches, state_lengths
 from headstart.model import TransferModel
 from headstart.recipe import Recipe
 
@@ -57,7 +57,7 @@ class Rows:
 
     def lengths(self) -> np.ndarray | None:
         """Each row's length when the rows are states that vary in length (tokens), else ``None``."""
-        return np.array([len(x) for x in self.items]) if self.kind == "states" and self.backbone.ragged_states else None
+        return state_lengths(self.backbone, self.items) if self.kind == "states" else None
 
     def take(self, indices: Sequence[int]) -> Any:
         """The model's input batch for rows ``indices``."""
@@ -184,10 +184,6 @@ def _cycle(rng: np.random.Generator, n: int, count: int) -> np.ndarray:
     if count == 0:
         return np.zeros(0, dtype=int)
     return np.concatenate([rng.permutation(n) for _ in range(math.ceil(count / n))])[:count]
-
-
-def sequential_batches(n: int, batch_size: int = EVAL_BATCH_SIZE) -> list[list[int]]:
-    return [list(range(start, min(start + batch_size, n))) for start in range(0, n, batch_size)]
 
 
 def eval_batches(rows: Rows, batch_size: int = EVAL_BATCH_SIZE) -> list[list[int]]:

@@ -29,8 +29,8 @@ class ImageBackbone(Backbone):
     modality = "image"
     baseline = "pixels"
     # A batch of 64 images at 224 px has activations beyond glibc's mmap threshold: every batch maps
-    # fresh pages and faults them in (measured on EfficientNet-Lite0: 41 ms of system time per image
-    # at 64, 4 ms at 16, for the same 42-44 ms of user time).
+    # fresh pages and faults them in (bench/batch_size.py, EfficientNet-Lite0: 35 ms of system time
+    # per image at 64, 11 ms at 16, for 43-45 ms of user time).
     inference_batch_size = 16
 
     @classmethod

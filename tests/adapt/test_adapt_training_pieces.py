@@ -107,7 +107,10 @@ def test_source_only_batches_hold_no_target_rows():
 ])
 def test_a_step_holds_batch_size_rows_split_between_the_parts(n_labelled, align, shares):
     assert batch_shares(16, 480, n_labelled, align) == shares
-    assert batch_shares(16, 4, 0, True) == (4, 0, 8)  # a source smaller than its share
+
+
+def test_a_source_smaller_than_its_share_gives_all_its_rows():
+    assert batch_shares(16, 4, 0, True) == (4, 0, 8)
 
 
 def test_encode_batches_states_by_length_and_returns_them_in_order(tmp_path, monkeypatch):
