@@ -93,6 +93,17 @@ def seconds_per_pass(model: OnnxModel, items: list[Any], repeats: int = 3) -> fl
     return min(times)
 
 
+def int8_advice(quantised: OnnxModel, speedup: float) -> dict[str, str]:
+    """How the int8 graph runs here and, when it is no faster than fp32, the advice to serve fp32."""
+    advice = {"kernels": quantised.int8_kernels} if quantised.int8_kernels else {}
+    if quantised.int8_kernels == "reference":
+        advice["note"] = ("this CPU has no VNNI, so its fused int8 kernels saturate; the int8 graph runs "
+                          "dequantised here (right answers, no speed-up)")
+    if speedup < 1:
+        advice["warning"] = f"int8 runs {1 / speedup:.1f}x slower than fp32 on this machine: serve the fp32 model here"
+    return advice
+
+
 def accuracy(model: OnnxModel, labelled: Dataset | None) -> float | None:
     if labelled is None or model.task != "classification":
         return None
@@ -164,5 +175,5 @@ def export_transfer(model: FittedModel, path: Path, *, data: Dataset | str | Pat
         fp32_s, int8_s = seconds_per_pass(fp32, items), seconds_per_pass(quantised, items)
         report["int8"] = {"model": target.name, "quantisation": how, **parity(views, quantised, items),
                           "accuracy": accuracy(quantised, labelled), "fp32_seconds": fp32_s, "int8_seconds": int8_s,
-                          "speedup": fp32_s / int8_s}
+                          "speedup": fp32_s / int8_s, **int8_advice(quantised, fp32_s / int8_s)}
     return write_parity(path, report, "max_abs_diff", tolerance, "max |Δprob|")

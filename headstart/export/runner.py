@@ -14,6 +14,7 @@ import pandas as pd
 from headstart.data.dataset import Dataset
 from headstart.errors import DataError, HeadstartError
 from headstart.export.preprocess import preprocessor
+from headstart.export.quantize import saturating_int8_cpu
 from headstart.fitted import Inputs, Prediction, as_batch, evaluate_model
 from headstart.forecast.fitted import SeriesForecasts
 
@@ -49,10 +50,14 @@ class OnnxModel:
             raise HeadstartError(f"{self.path}: needs the ONNX file and its metadata {meta_file.name} beside it "
                                  "(written by `headstart export`)")
         self.meta: dict[str, Any] = json.loads(meta_file.read_text())
+        self.int8_kernels = None if self.meta.get("quantisation") != "static" else (
+            "reference" if saturating_int8_cpu() else "fused")
         if _session is None:
             options = ort.SessionOptions()
             if threads:
                 options.intra_op_num_threads = threads
+            if self.int8_kernels == "reference":  # no QDQ fusion: dequantise, then float kernels (right, not fast)
+                options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
             _session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
         self.session = _session
         self.prepare = preprocessor(self.meta["preprocessing"], self.path.parent)
@@ -83,7 +88,8 @@ class OnnxModel:
         return self.output["classes"] if self.output else None
 
     def describe(self) -> dict[str, Any]:
-        return self.meta["describe"] | {"runtime": "onnxruntime", "file": self.path.name}
+        described = self.meta["describe"] | {"runtime": "onnxruntime", "file": self.path.name}
+        return described | ({"int8_kernels": self.int8_kernels} if self.int8_kernels else {})
 
     def features(self, inputs: Inputs, *, progress: bool = False) -> Any:
         raise HeadstartError("an exported model gives its outputs only; use the artifact for features")

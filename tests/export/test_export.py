@@ -13,6 +13,7 @@ from headstart.data.catalogue import load_dataset
 from headstart.data.splits import sample_shots
 from headstart.errors import HeadstartError
 from headstart.export import OnnxModel, export_onnx
+from headstart.export.quantize import saturating_int8_cpu
 from headstart.multitask import TaskSpec, fit_multitask
 
 SHORT = {"backbone_options": {"max_length": 48}}
@@ -53,10 +54,23 @@ def test_image_probe_export_and_static_int8(digits_train, digits_test, tmp_path)
     model = headstart.fit(digits_train, backbone="efficientnet-lite0", method="probe")
     report = export_onnx(model, tmp_path / "digits.onnx", data=digits_test, int8=True, calibration=digits_train)
     assert report["max_abs_diff"] <= 1e-4 and report["label_agreement"] == 1.0
-    assert report["int8"]["quantisation"] == "static"
-    assert abs(report["int8"]["accuracy"] - report["accuracy"]) <= 0.2
+    int8 = report["int8"]
+    assert int8["quantisation"] == "static" and int8["kernels"] == ("reference" if saturating_int8_cpu() else "fused")
+    assert abs(int8["accuracy"] - report["accuracy"]) <= 0.2
+    assert ("warning" in int8) == (int8["speedup"] < 1)
     images = list(digits_test.inputs[:3])
     assert OnnxModel(tmp_path / "digits.onnx").predict(images).labels == model.predict(images).labels
+
+
+def test_saturating_int8_cpu_reads_the_vnni_flags(tmp_path, monkeypatch):
+    monkeypatch.setattr("platform.machine", lambda: "x86_64")
+    avx2, vnni = tmp_path / "avx2", tmp_path / "vnni"
+    avx2.write_text("flags\t\t: fpu sse4_2 avx avx2 fma\n")
+    vnni.write_text("flags\t\t: fpu avx2 avx512f avx512_vnni\n")
+    assert saturating_int8_cpu(avx2) and not saturating_int8_cpu(vnni)
+    assert saturating_int8_cpu(tmp_path / "missing")  # unknown flags: keep the answers right
+    monkeypatch.setattr("platform.machine", lambda: "aarch64")
+    assert not saturating_int8_cpu(avx2)
 
 
 def test_adapted_model_exports_its_adapted_statistics(digits_test, tmp_path):
