@@ -27,5 +27,5 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[test,serve,rl,federated,bench]"
 	command -v wrk >/dev/null || apt-get install -y -qq wrk  # bench/serve.py's load generator
-	for script in extract fewshot transferability auto batchnorm adapt zeroshot multitask timeseries speech serve export_baseline export_audio export_more int8_kernels batch_size overhead adapt_speed report_cost demo_speed scale rl federated; do \
+	for script in extract fewshot transferability auto batchnorm adapt zeroshot multitask timeseries speech serve export_baseline export_audio export_more int8_kernels batch_size overhead adapt_speed report_cost demo_speed scale speed rl federated; do \
 	  $(PY) bench/$$script.py || exit 1; done

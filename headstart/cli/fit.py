@@ -65,8 +65,6 @@ def fit(
 
     Forecasting: headstart fit series.csv --task forecast --horizon 14 --method auto --out runs/sales
     """
-    from lightning.fabric.utilities.rank_zero import rank_zero_only
-
     import headstart
     from headstart.data.sources import training_spec
     from headstart.errors import NegativeTransferWarning
@@ -98,6 +96,8 @@ def fit(
             spec, backbone=backbone, method=method, val=val, shots=shots, out=out, resume=resume, progress=progress,
             text_col=text_col, label_col=label_col, task=task, seed=seed, bf16=bf16, devices=devices, **options,
         )
+    from lightning.fabric.utilities.rank_zero import rank_zero_only  # after fit: a bad input is refused without importing Lightning
+
     if rank_zero_only.rank != 0:  # DDP workers re-run this command; only rank 0 writes and prints
         return
     report_on = _report_data(spec, val, model, seed, text_col, label_col, task) if model.task == "classification" else None

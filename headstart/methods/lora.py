@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from peft import (
-    LoraConfig,
-    get_peft_model_state_dict,
-    inject_adapter_in_model,
-    set_peft_model_state_dict,
-)
-from peft.tuners.lora import LoraLayer
 from torch import Tensor
 
 from headstart.errors import HeadstartError
@@ -21,6 +14,12 @@ from headstart.methods.regularizers import BSSSettings, L2SPSetting
 from headstart.model import TransferModel
 from headstart.recipe import setting
 from headstart.zoo.base import Backbone
+
+if TYPE_CHECKING:
+    from peft import LoraConfig
+
+# PEFT is imported where adapters are made, saved or loaded, not here: importing it takes ~2.5 s
+# (it loads transformers' BLOOM model), which every command would pay, a bad input's error included.
 
 
 @dataclass
@@ -73,9 +72,13 @@ class LoRA(Method):
             raise HeadstartError(f"backbone {backbone.name!r} declares no LoRA target modules; set lora_targets")
         if r.lora_groups is not None:
             targets = modules_in_top_groups(backbone, targets, self.first_trainable(backbone.num_groups))
+        from peft import LoraConfig
+
         return LoraConfig(r=r.lora_r, lora_alpha=r.lora_alpha, lora_dropout=r.lora_dropout, target_modules=targets)
 
     def prepare(self, model: TransferModel) -> None:
+        from peft import inject_adapter_in_model
+
         inject_adapter_in_model(self.config(model.backbone), model.backbone)
 
     def configure_trainable(self, model: TransferModel, first_group: int) -> None:
@@ -101,10 +104,14 @@ class LoRA(Method):
 
     def changed_state(self, model: TransferModel) -> dict[str, Tensor]:
         """The adapters, as PEFT selects and names them (without the adapter name), and the head."""
+        from peft import get_peft_model_state_dict
+
         adapters = {f"backbone.{k}": v for k, v in get_peft_model_state_dict(model.backbone).items()}
         return adapters | {f"head.{k}": v for k, v in model.head.state_dict().items()}
 
     def load_changed_state(self, model: TransferModel, tensors: dict[str, Tensor]) -> None:
+        from peft import set_peft_model_state_dict
+
         adapters = {k.removeprefix("backbone."): v for k, v in tensors.items() if k.startswith("backbone.")}
         result = set_peft_model_state_dict(model.backbone, adapters)
         if result.unexpected_keys:
@@ -128,6 +135,8 @@ def merged(backbone: Backbone) -> Backbone:
     """A copy of ``backbone`` with every LoRA adapter merged into its base weights and unwrapped
     (what PEFT's ``merge_and_unload`` does for a ``PeftModel``; headstart injects adapters with
     ``inject_adapter_in_model``, so there is no ``PeftModel`` to call it on)."""
+    from peft.tuners.lora import LoraLayer
+
     net = copy.deepcopy(backbone).eval()
     for name, module in list(net.named_modules()):
         if isinstance(module, LoraLayer):

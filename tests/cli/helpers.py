@@ -16,14 +16,19 @@ def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 
 def write_reviews_csv(folder: Path) -> Path:
     """A small CSV of real Rotten Tomatoes snippets (12 per class) with `text` and `label` columns."""
+    return write_catalogue_csv(folder, "rotten_tomatoes", 12, name="reviews")
+
+
+def write_catalogue_csv(folder: Path, dataset: str, per_class: int, name: str = "") -> Path:
+    """``per_class`` examples per class of a catalogue text dataset's training split, as ``NAME.csv``
+    (default: the dataset's name)."""
     from headstart.data.catalogue import load_dataset
     from headstart.data.splits import sample_shots
 
-    data = sample_shots(load_dataset("rotten_tomatoes", "train"), 12, seed=0)
-    path = folder / "reviews.csv"
+    data = sample_shots(load_dataset(dataset, "train"), per_class, seed=0)
+    path = folder / f"{name or dataset}.csv"
     with open(path, "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["text", "label"])
         writer.writerows((t, data.classes[y]) for t, y in zip(data.inputs, data.labels))
     return path
-

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.cli.helpers import run
+from tests.cli.helpers import run, write_catalogue_csv
 
 
 def test_finetune_from_the_cli_with_set_options(reviews, tmp_path):
@@ -31,8 +31,10 @@ def test_wrong_column_names_the_column(reviews):
 
 @pytest.mark.slow
 def test_fit_auto_then_predict(tmp_path):
+    """40 BBC articles: 4 per topic train, the other 20 validate and make the report."""
     out = tmp_path / "auto"
-    fitted = run("fit", "bbc_news:train", "--method", "auto", "--shots", "4", "--out", str(out), "--no-progress", check=False)
+    news = write_catalogue_csv(tmp_path, "bbc_news", 8)
+    fitted = run("fit", str(news), "--method", "auto", "--shots", "4", "--out", str(out), "--no-progress", check=False)
     assert fitted.returncode == 0, fitted.stderr[-2000:]
     config = json.loads((out / "config.json").read_text())
     assert config["info"]["decision"].startswith(("Transfer helps", "Negative transfer"))

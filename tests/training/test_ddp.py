@@ -78,14 +78,15 @@ def test_two_process_ddp_trains_identical_replicas(kind, tmp_path):
 @pytest.mark.slow
 def test_two_process_ddp_run_from_the_command_line(tmp_path):
     """`--devices 2` trains with two CPU processes (DDP over gloo) and writes one artifact."""
+    from tests.cli.helpers import write_reviews_csv
+
     out = tmp_path / "ddp"
-    cmd = [sys.executable, "-m", "headstart", "fit", "digits", "--backbone", "efficientnet-lite0", "--method", "finetune",
-           "--unfreeze", "1", "--epochs", "1", "--shots", "4", "--devices", "2", "--no-progress", "--out", str(out)]
+    cmd = [sys.executable, "-m", "headstart", "fit", str(write_reviews_csv(tmp_path)), "--method", "finetune",
+           "--unfreeze", "1", "--epochs", "1", "--devices", "2", "--set", 'backbone_options={"max_length": 32}',
+           "--no-progress", "--out", str(out)]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-2000:]
     model = headstart.load(out)
-    assert model.info["world_size"] == 2
-    from headstart.data.catalogue import load_dataset
-
-    assert len(model.predict(load_dataset("digits", "test").inputs[:5]).labels) == 5
+    assert model.info["world_size"] == 2 and model.info["n_train"] + model.info["n_val"] == 24
+    assert set(model.predict(["A joyous, moving triumph.", "Dull and far too long."]).labels) <= {"fresh", "rotten"}
