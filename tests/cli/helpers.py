@@ -1,9 +1,16 @@
-"""What the command-line tests share: running ``headstart`` as a user does, a small real CSV, one torch thread."""
+"""What the command-line tests share: running ``headstart`` as a user does (or, for later commands, in the
+test's process), small real CSVs, one torch thread."""
+
+from __future__ import annotations
 
 import csv
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from click.testing import Result
 
 
 def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -12,6 +19,18 @@ def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     if check:
         assert done.returncode == 0, done.stderr[-2000:]
     return done
+
+
+def invoke(*args: str) -> Result:
+    """``headstart ARGS`` in this process, asserting that it succeeded: for a test's later commands,
+    which need not pay a fresh interpreter's ~4 s of imports again (the first one runs as a user does)."""
+    from typer.testing import CliRunner
+
+    from headstart.cli import app
+
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, (result.output[-2000:], result.exception)
+    return result
 
 
 def write_reviews_csv(folder: Path) -> Path:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from tests.cli.helpers import run
+from tests.cli.helpers import invoke, run
 
 
 @pytest.fixture(scope="module")
@@ -33,10 +33,10 @@ def test_fit_predict_evaluate_a_folder_of_recordings(accents, tmp_path):
                  "--out", str(tmp_path / "run"), "--no-progress")
     assert "trained on 24 examples" in fitted.stdout
     clip = sorted((accents / "target" / "en-gb-scotland").glob("*.wav"))[0]
-    predicted = run("predict", str(tmp_path / "run"), str(clip))
+    predicted = invoke("predict", str(tmp_path / "run"), str(clip))
     row = next(line for line in predicted.stdout.splitlines() if line.startswith(str(clip)))
     assert row.split(",")[1] in ("en-us", "en-gb-scotland")
-    scored = run("evaluate", str(tmp_path / "run"), str(accents / "target"), "--json")
+    scored = invoke("evaluate", str(tmp_path / "run"), str(accents / "target"), "--json")
     assert '"accuracy"' in scored.stdout
     report = (tmp_path / "run" / "report.html").read_text()
     assert "Confusion matrix" in report

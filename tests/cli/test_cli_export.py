@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import headstart
-from tests.cli.helpers import run
+from tests.cli.helpers import invoke, run
 
 
 def test_export_command_writes_graph_spec_and_parity(bbc_train, tmp_path):
@@ -16,5 +16,5 @@ def test_export_command_writes_graph_spec_and_parity(bbc_train, tmp_path):
     assert report["examples"] == 445 and report["max_abs_diff"] <= 1e-4
     assert json.loads(out.with_suffix(".json").read_text())["preprocessing"]["kind"] == "tokenizer"
     assert run("export", str(tmp_path / "run"), "--data", "bbc_news:test", "--format", "tflite", check=False).returncode == 2
-    lines = run("predict", str(out), "Shares fell sharply after the results").stdout.splitlines()
+    lines = invoke("predict", str(out), "Shares fell sharply after the results").stdout.splitlines()
     assert lines[0] == "input,label,probability" and lines[1].split(",")[-2] in bbc_train.classes

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.cli.helpers import run, write_catalogue_csv
+from tests.cli.helpers import invoke, run, write_catalogue_csv
 
 
 def test_finetune_from_the_cli_with_set_options(reviews, tmp_path):
@@ -20,7 +20,7 @@ def test_lora_and_scratch_from_the_cli(reviews, tmp_path, method):
     run("fit", str(reviews), "--method", method, "--epochs", "1", "--set", 'backbone_options={"max_length": 32}',
         "--out", str(out), "--no-progress")
     assert f'"method": "{method}"' in (out / "config.json").read_text()
-    predicted = run("predict", str(out), "A triumph of acting and writing.")
+    predicted = invoke("predict", str(out), "A triumph of acting and writing.")
     assert predicted.stdout.splitlines()[1].split(",")[-2] in ("fresh", "rotten")  # CSV: input,label,probability
 
 
@@ -38,8 +38,8 @@ def test_fit_auto_then_predict(tmp_path):
     assert fitted.returncode == 0, fitted.stderr[-2000:]
     config = json.loads((out / "config.json").read_text())
     assert config["info"]["decision"].startswith(("Transfer helps", "Negative transfer"))
-    predicted = run("predict", str(out), "Shares fell sharply after the profit warning.", check=False)
-    assert predicted.returncode == 0 and predicted.stdout.splitlines()[1].split(",")[-2] in ("business", "entertainment", "politics", "sports", "tech")
+    predicted = invoke("predict", str(out), "Shares fell sharply after the profit warning.")
+    assert predicted.stdout.splitlines()[1].split(",")[-2] in ("business", "entertainment", "politics", "sports", "tech")
 
 
 def test_shots_means_k_training_examples_validated_on_the_rest_of_the_pool(tmp_path):
@@ -55,7 +55,7 @@ def test_shots_means_k_training_examples_validated_on_the_rest_of_the_pool(tmp_p
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "<h1>Evaluated on 500 held-out examples of digits:train (unused examples, never trained on)</h1>" in page
     assert "(500 examples)" in page
-    rerun = run("report", str(out))  # the recorded held-out data: the catalogue's test split
+    rerun = invoke("report", str(out))  # the recorded held-out data: the catalogue's test split
     assert "report:" in rerun.stdout and "on digits:test (360 examples)" in (out / "report.html").read_text(encoding="utf-8")
 
 
@@ -84,4 +84,4 @@ def test_auto_keeping_the_baseline_explains_itself_and_writes_a_report(tmp_path)
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "Negative transfer" in page and "LogME" in page and "pixels + logistic regression</td>" in page
     (out / "report.html").unlink()
-    assert "report:" in run("report", str(out)).stdout and (out / "report.html").is_file()
+    assert "report:" in invoke("report", str(out)).stdout and (out / "report.html").is_file()

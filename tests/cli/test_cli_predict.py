@@ -11,7 +11,7 @@ import headstart
 from headstart.cli import app
 from headstart.data.catalogue import load_dataset
 from headstart.data.splits import sample_shots
-from tests.cli.helpers import run
+from tests.cli.helpers import invoke, run
 
 
 def rows_of(output: str) -> list[dict[str, str]]:
@@ -22,13 +22,13 @@ def test_fit_evaluate_predict_round_trip(reviews, tmp_path):
     out = tmp_path / "run"
     fitted = run("fit", str(reviews), "--backbone", "minilm-l6", "--method", "probe", "--out", str(out), "--no-progress")
     assert "artifact" in fitted.stdout and (out / "config.json").exists()
-    evaluated = run("evaluate", str(out), str(reviews), "--json")
+    evaluated = invoke("evaluate", str(out), str(reviews), "--json")
     assert json.loads(evaluated.stdout)["n"] == 24
     texts = ["A triumph of acting, and of writing.", "Tedious and painfully long."]
-    predicted = rows_of(run("predict", str(out), *texts).stdout)
+    predicted = rows_of(invoke("predict", str(out), *texts).stdout)
     assert [r["input"] for r in predicted] == texts  # CSV quoting keeps the comma inside the text
     assert all(r["label"] in ("fresh", "rotten") and 0.5 <= float(r["probability"]) <= 1 for r in predicted)
-    from_file = rows_of(run("predict", str(out), str(reviews)).stdout)
+    from_file = rows_of(invoke("predict", str(out), str(reviews)).stdout)
     assert len(from_file) == 24
 
 
